@@ -1,0 +1,67 @@
+# Builds every src/bpf/*.bpf.c into a BPF object and a libbpf skeleton header:
+#   /sys/kernel/btf/vmlinux --bpftool--> vmlinux.h
+#   NAME.bpf.c --clang -target bpf--> NAME.bpf.o --bpftool gen skeleton--> NAME.skel.h
+# The headers land in CTRACE_BPF_GEN_DIR; the custom target `ctrace_skeletons` builds them all.
+
+find_program(CTRACE_CLANG NAMES clang clang-16 clang-15 clang-14 REQUIRED)
+find_program(CTRACE_BPFTOOL NAMES bpftool PATHS /usr/sbin /usr/local/sbin REQUIRED)
+find_program(CTRACE_LLVM_STRIP NAMES llvm-strip llvm-strip-16 llvm-strip-15 llvm-strip-14)
+
+set(CTRACE_BPF_GEN_DIR ${CMAKE_BINARY_DIR}/bpf)
+file(MAKE_DIRECTORY ${CTRACE_BPF_GEN_DIR})
+
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
+  set(CTRACE_BPF_ARCH x86)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64")
+  set(CTRACE_BPF_ARCH arm64)
+else()
+  set(CTRACE_BPF_ARCH ${CMAKE_SYSTEM_PROCESSOR})
+endif()
+
+function(ctrace_bpf_skeletons out_var bpf_dir)
+  set(vmlinux ${CTRACE_BPF_GEN_DIR}/vmlinux.h)
+  if(CTRACE_VMLINUX_H)
+    add_custom_command(OUTPUT ${vmlinux}
+      COMMAND ${CMAKE_COMMAND} -E copy ${CTRACE_VMLINUX_H} ${vmlinux}
+      DEPENDS ${CTRACE_VMLINUX_H}
+      COMMENT "Using vmlinux.h from ${CTRACE_VMLINUX_H}")
+  else()
+    if(NOT EXISTS ${CTRACE_BTF_FILE})
+      message(FATAL_ERROR "No kernel BTF at ${CTRACE_BTF_FILE}: pass -DCTRACE_VMLINUX_H=/path/to/vmlinux.h "
+                          "(generated elsewhere with 'bpftool btf dump file /sys/kernel/btf/vmlinux format c')")
+    endif()
+    add_custom_command(OUTPUT ${vmlinux}
+      COMMAND ${CTRACE_BPFTOOL} btf dump file ${CTRACE_BTF_FILE} format c > ${vmlinux}.tmp
+      COMMAND ${CMAKE_COMMAND} -E rename ${vmlinux}.tmp ${vmlinux}
+      COMMENT "Generating vmlinux.h from ${CTRACE_BTF_FILE}")
+  endif()
+
+  file(GLOB bpf_sources CONFIGURE_DEPENDS ${bpf_dir}/*.bpf.c)
+  file(GLOB bpf_headers CONFIGURE_DEPENDS ${bpf_dir}/*.h)
+  set(skeletons)
+  foreach(src ${bpf_sources})
+    get_filename_component(name ${src} NAME_WE)
+    set(obj ${CTRACE_BPF_GEN_DIR}/${name}.bpf.o)
+    set(skel ${CTRACE_BPF_GEN_DIR}/${name}.skel.h)
+    set(strip_cmd)
+    if(CTRACE_LLVM_STRIP)
+      set(strip_cmd COMMAND ${CTRACE_LLVM_STRIP} -g ${obj})
+    endif()
+    add_custom_command(OUTPUT ${obj}
+      COMMAND ${CTRACE_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_${CTRACE_BPF_ARCH}
+              -Wall -Wno-unused-function -I${CTRACE_BPF_GEN_DIR} -I${bpf_dir}
+              -c ${src} -o ${obj}
+      ${strip_cmd}
+      DEPENDS ${src} ${bpf_headers} ${vmlinux}
+      COMMENT "BPF ${name}.bpf.c")
+    add_custom_command(OUTPUT ${skel}
+      COMMAND ${CTRACE_BPFTOOL} gen skeleton ${obj} name ${name}_bpf > ${skel}.tmp
+      COMMAND ${CMAKE_COMMAND} -E rename ${skel}.tmp ${skel}
+      DEPENDS ${obj}
+      COMMENT "Skeleton ${name}.skel.h")
+    list(APPEND skeletons ${skel})
+  endforeach()
+  add_custom_target(ctrace_skeletons DEPENDS ${skeletons})
+  set(${out_var} ${skeletons} PARENT_SCOPE)
+  set(CTRACE_BPF_GEN_DIR ${CTRACE_BPF_GEN_DIR} PARENT_SCOPE)
+endfunction()

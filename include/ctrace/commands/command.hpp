@@ -1,0 +1,37 @@
+#pragma once
+// A subcommand: declares its options on a CLI11 subcommand, then runs.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ctrace/output/formatter.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace ctrace::commands {
+
+struct GlobalOptions {
+  int verbosity = 0;
+};
+
+class Command {
+ public:
+  virtual ~Command() = default;
+  // Adds the subcommand and its options to the root app.
+  virtual CLI::App* setup(CLI::App& root) = 0;
+  // Runs after parsing; returns the process exit code. Throws ctrace::Error.
+  virtual int run(const GlobalOptions& global) = 0;
+};
+
+// Every subcommand, in the order of `ctrace --help` (registry.cpp).
+std::vector<std::unique_ptr<Command>> make_commands();
+
+// `-o FORMAT` restricted to what the command supports; the first listed is the default.
+void add_output_option(CLI::App& app, output::Format& format, const std::vector<output::Format>& supported);
+
+// `-d/--duration SEC`: must be > 0.
+void add_duration_option(CLI::App& app, double& seconds);
+
+}  // namespace ctrace::commands

@@ -1,0 +1,44 @@
+#pragma once
+// Formatter: text | json | graph. A command declares which it supports.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ctrace/output/record.hpp"
+
+namespace ctrace::output {
+
+enum class Format { Text, Json, Graph };
+
+const char* to_string(Format f);
+Format parse_format(const std::string& s);   // throws UsageError
+
+class Formatter {
+ public:
+  virtual ~Formatter() = default;
+  // Called once with the columns before any record or table.
+  virtual void begin(const Schema& schema) = 0;
+  // One event of a stream (a line).
+  virtual void record(const Record& r) = 0;
+  // A whole table (one document in JSON).
+  virtual void table(const Table& t) = 0;
+  // A chart-able series.
+  virtual void series(const Series& s) = 0;
+  // Events lost since the last call (n > 0).
+  virtual void lost(uint64_t n) = 0;
+  virtual void end() = 0;
+};
+
+struct FormatterOptions {
+  int width = 80;       // graph: terminal columns
+  int height = 20;      // graph: rows
+};
+
+// out: where documents go (stdout). Throws Error if writing fails with EPIPE? no: see Output.
+std::unique_ptr<Formatter> make_formatter(Format f, std::FILE* out, const FormatterOptions& opts = {});
+
+// Text rendering of one value for a column (used by text and graph).
+std::string format_text(const Value& v, const Column& c);
+
+}  // namespace ctrace::output

@@ -1,0 +1,93 @@
+#pragma once
+// Record: a decoded event or a table row, ordered named fields. Formatters render
+// Records and know nothing of BPF.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace ctrace::output {
+
+struct Value;
+using Object = std::vector<std::pair<std::string, Value>>;
+using Strings = std::vector<std::string>;
+
+struct Value {
+  std::variant<std::monostate, bool, int64_t, uint64_t, double, std::string, Strings, Object> v;
+
+  Value() = default;
+  Value(bool b) : v(b) {}
+  Value(int i) : v(int64_t{i}) {}
+  Value(long i) : v(int64_t{i}) {}
+  Value(long long i) : v(int64_t{i}) {}
+  Value(unsigned u) : v(uint64_t{u}) {}
+  Value(unsigned long u) : v(uint64_t{u}) {}
+  Value(unsigned long long u) : v(uint64_t{u}) {}
+  Value(double d) : v(d) {}
+  Value(const char* s) : v(std::string(s)) {}
+  Value(std::string s) : v(std::move(s)) {}
+  Value(Strings s) : v(std::move(s)) {}
+  Value(Object o) : v(std::move(o)) {}
+
+  bool is_null() const { return std::holds_alternative<std::monostate>(v); }
+};
+
+// Text rendering of one column.
+enum class Align { Left, Right };
+
+struct Column {
+  std::string key;        // field name in Records and JSON
+  std::string header;     // text header
+  Align align = Align::Left;
+  int precision = -1;     // digits after the point for doubles (text only)
+  std::string suffix;     // appended in text ("%")
+  int min_width = 0;      // text: streaming formatters cannot look ahead
+};
+
+// The columns a command prints, in order, and the JSON "type" of its records.
+struct Schema {
+  std::string type;
+  std::vector<Column> columns;
+};
+
+struct Record {
+  Object fields;
+
+  Record& set(std::string key, Value v);
+  const Value* get(const std::string& key) const;
+};
+
+// A log2 histogram: bucket i counts values in [low, high].
+struct Histogram {
+  std::string title;               // "read"
+  std::string unit;                // "usecs"
+  struct Bucket {
+    uint64_t low;
+    uint64_t high;
+    uint64_t count;
+  };
+  std::vector<Bucket> buckets;     // non-empty range only, in order
+};
+
+// A table: rows plus an optional total row and document-level fields (JSON only).
+struct Table {
+  std::string rows_key = "rows";   // JSON array name ("syscalls")
+  std::vector<Record> rows;
+  std::optional<Record> total;
+  Object meta;                     // e.g. target, duration_ms (JSON top level, before rows)
+  std::vector<Histogram> histograms;  // printed after the table
+  uint64_t lost = 0;
+  std::string bar_key;             // graph: which column the bar chart shows
+  std::string label_key;           // graph: which column labels the bars
+};
+
+// A time series for charts: one x per point, one or more named y series.
+struct Series {
+  std::string x_label;             // "s"
+  std::vector<double> x;
+  std::vector<std::pair<std::string, std::vector<double>>> y;
+};
+
+}  // namespace ctrace::output

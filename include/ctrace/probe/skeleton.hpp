@@ -1,0 +1,91 @@
+#pragma once
+// Skeleton<T>: move-only RAII over a bpftool skeleton: open -> configure rodata -> load -> attach.
+#include <cerrno>
+#include <string>
+#include <utility>
+
+#include "ctrace/core/error.hpp"
+#include "bpf/common.h"
+#include "ctrace/target/target.hpp"
+
+namespace ctrace::probe {
+
+// A BPF failure with a hint for the user (exit code 1).
+class BpfError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Throws BpfError when BPF cannot work here at all: no BTF, missing privileges.
+void check_bpf_available();
+
+// "what failed: why. what to do" for a libbpf error code (negative errno).
+[[noreturn]] void throw_bpf_error(const std::string& what, int err);
+
+template <typename T>
+struct SkeletonOps {
+  T* (*open)();
+  int (*load)(T*);
+  int (*attach)(T*);
+  void (*destroy)(T*);
+};
+
+// CTRACE_SKELETON_OPS(stat_bpf) -> the functions bpftool generated for struct stat_bpf.
+#define CTRACE_SKELETON_OPS(NAME) \
+  ::ctrace::probe::SkeletonOps<NAME> { &NAME##__open, &NAME##__load, &NAME##__attach, &NAME##__destroy }
+
+template <typename T>
+class Skeleton {
+ public:
+  Skeleton(SkeletonOps<T> ops, std::string name) : ops_(ops), name_(std::move(name)) {
+    errno = 0;
+    obj_ = ops_.open();
+    if (!obj_) throw_bpf_error("opening BPF object " + name_, -(errno ? errno : EINVAL));
+  }
+  Skeleton(const Skeleton&) = delete;
+  Skeleton& operator=(const Skeleton&) = delete;
+  Skeleton(Skeleton&& o) noexcept : ops_(o.ops_), name_(std::move(o.name_)), obj_(std::exchange(o.obj_, nullptr)) {}
+  Skeleton& operator=(Skeleton&&) = delete;
+  ~Skeleton() {
+    if (obj_) ops_.destroy(obj_);
+  }
+
+  T* operator->() const { return obj_; }
+  T* get() const { return obj_; }
+
+  void load() {
+    if (int err = ops_.load(obj_)) throw_bpf_error("loading BPF programs of " + name_, err);
+  }
+  void attach() {
+    if (int err = ops_.attach(obj_)) throw_bpf_error("attaching BPF programs of " + name_, err);
+  }
+
+ private:
+  SkeletonOps<T> ops_;
+  std::string name_;
+  T* obj_ = nullptr;
+};
+
+// Sets the container filter globals (targ_filter_mode, targ_cgroup_id, ...) that every
+// program gets from common.bpf.h; call between open and load.
+template <typename Rodata>
+void configure_filter(Rodata* ro, const target::Target& t, unsigned self_tgid) {
+  switch (t.mode) {
+    case target::Mode::All:
+      ro->targ_filter_mode = CTRACE_FILTER_NONE;
+      break;
+    case target::Mode::Cgroup:
+      ro->targ_filter_mode = t.exact ? CTRACE_FILTER_CGROUP_EXACT : CTRACE_FILTER_CGROUP_SUBTREE;
+      ro->targ_cgroup_id = t.cgroup_id;
+      ro->targ_cgroup_level = t.level;
+      break;
+    case target::Mode::Uts:
+      ro->targ_filter_mode = CTRACE_FILTER_UTS;
+      ro->targ_uts_inum = t.uts_inum;
+      break;
+  }
+  ro->targ_self_tgid = self_tgid;
+}
+
+}  // namespace ctrace::probe
+

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Shared by every ctrace BPF program: the container filter and the
+ * reserve-or-count-lost ring-buffer helper. Include after vmlinux.h. */
+#ifndef CTRACE_COMMON_BPF_H
+#define CTRACE_COMMON_BPF_H
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "common.h"
+
+/* Container filter, set by user space between open and load (see
+ * ctrace::probe::configure_filter). The verifier sees the constants and
+ * removes the branches a mode does not use. */
+const volatile __u32 targ_filter_mode = CTRACE_FILTER_NONE;
+const volatile __u64 targ_cgroup_id = 0;
+const volatile __u32 targ_cgroup_level = 0;
+const volatile __u32 targ_uts_inum = 0;
+/* Our own tgid: a command never reports ctrace's own activity. */
+const volatile __u32 targ_self_tgid = 0;
+
+static __always_inline __u32 current_uts_inum(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	return BPF_CORE_READ(task, nsproxy, uts_ns, ns.inum);
+}
+
+/* First statement of every handler: does the current task belong to the target? */
+static __always_inline bool container_match(void)
+{
+	switch (targ_filter_mode) {
+	case CTRACE_FILTER_CGROUP_SUBTREE:
+		return bpf_get_current_ancestor_cgroup_id(targ_cgroup_level) == targ_cgroup_id;
+	case CTRACE_FILTER_CGROUP_EXACT:
+		return bpf_get_current_cgroup_id() == targ_cgroup_id;
+	case CTRACE_FILTER_UTS:
+		return current_uts_inum() == targ_uts_inum;
+	default:
+		return true;
+	}
+}
+
+static __always_inline bool is_self(void)
+{
+	return targ_self_tgid && (bpf_get_current_pid_tgid() >> 32) == targ_self_tgid;
+}
+
+/* A per-CPU counter of events that could not be delivered; user space reads
+ * the sum (ctrace::probe::LostCounter) and reports the delta. */
+#define CTRACE_LOST_COUNTER(name)                                                                  \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                                           \
+		__uint(max_entries, 1);                                                            \
+		__type(key, __u32);                                                                \
+		__type(value, __u64);                                                              \
+	} name SEC(".maps")
+
+static __always_inline void count_lost(void *lost_map)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(lost_map, &zero);
+	if (n)
+		(*n)++;
+}
+
+/* Reserve ring-buffer space or count the event as lost. */
+static __always_inline void *reserve_or_count_lost(void *ringbuf, void *lost_map, __u64 size)
+{
+	void *e = bpf_ringbuf_reserve(ringbuf, size, 0);
+	if (!e)
+		count_lost(lost_map);
+	return e;
+}
+
+static __always_inline __u32 log2_bucket(__u64 v)
+{
+	__u32 r = 0;
+	/* floor(log2(v)) + 1 for v > 0, 0 for v == 0; bounded for the verifier */
+	if (v >= (1ULL << 32)) { v >>= 32; r += 32; }
+	if (v >= (1ULL << 16)) { v >>= 16; r += 16; }
+	if (v >= (1ULL << 8)) { v >>= 8; r += 8; }
+	if (v >= (1ULL << 4)) { v >>= 4; r += 4; }
+	if (v >= (1ULL << 2)) { v >>= 2; r += 2; }
+	if (v >= (1ULL << 1)) { r += 1; }
+	return v ? r + 1 : 0;
+}
+
+#endif

@@ -1,0 +1,12 @@
+// The subcommands, in the order `ctrace --help` lists them.
+#include "commands/registry.hpp"
+
+namespace ctrace::commands {
+
+std::vector<std::unique_ptr<Command>> make_commands() {
+  std::vector<std::unique_ptr<Command>> c;
+  c.push_back(make_stat());
+  return c;
+}
+
+}  // namespace ctrace::commands

@@ -1,0 +1,11 @@
+#pragma once
+// One factory per subcommand (defined in src/commands/NAME.cpp).
+#include <memory>
+
+#include "ctrace/commands/command.hpp"
+
+namespace ctrace::commands {
+
+std::unique_ptr<Command> make_stat();
+
+}  // namespace ctrace::commands

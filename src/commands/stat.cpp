@@ -1,0 +1,266 @@
+// ctrace stat: syscall count, latency and errors of a container, aggregated in the kernel.
+#include <CLI/CLI.hpp>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "commands/registry.hpp"
+#include "ctrace/commands/session.hpp"
+#include "ctrace/core/error.hpp"
+#include "ctrace/core/log.hpp"
+#include "ctrace/enrich/names.hpp"
+#include "ctrace/probe/event_loop.hpp"
+#include "ctrace/probe/skeleton.hpp"
+#include "stat.skel.h"
+extern "C" {
+#include "bpf/stat.h"
+}
+
+namespace ctrace::commands {
+
+namespace {
+
+using output::Align;
+using output::Column;
+using output::Record;
+
+constexpr const char* kExamples = R"(EXAMPLES:
+  ctrace stat -c system.slice/docker-3f2a.scope   # a cgroup, relative to the cgroup2 mount
+  ctrace stat --container 3f2a                    # a container by id prefix
+  ctrace stat -p 1234 -L -T 10                    # the cgroup of pid 1234, top 10 with latency
+  ctrace stat -s time -d 5 -o json | jq .         # 5 seconds, as one JSON document
+  ctrace stat -i 1 --container web                # a table every second, like top
+  ctrace stat -x -c mygroup                       # only failed calls
+  ctrace stat --histogram read -- dd if=/dev/zero of=/dev/null count=100000
+  ctrace stat -o graph -- sh -c 'ls -R /usr >/dev/null'
+
+Counts are per syscall exit: calls that never return (exit, exit_group) are not counted.)";
+
+// Totals of one syscall, summed over CPUs.
+struct Totals {
+  uint64_t count = 0, total_ns = 0, max_ns = 0, errors = 0;
+  uint64_t hist[STAT_HIST_BUCKETS] = {};
+};
+using Snapshot = std::vector<Totals>;
+
+class StatCommand final : public Command {
+ public:
+  CLI::App* setup(CLI::App& root) override {
+    auto* app = root.add_subcommand("stat", "syscall statistics of a container: count, time, errors");
+    app->footer(kExamples);
+    target::add_target_options(*app, target_);
+    add_output_option(*app, format_, {output::Format::Text, output::Format::Json, output::Format::Graph});
+    app->add_option("-s,--sort", sort_, "sort by count|time|errors|name")
+        ->check(CLI::IsMember({"count", "time", "errors", "name"}))
+        ->default_str("count");
+    app->add_option("-T,--top", top_, "show only the first N syscalls")->check(CLI::PositiveNumber);
+    app->add_option("-i,--interval", interval_, "print a table every SEC seconds (like top)")
+        ->type_name("SEC")
+        ->check(CLI::Range(1e-3, 1e9).description(""));
+    add_duration_option(*app, duration_);
+    app->add_flag("-L,--latency", latency_, "add AVG(us) and MAX(us) columns");
+    app->add_option("--histogram", histogram_, "log2 latency histogram of this syscall at the end")
+        ->type_name("SYSCALL");
+    app->add_flag("-x,--failures", failures_, "count only failed calls");
+    return app;
+  }
+
+  int run(const GlobalOptions&) override {
+    int hist_nr = -1;
+    if (!histogram_.empty()) {
+      auto nr = enrich::SyscallNames::lookup(histogram_);
+      if (!nr || *nr >= STAT_MAX_SYSCALLS)
+        throw UsageError("unknown syscall '{}' for --histogram: give a name such as read or openat", histogram_);
+      hist_nr = *nr;
+    }
+
+    Session session(target_);
+    probe::Skeleton<stat_bpf> skel(CTRACE_SKELETON_OPS(stat_bpf), "stat");
+    probe::configure_filter(skel->rodata, session.target(), session.self_tgid());
+    skel->rodata->targ_failures_only = failures_;
+    skel->rodata->targ_hist_nr = hist_nr;
+    skel.load();
+    skel.attach();
+    values_fd_ = bpf_map__fd(skel->maps.stat_values);
+    probe::LostCounter lost(bpf_map__fd(skel->maps.stat_lost));
+
+    formatter_ = output::make_formatter(format_, stdout, {terminal_width(), 20});
+    formatter_->begin(schema());
+    hist_nr_ = hist_nr;
+
+    session_target_ = session.target().to_object();
+    session.attached("Collecting events... Ctrl-C to stop and show stat");
+    auto start = std::chrono::steady_clock::now();
+    interval_start_ = start;
+    probe::EventLoop loop(session.stop());
+    session.watch(loop, duration_);
+    if (interval_ > 0)
+      loop.every(std::chrono::milliseconds(static_cast<long>(interval_ * 1000 + 0.5)),
+                 [&] { print_interval(lost.total()); });
+    StopReason why = loop.run();
+    int code = session.finish();  // CMD's last syscalls are in before the final read
+    if (why != StopReason::OutputClosed) print_interval(lost.total());
+    formatter_->end();
+    if (uint64_t n = lost.total())
+      spdlog::warn("{} syscall entries could not be timed (task storage full); counts are low by that much", n);
+    return code;
+  }
+
+ private:
+  output::Schema schema() const {
+    output::Schema s;
+    s.type = "stat";
+    s.columns = {
+        {"name", "SYSCALL", Align::Left},
+        {"count", "COUNT", Align::Right},
+        {"count_pct", "(%)", Align::Right, 2, "%"},
+        {"elapsed_ms", "ELAPSED(ms)", Align::Right, 3},
+        {"elapsed_pct", "(%)", Align::Right, 2, "%"},
+        {"errors", "ERRORS", Align::Right},
+    };
+    if (latency_) {
+      s.columns.push_back({"avg_us", "AVG(us)", Align::Right, 3});
+      s.columns.push_back({"max_us", "MAX(us)", Align::Right, 3});
+    }
+    return s;
+  }
+
+  Snapshot read_snapshot() const {
+    int ncpus = libbpf_num_possible_cpus();
+    std::vector<stat_value> percpu(static_cast<size_t>(ncpus));
+    Snapshot snap(STAT_MAX_SYSCALLS);
+    for (uint32_t nr = 0; nr < STAT_MAX_SYSCALLS; ++nr) {
+      if (bpf_map_lookup_elem(values_fd_, &nr, percpu.data()) != 0) continue;
+      Totals& t = snap[nr];
+      for (const auto& v : percpu) {
+        t.count += v.count;
+        t.total_ns += v.total_ns;
+        t.max_ns = std::max<uint64_t>(t.max_ns, v.max_ns);
+        t.errors += v.errors;
+        for (int b = 0; b < STAT_HIST_BUCKETS; ++b) t.hist[b] += v.hist[b];
+      }
+    }
+    return snap;
+  }
+
+  // Prints what happened since the previous table: the kernel's counters are never reset,
+  // so an interval is the difference of two snapshots (max is since the start).
+  void print_interval(uint64_t lost_total) {
+    Snapshot now = read_snapshot();
+    auto t_now = std::chrono::steady_clock::now();
+    Snapshot delta(now.size());
+    for (size_t nr = 0; nr < now.size(); ++nr) {
+      const Totals& a = now[nr];
+      const Totals b = prev_.empty() ? Totals{} : prev_[nr];
+      delta[nr] = {a.count - b.count, a.total_ns - b.total_ns, a.max_ns, a.errors - b.errors, {}};
+      for (int i = 0; i < STAT_HIST_BUCKETS; ++i) delta[nr].hist[i] = a.hist[i] - b.hist[i];
+    }
+    auto ms = std::chrono::duration<double, std::milli>(t_now - interval_start_).count();
+    formatter_->table(make_table(delta, ms, lost_total - lost_reported_));
+    lost_reported_ = lost_total;
+    prev_ = std::move(now);
+    interval_start_ = t_now;
+    ++intervals_;
+  }
+
+  output::Table make_table(const Snapshot& snap, double duration_ms, uint64_t lost) const {
+    uint64_t all_count = 0, all_ns = 0, all_err = 0, all_max = 0;
+    std::vector<uint32_t> nrs;
+    for (uint32_t nr = 0; nr < snap.size(); ++nr) {
+      if (!snap[nr].count) continue;
+      nrs.push_back(nr);
+      all_count += snap[nr].count;
+      all_ns += snap[nr].total_ns;
+      all_err += snap[nr].errors;
+      all_max = std::max(all_max, snap[nr].max_ns);
+    }
+    auto key = [&](uint32_t nr) -> uint64_t {
+      const Totals& t = snap[nr];
+      return sort_ == "time" ? t.total_ns : sort_ == "errors" ? t.errors : t.count;
+    };
+    std::sort(nrs.begin(), nrs.end(), [&](uint32_t a, uint32_t b) {
+      if (sort_ != "name" && key(a) != key(b)) return key(a) > key(b);
+      return names_.name(static_cast<int>(a)) < names_.name(static_cast<int>(b));
+    });
+    if (top_ && nrs.size() > static_cast<size_t>(*top_)) nrs.resize(static_cast<size_t>(*top_));
+
+    auto pct = [](uint64_t part, uint64_t whole) { return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0; };
+    output::Table table;
+    table.rows_key = "syscalls";
+    table.label_key = "name";
+    table.bar_key = sort_ == "time" ? "elapsed_ms" : sort_ == "errors" ? "errors" : "count";
+    for (uint32_t nr : nrs) {
+      const Totals& t = snap[nr];
+      Record r;
+      r.set("name", names_.name(static_cast<int>(nr)))
+          .set("nr", nr)
+          .set("count", t.count)
+          .set("count_pct", pct(t.count, all_count))
+          .set("elapsed_ms", static_cast<double>(t.total_ns) / 1e6)
+          .set("elapsed_pct", pct(t.total_ns, all_ns))
+          .set("errors", t.errors)
+          .set("avg_us", t.count ? static_cast<double>(t.total_ns) / static_cast<double>(t.count) / 1e3 : 0.0)
+          .set("max_us", static_cast<double>(t.max_ns) / 1e3);
+      table.rows.push_back(std::move(r));
+    }
+    Record total;
+    total.set("name", "ALL")
+        .set("count", all_count)
+        .set("elapsed_ms", static_cast<double>(all_ns) / 1e6)
+        .set("errors", all_err)
+        .set("avg_us", all_count ? static_cast<double>(all_ns) / static_cast<double>(all_count) / 1e3 : 0.0)
+        .set("max_us", static_cast<double>(all_max) / 1e3);
+    table.total = std::move(total);
+    table.meta.emplace_back("target", session_target_);
+    table.meta.emplace_back("duration_ms", duration_ms);
+    if (interval_ > 0) table.meta.emplace_back("interval", intervals_ + 1);
+    table.lost = lost;
+    if (hist_nr_ >= 0) table.histograms.push_back(histogram(snap[static_cast<size_t>(hist_nr_)]));
+    return table;
+  }
+
+  output::Histogram histogram(const Totals& t) const {
+    output::Histogram h;
+    h.title = names_.name(hist_nr_);
+    h.unit = "usecs";
+    int last = -1;
+    for (int b = 0; b < STAT_HIST_BUCKETS; ++b)
+      if (t.hist[b]) last = b;
+    // bucket 0 holds 0 us; bucket b holds [2^(b-1), 2^b - 1] us
+    for (int b = 0; b <= last; ++b) {
+      uint64_t low = b == 0 ? 0 : (1ULL << (b - 1));
+      uint64_t high = b == 0 ? 0 : (1ULL << b) - 1;
+      h.buckets.push_back({low, high, t.hist[b]});
+    }
+    return h;
+  }
+
+  target::TargetOptions target_;
+  output::Format format_ = output::Format::Text;
+  std::string sort_ = "count";
+  std::optional<int> top_;
+  double interval_ = 0;
+  double duration_ = 0;
+  bool latency_ = false;
+  std::string histogram_;
+  bool failures_ = false;
+
+  enrich::SyscallNames names_{STAT_MAX_SYSCALLS};
+  std::unique_ptr<output::Formatter> formatter_;
+  output::Object session_target_;
+  int values_fd_ = -1;
+  int hist_nr_ = -1;
+  Snapshot prev_;
+  std::chrono::steady_clock::time_point interval_start_;
+  uint64_t lost_reported_ = 0;
+  int intervals_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_stat() { return std::make_unique<StatCommand>(); }
+
+}  // namespace ctrace::commands

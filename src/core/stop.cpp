@@ -1,0 +1,63 @@
+#include "ctrace/core/stop.hpp"
+
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cstdint>
+
+#include "ctrace/core/error.hpp"
+
+namespace ctrace {
+
+namespace {
+StopToken* g_token = nullptr;
+}
+
+const char* to_string(StopReason r) {
+  switch (r) {
+    case StopReason::None: return "none";
+    case StopReason::Interrupted: return "interrupted";
+    case StopReason::Terminated: return "terminated";
+    case StopReason::OutputClosed: return "output closed";
+    case StopReason::Duration: return "duration elapsed";
+    case StopReason::TargetExited: return "target exited";
+  }
+  return "?";
+}
+
+void stop_signal_handler(int sig) {
+  if (!g_token) return;
+  int saved = errno;
+  g_token->request_stop(sig == SIGINT    ? StopReason::Interrupted
+                        : sig == SIGPIPE ? StopReason::OutputClosed
+                                         : StopReason::Terminated);
+  errno = saved;
+}
+
+StopToken::StopToken() {
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) throw Error("eventfd: {}", errno_string(errno));
+}
+
+StopToken& StopToken::install() {
+  static StopToken token;
+  if (!g_token) {
+    g_token = &token;
+    struct sigaction sa {};
+    sa.sa_handler = stop_signal_handler;
+    sigemptyset(&sa.sa_mask);
+    for (int sig : {SIGINT, SIGTERM, SIGPIPE}) ::sigaction(sig, &sa, nullptr);
+  }
+  return token;
+}
+
+// Async-signal-safe: an atomic compare-exchange and a write(2).
+void StopToken::request_stop(StopReason r) {
+  StopReason expected = StopReason::None;
+  reason_.compare_exchange_strong(expected, r, std::memory_order_acq_rel);
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+}
+
+}  // namespace ctrace

@@ -1,0 +1,77 @@
+// ctrace: container-aware syscall and I/O tracing with eBPF.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "ctrace/commands/command.hpp"
+#include "ctrace/core/error.hpp"
+#include "ctrace/core/log.hpp"
+#include "ctrace/probe/libbpf_log.hpp"
+
+namespace {
+
+constexpr const char* kDescription =
+    "ctrace: what is this container doing? eBPF tracing filtered in the kernel by container\n"
+    "(cgroup v2 directory or id, process, container id, or a command run in a new cgroup).";
+
+constexpr const char* kFooter = R"(TARGETS (every command):
+  -c CGDIR           cgroup v2 directory, absolute or relative to the cgroup2 mount
+  --cgroup-id ID     cgroup v2 id          -p PID         the cgroup of a process
+  --container ID     docker/podman/containerd/CRI-O container id prefix or name
+  -- CMD ARGS...     run CMD in a new cgroup, trace it until it exits
+  --exact            only that cgroup, not its subtree
+
+EXAMPLES:
+  ctrace stat -- sh -c 'ls /usr >/dev/null'
+  ctrace stat --container 3f2a -d 10 -o json | jq '.syscalls[0]'
+  ctrace stat --help
+
+Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF. Diagnostics go to stderr,
+results to stdout. Exit codes: 0 ok, 1 runtime error, 2 usage error.)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace ctrace;
+  CLI::App app{kDescription, "ctrace"};
+  app.set_version_flag("-V,--version", std::string("ctrace ") + CTRACE_VERSION);
+  app.footer(kFooter);
+  app.require_subcommand(1);
+  commands::GlobalOptions global;
+  app.add_flag("-v,--verbose", global.verbosity, "more diagnostics on stderr (-vv: libbpf's full log)");
+  app.fallthrough();
+
+  auto cmds = commands::make_commands();
+  std::vector<std::pair<CLI::App*, commands::Command*>> subs;
+  for (auto& c : cmds) subs.emplace_back(c->setup(app), c.get());
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::string hint = "ctrace --help";
+    for (auto& [sub, cmd] : subs)
+      if (sub->parsed()) hint = "ctrace " + sub->get_name() + " --help";
+    std::string msg = e.what();
+    for (auto& ch : msg)
+      if (ch == '\n') ch = ' ';
+    std::fprintf(stderr, "ctrace: error: %s (see '%s')\n", msg.c_str(), hint.c_str());
+    return kExitUsage;
+  }
+
+  setup_logging(global.verbosity);
+  probe::route_libbpf_log();
+  for (auto& [sub, cmd] : subs) {
+    if (!sub->parsed()) continue;
+    try {
+      return cmd->run(global);
+    } catch (const Error& e) {
+      spdlog::error("{}", e.what());
+      return e.exit_code();
+    } catch (const std::exception& e) {
+      spdlog::error("{}", e.what());
+      return kExitRuntime;
+    }
+  }
+  return kExitUsage;
+}

@@ -1,0 +1,72 @@
+#include "ctrace/output/formatter.hpp"
+
+#include <fmt/format.h>
+
+#include "ctrace/core/error.hpp"
+#include "output/formatters.hpp"
+
+namespace ctrace::output {
+
+Record& Record::set(std::string key, Value v) {
+  for (auto& [k, old] : fields)
+    if (k == key) {
+      old = std::move(v);
+      return *this;
+    }
+  fields.emplace_back(std::move(key), std::move(v));
+  return *this;
+}
+
+const Value* Record::get(const std::string& key) const {
+  for (const auto& [k, v] : fields)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+const char* to_string(Format f) {
+  switch (f) {
+    case Format::Text: return "text";
+    case Format::Json: return "json";
+    case Format::Graph: return "graph";
+  }
+  return "?";
+}
+
+Format parse_format(const std::string& s) {
+  if (s == "text") return Format::Text;
+  if (s == "json") return Format::Json;
+  if (s == "graph") return Format::Graph;
+  throw UsageError("unknown output format '{}': use text, json or graph", s);
+}
+
+std::string format_text(const Value& value, const Column& c) {
+  struct Visitor {
+    const Column& c;
+    std::string operator()(std::monostate) const { return "---"; }
+    std::string operator()(bool b) const { return b ? "yes" : "no"; }
+    std::string operator()(int64_t i) const { return fmt::format("{}{}", i, c.suffix); }
+    std::string operator()(uint64_t u) const { return fmt::format("{}{}", u, c.suffix); }
+    std::string operator()(double d) const {
+      return c.precision >= 0 ? fmt::format("{:.{}f}{}", d, c.precision, c.suffix) : fmt::format("{}{}", d, c.suffix);
+    }
+    std::string operator()(const std::string& s) const { return s; }
+    std::string operator()(const Strings& v) const { return fmt::format("{}", fmt::join(v, " | ")); }
+    std::string operator()(const Object& o) const {
+      std::string out;
+      for (const auto& [k, v] : o) out += fmt::format("{}{}={}", out.empty() ? "" : ",", k, format_text(v, Column{}));
+      return out;
+    }
+  };
+  return std::visit(Visitor{c}, value.v);
+}
+
+std::unique_ptr<Formatter> make_formatter(Format f, std::FILE* out, const FormatterOptions& opts) {
+  switch (f) {
+    case Format::Text: return std::make_unique<TextFormatter>(out);
+    case Format::Json: return std::make_unique<JsonFormatter>(out);
+    case Format::Graph: return std::make_unique<GraphFormatter>(out, opts);
+  }
+  throw UsageError("unknown output format");
+}
+
+}  // namespace ctrace::output

@@ -1,0 +1,62 @@
+#pragma once
+// The built-in formatters (private to src/output; commands use make_formatter).
+#include <cstdio>
+#include <string>
+
+#include "ctrace/output/formatter.hpp"
+
+namespace ctrace::output {
+
+class TextFormatter : public Formatter {
+ public:
+  explicit TextFormatter(std::FILE* out) : out_(out) {}
+  void begin(const Schema& schema) override;
+  void record(const Record& r) override;
+  void table(const Table& t) override;
+  void series(const Series& s) override;
+  void lost(uint64_t n) override;
+  void end() override;
+
+ private:
+  std::FILE* out_;
+  Schema schema_;
+  bool header_done_ = false;
+};
+
+class JsonFormatter : public Formatter {
+ public:
+  explicit JsonFormatter(std::FILE* out) : out_(out) {}
+  void begin(const Schema& schema) override { schema_ = schema; }
+  void record(const Record& r) override;
+  void table(const Table& t) override;
+  void series(const Series& s) override;
+  void lost(uint64_t n) override;
+  void end() override {}
+
+ private:
+  void line(const std::string& s);
+  std::FILE* out_;
+  Schema schema_;
+};
+
+class GraphFormatter : public Formatter {
+ public:
+  GraphFormatter(std::FILE* out, const FormatterOptions& opts) : out_(out), opts_(opts), text_(out) {}
+  void begin(const Schema& schema) override;
+  void record(const Record& r) override { text_.record(r); }
+  void table(const Table& t) override;
+  void series(const Series& s) override;
+  void lost(uint64_t n) override { text_.lost(n); }
+  void end() override {}
+
+ private:
+  std::FILE* out_;
+  FormatterOptions opts_;
+  Schema schema_;
+  TextFormatter text_;
+};
+
+// Text lines of a log2 histogram, bcc style ("     usecs : count    distribution").
+std::vector<std::string> render_histogram(const Histogram& h, int bar_width = 40);
+
+}  // namespace ctrace::output

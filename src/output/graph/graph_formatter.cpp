@@ -1,0 +1,49 @@
+#include <fmt/format.h>
+
+#include "ctrace/output/graph.hpp"
+#include "output/formatters.hpp"
+
+namespace ctrace::output {
+
+void GraphFormatter::begin(const Schema& schema) {
+  schema_ = schema;
+  text_.begin(schema);
+}
+
+void GraphFormatter::table(const Table& t) {
+  const Column* value_col = nullptr;
+  for (const auto& c : schema_.columns)
+    if (c.key == t.bar_key) value_col = &c;
+  std::vector<graph::Bar> bars;
+  for (const auto& r : t.rows) {
+    const Value* label = r.get(t.label_key);
+    const Value* value = r.get(t.bar_key);
+    double v = 0;
+    if (value) {
+      if (auto* i = std::get_if<int64_t>(&value->v)) v = static_cast<double>(*i);
+      if (auto* u = std::get_if<uint64_t>(&value->v)) v = static_cast<double>(*u);
+      if (auto* d = std::get_if<double>(&value->v)) v = *d;
+    }
+    bars.push_back({label ? format_text(*label, Column{}) : "?", v,
+                    value ? format_text(*value, value_col ? *value_col : Column{}) : ""});
+  }
+  std::string title = value_col ? value_col->header : t.bar_key;
+  std::string line = fmt::format("{}\n", title);
+  std::fwrite(line.data(), 1, line.size(), out_);
+  for (const auto& l : graph::render_bar_chart(bars, opts_.width)) {
+    std::fwrite(l.data(), 1, l.size(), out_);
+    std::fputc('\n', out_);
+  }
+  for (const auto& h : t.histograms) {
+    std::fputc('\n', out_);
+    for (const auto& l : render_histogram(h)) {
+      std::fwrite(l.data(), 1, l.size(), out_);
+      std::fputc('\n', out_);
+    }
+  }
+  std::fflush(out_);
+}
+
+void GraphFormatter::series(const Series& s) { text_.series(s); }
+
+}  // namespace ctrace::output

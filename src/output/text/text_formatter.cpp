@@ -1,0 +1,132 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "ctrace/core/log.hpp"
+#include "output/formatters.hpp"
+
+namespace ctrace::output {
+
+namespace {
+
+std::string pad(const std::string& s, size_t width, Align a) {
+  // width counts bytes; cells are ASCII except user strings, which are left-aligned last
+  if (s.size() >= width) return s;
+  return a == Align::Left ? s + std::string(width - s.size(), ' ') : std::string(width - s.size(), ' ') + s;
+}
+
+std::string cell(const Record& r, const Column& c) {
+  const Value* v = r.get(c.key);
+  return v ? format_text(*v, c) : std::string("---");
+}
+
+void write_line(std::FILE* out, const std::string& s) {
+  std::fwrite(s.data(), 1, s.size(), out);
+  std::fputc('\n', out);
+}
+
+}  // namespace
+
+void TextFormatter::begin(const Schema& schema) {
+  schema_ = schema;
+  header_done_ = false;
+}
+
+void TextFormatter::record(const Record& r) {
+  // Streams cannot look ahead: columns take their min_width, the last one is free.
+  const auto& cols = schema_.columns;
+  if (!header_done_) {
+    std::string h;
+    for (size_t i = 0; i < cols.size(); ++i) {
+      bool last = i + 1 == cols.size();
+      h += last ? cols[i].header : pad(cols[i].header, static_cast<size_t>(cols[i].min_width), cols[i].align) + " ";
+    }
+    write_line(out_, h);
+    header_done_ = true;
+  }
+  std::string line;
+  for (size_t i = 0; i < cols.size(); ++i) {
+    bool last = i + 1 == cols.size();
+    auto s = cell(r, cols[i]);
+    line += last ? s : pad(s, static_cast<size_t>(cols[i].min_width), cols[i].align) + " ";
+  }
+  write_line(out_, line);
+  std::fflush(out_);
+}
+
+void TextFormatter::table(const Table& t) {
+  const auto& cols = schema_.columns;
+  std::vector<size_t> width(cols.size());
+  std::vector<std::vector<std::string>> cells;
+  auto add = [&](const Record& r) {
+    std::vector<std::string> row;
+    for (size_t i = 0; i < cols.size(); ++i) {
+      row.push_back(cell(r, cols[i]));
+      width[i] = std::max(width[i], row.back().size());
+    }
+    cells.push_back(std::move(row));
+  };
+  for (size_t i = 0; i < cols.size(); ++i)
+    width[i] = std::max({cols[i].header.size(), static_cast<size_t>(cols[i].min_width)});
+  for (const auto& r : t.rows) add(r);
+  if (t.total) add(*t.total);
+
+  auto render = [&](const std::vector<std::string>& row) {
+    std::string line;
+    for (size_t i = 0; i < cols.size(); ++i) {
+      if (i) line += ' ';
+      bool last = i + 1 == cols.size();
+      line += (last && cols[i].align == Align::Left) ? row[i] : pad(row[i], width[i], cols[i].align);
+    }
+    write_line(out_, line);
+  };
+  std::vector<std::string> header;
+  for (const auto& c : cols) header.push_back(c.header);
+  render(header);
+  for (size_t i = 0; i < t.rows.size(); ++i) render(cells[i]);
+  if (t.total) {
+    write_line(out_, "----------------");
+    render(cells.back());
+  }
+  for (const auto& h : t.histograms) {
+    write_line(out_, "");
+    write_line(out_, fmt::format("{} latency histogram:", h.title));
+    for (const auto& l : render_histogram(h)) write_line(out_, l);
+  }
+  std::fflush(out_);
+  if (t.lost) spdlog::warn("{} events were lost", t.lost);
+}
+
+void TextFormatter::series(const Series& s) {
+  std::string h = fmt::format("{:>10}", s.x_label);
+  for (const auto& [name, _] : s.y) h += fmt::format(" {:>14}", name);
+  write_line(out_, h);
+  for (size_t i = 0; i < s.x.size(); ++i) {
+    std::string line = fmt::format("{:>10.3f}", s.x[i]);
+    for (const auto& [_, ys] : s.y) line += fmt::format(" {:>14.1f}", i < ys.size() ? ys[i] : 0.0);
+    write_line(out_, line);
+  }
+  std::fflush(out_);
+}
+
+void TextFormatter::lost(uint64_t n) {
+  spdlog::warn("{} events lost: the ring buffer was full (a larger --buffer-pages may help)", n);
+}
+
+void TextFormatter::end() { std::fflush(out_); }
+
+std::vector<std::string> render_histogram(const Histogram& h, int bar_width) {
+  std::vector<std::string> out;
+  uint64_t max = 0;
+  for (const auto& b : h.buckets) max = std::max(max, b.count);
+  out.push_back(fmt::format("{:>24} : {:<10} distribution", h.unit, "count"));
+  for (const auto& b : h.buckets) {
+    int stars = max ? static_cast<int>((b.count * static_cast<uint64_t>(bar_width) + max - 1) / max) : 0;
+    if (b.count == 0) stars = 0;
+    out.push_back(fmt::format("{:>10} -> {:<10} : {:<10} |{:<{}}|", b.low, b.high, b.count,
+                              std::string(static_cast<size_t>(stars), '*'), bar_width));
+  }
+  return out;
+}
+
+}  // namespace ctrace::output

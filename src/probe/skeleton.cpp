@@ -1,0 +1,47 @@
+#include "ctrace/probe/skeleton.hpp"
+
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace ctrace::probe {
+
+namespace {
+
+bool has_cap(int cap) {
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (::syscall(SYS_capget, &hdr, data) != 0) return false;
+  return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+constexpr const char* kPrivHint =
+    "run ctrace as root (or with CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE; CAP_SYS_ADMIN on older kernels)";
+
+}  // namespace
+
+void check_bpf_available() {
+  if (!std::filesystem::exists("/sys/kernel/btf/vmlinux"))
+    throw BpfError("this kernel exposes no BTF (/sys/kernel/btf/vmlinux is missing): ctrace needs a kernel "
+                   "built with CONFIG_DEBUG_INFO_BTF=y");
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#define CAP_PERFMON 38
+#endif
+  if (::geteuid() != 0 && !has_cap(CAP_SYS_ADMIN) && !(has_cap(CAP_BPF) && has_cap(CAP_PERFMON)))
+    throw BpfError("not allowed to load BPF programs: {}", kPrivHint);
+}
+
+void throw_bpf_error(const std::string& what, int err) {
+  int e = err < 0 ? -err : err;
+  if (e == EPERM || e == EACCES)
+    throw BpfError("{}: {}; {}", what, errno_string(e), kPrivHint);
+  if (e == ENOENT || e == ESRCH)
+    throw BpfError("{}: {}; a hook this command needs is missing from this kernel (run with -v for libbpf's log)",
+                   what, errno_string(e));
+  throw BpfError("{}: {} (run with -v for libbpf's log)", what, errno_string(e));
+}
+
+}  // namespace ctrace::probe

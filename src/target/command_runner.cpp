@@ -1,0 +1,118 @@
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "ctrace/core/cgroup.hpp"
+#include "ctrace/core/error.hpp"
+#include "ctrace/core/log.hpp"
+#include "ctrace/target/target.hpp"
+
+namespace fs = std::filesystem;
+
+namespace ctrace::target {
+
+namespace {
+int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+}  // namespace
+
+CommandRunner::CommandRunner(const std::vector<std::string>& argv, const CgroupFs& cfs) {
+  if (argv.empty()) throw UsageError("-- needs a command to run");
+  fs::path dir = cfs.mount / fmt::format("ctrace-{}", ::getpid());
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    throw Error("cannot create cgroup {}: {}; running a command needs root", dir.string(), errno_string(errno));
+
+  int go[2];
+  if (::pipe2(go, O_CLOEXEC) != 0) throw Error("pipe: {}", errno_string(errno));
+  pid_ = ::fork();
+  if (pid_ < 0) {
+    int err = errno;
+    ::rmdir(dir.c_str());
+    throw Error("fork: {}", errno_string(err));
+  }
+  if (pid_ == 0) {
+    // Child: wait until the probes are attached, then become CMD.
+    ::close(go[1]);
+    char c;
+    if (::read(go[0], &c, 1) != 1) ::_exit(127);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    std::string msg = fmt::format("ctrace: cannot run {}: {}\n", argv[0], errno_string(errno));
+    [[maybe_unused]] auto n = ::write(2, msg.data(), msg.size());
+    ::_exit(127);
+  }
+  ::close(go[0]);
+  go_fd_ = go[1];
+  pidfd_ = pidfd_open(pid_);
+  {
+    std::ofstream procs(dir / "cgroup.procs");
+    procs << pid_ << std::flush;
+    if (!procs) {
+      int err = errno;
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+      ::rmdir(dir.c_str());
+      throw Error("cannot move the command into {}: {}", dir.string(), errno_string(err));
+    }
+  }
+  target_.mode = Mode::Cgroup;
+  target_.cgroup_dir = dir;
+  target_.cgroup_path = "/" + dir.filename().string();
+  target_.cgroup_id = cgroup::cgroup_id(dir);
+  target_.level = cgroup::level_of(cfs.mount, dir);
+  target_.description = "command " + argv[0];
+}
+
+void CommandRunner::start() {
+  if (go_fd_ < 0) return;
+  char c = 'g';
+  [[maybe_unused]] auto n = ::write(go_fd_, &c, 1);
+  ::close(go_fd_);
+  go_fd_ = -1;
+}
+
+int CommandRunner::wait(int sig) {
+  if (exit_status_ >= 0) return exit_status_;
+  if (pid_ <= 0) return 127;
+  if (go_fd_ >= 0) {
+    // never started: let it go away without running CMD
+    ::close(go_fd_);
+    go_fd_ = -1;
+  } else if (sig) {
+    ::kill(pid_, sig);
+    // CMD gets a few seconds to end on its own, then it is killed.
+    pollfd p{pidfd_, POLLIN, 0};
+    if (pidfd_ >= 0 && ::poll(&p, 1, 3000) == 0) ::kill(pid_, SIGKILL);
+  }
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
+  exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return exit_status_;
+}
+
+CommandRunner::~CommandRunner() {
+  if (pid_ > 0) {
+    if (go_fd_ < 0) ::kill(pid_, SIGKILL);
+    wait();
+  }
+  if (go_fd_ >= 0) ::close(go_fd_);
+  if (pidfd_ >= 0) ::close(pidfd_);
+  if (target_.cgroup_dir.empty()) return;
+  // The cgroup may report busy for a moment after its last task was reaped.
+  for (int i = 0; i < 50 && ::rmdir(target_.cgroup_dir.c_str()) != 0 && errno == EBUSY; ++i) ::usleep(10000);
+  if (fs::exists(target_.cgroup_dir))
+    spdlog::warn("cgroup {} not removed ({}): processes started by the command still run in it",
+                 target_.cgroup_dir.string(), errno_string(errno));
+}
+
+}  // namespace ctrace::target
