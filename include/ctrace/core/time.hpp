@@ -1,0 +1,26 @@
+#pragma once
+// Kernel timestamps (bpf_ktime_get_ns: CLOCK_MONOTONIC) to wall-clock time.
+#include <cstdint>
+#include <string>
+
+namespace ctrace {
+
+enum class TimePrecision { Seconds, Millis, Micros, Nanos };
+
+// Computed once per run: wall = monotonic + offset.
+class WallClock {
+ public:
+  WallClock();                                  // samples both clocks now
+  explicit WallClock(int64_t offset_ns) : offset_ns_(offset_ns) {}
+  // Nanoseconds since the epoch for a bpf_ktime_get_ns() value.
+  int64_t to_wall_ns(uint64_t mono_ns) const { return static_cast<int64_t>(mono_ns) + offset_ns_; }
+  int64_t offset_ns() const { return offset_ns_; }
+
+ private:
+  int64_t offset_ns_;
+};
+
+// "2026-04-21T10:42:32Z" / "...32.123456Z": ISO 8601 in UTC.
+std::string format_utc(int64_t wall_ns, TimePrecision p = TimePrecision::Seconds);
+
+}  // namespace ctrace

@@ -1,0 +1,212 @@
+#include "support.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "ctrace/core/cgroup.hpp"
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace ctrace::test {
+
+fs::path cgroup2_mount() { return cgroup::find_cgroup2_mount(); }
+
+TestCgroup::TestCgroup(const std::string& name)
+    : path_(cgroup2_mount() / (name + "-" + std::to_string(::getpid()))) {
+  fs::create_directories(path_);
+}
+
+TestCgroup::TestCgroup(const TestCgroup& parent, const std::string& name) : path_(parent.path() / name) {
+  fs::create_directories(path_);
+}
+
+TestCgroup::~TestCgroup() {
+  // Children first: a cgroup with sub-cgroups cannot be removed.
+  std::vector<fs::path> dirs;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(path_, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec))
+    if (it->is_directory()) dirs.push_back(it->path());
+  dirs.push_back(path_);
+  std::sort(dirs.begin(), dirs.end(), [](const auto& a, const auto& b) { return a.string().size() > b.string().size(); });
+  for (const auto& d : dirs) {
+    std::ifstream procs(d / "cgroup.procs");
+    pid_t p;
+    while (procs >> p) ::kill(p, SIGKILL);
+    for (int i = 0; i < 100 && ::rmdir(d.c_str()) != 0 && errno == EBUSY; ++i) ::usleep(10000);
+  }
+}
+
+std::string TestCgroup::relative() const { return path_.lexically_relative(cgroup2_mount()).string(); }
+
+uint64_t TestCgroup::id() const { return cgroup::cgroup_id(path_); }
+
+void TestCgroup::add(pid_t pid) const {
+  std::ofstream procs(path_ / "cgroup.procs");
+  procs << pid << std::flush;
+  if (!procs) throw std::runtime_error("cannot move pid into " + path_.string());
+}
+
+Process::Process(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  int in[2], out[2], err[2];
+  if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC))
+    throw std::runtime_error("pipe");
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::dup2(in[0], 0);
+    ::dup2(out[1], 1);
+    ::dup2(err[1], 2);
+    // A test harness may ignore SIGPIPE; the child must see the default.
+    ::signal(SIGPIPE, SIG_DFL);
+    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(in[0]);
+  ::close(out[1]);
+  ::close(err[1]);
+  in_ = in[1];
+  outfd_ = out[0];
+  errfd_ = err[0];
+}
+
+Process::~Process() {
+  if (!status_) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  for (int fd : {in_, outfd_, errfd_})
+    if (fd >= 0) ::close(fd);
+}
+
+void Process::pump(int timeout_ms) {
+  pollfd p[2];
+  int n = 0;
+  if (outfd_ >= 0) p[n++] = {outfd_, POLLIN, 0};
+  if (errfd_ >= 0) p[n++] = {errfd_, POLLIN, 0};
+  if (n == 0) {
+    ::usleep(static_cast<useconds_t>(timeout_ms) * 1000);
+    return;
+  }
+  if (::poll(p, static_cast<nfds_t>(n), timeout_ms) <= 0) return;
+  char buf[65536];
+  for (int i = 0; i < n; ++i) {
+    if (!(p[i].revents & (POLLIN | POLLHUP))) continue;
+    ssize_t r = ::read(p[i].fd, buf, sizeof buf);
+    std::string& dst = p[i].fd == outfd_ ? out_ : err_;
+    if (r > 0) {
+      dst.append(buf, static_cast<size_t>(r));
+    } else {
+      ::close(p[i].fd);
+      (p[i].fd == outfd_ ? outfd_ : errfd_) = -1;
+    }
+  }
+}
+
+bool Process::wait_for_stderr(const std::string& needle, std::chrono::milliseconds timeout) {
+  auto end = Clock::now() + timeout;
+  while (err_.find(needle) == std::string::npos) {
+    if (Clock::now() >= end || (outfd_ < 0 && errfd_ < 0)) return false;
+    pump(50);
+  }
+  return true;
+}
+
+bool Process::wait_for_stdout(const std::string& needle, std::chrono::milliseconds timeout) {
+  auto end = Clock::now() + timeout;
+  while (out_.find(needle) == std::string::npos) {
+    if (Clock::now() >= end || (outfd_ < 0 && errfd_ < 0)) return false;
+    pump(50);
+  }
+  return true;
+}
+
+void Process::write_stdin(const std::string& s) {
+  if (::write(in_, s.data(), s.size()) != static_cast<ssize_t>(s.size())) throw std::runtime_error("write stdin");
+}
+
+void Process::close_stdin() {
+  if (in_ >= 0) ::close(in_);
+  in_ = -1;
+}
+
+void Process::close_stdout() {
+  if (outfd_ >= 0) ::close(outfd_);
+  outfd_ = -1;
+}
+
+void Process::signal(int sig) { ::kill(pid_, sig); }
+
+int Process::wait(std::chrono::milliseconds timeout) {
+  if (status_) return *status_;
+  auto end = Clock::now() + timeout;
+  int status = 0;
+  for (;;) {
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) break;
+    if (Clock::now() >= end) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+      break;
+    }
+    pump(20);
+  }
+  while (outfd_ >= 0 || errfd_ >= 0) pump(100);
+  status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return *status_;
+}
+
+Result run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  Process p(argv);
+  p.close_stdin();
+  int code = p.wait(timeout);
+  return {code, p.out(), p.err()};
+}
+
+std::string ctrace_bin() { return CTRACE_BIN; }
+std::string workload_bin() { return CTRACE_WORKLOAD_BIN; }
+
+std::unique_ptr<Process> start_ctrace(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{ctrace_bin()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto p = std::make_unique<Process>(argv);
+  if (!p->wait_for_stderr("Collecting events"))
+    throw std::runtime_error("ctrace did not start: " + p->err());
+  return p;
+}
+
+Workload::Workload(const std::vector<std::string>& actions) : proc_([&] {
+  std::vector<std::string> argv{workload_bin(), "--wait"};
+  argv.insert(argv.end(), actions.begin(), actions.end());
+  return argv;
+}()) {
+  if (!proc_.wait_for_stdout("ready")) throw std::runtime_error("workload did not start: " + proc_.err());
+}
+
+void Workload::go() { proc_.write_stdin("go\n"); }
+
+int Workload::wait() { return proc_.wait(); }
+
+std::vector<unsigned> ctrace_prog_ids() {
+  auto r = run({"bpftool", "-j", "prog", "show"});
+  std::vector<unsigned> ids;
+  if (r.code != 0) return ids;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  if (!j.is_array()) return ids;
+  for (const auto& p : j)
+    if (p.value("name", "").rfind("handle_", 0) == 0) ids.push_back(p.value("id", 0u));
+  return ids;
+}
+
+}  // namespace ctrace::test

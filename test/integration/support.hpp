@@ -1,0 +1,96 @@
+#pragma once
+// Integration-test support: real cgroups, real processes, the real ctrace binary.
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ctrace::test {
+
+// The cgroup2 mount of this machine.
+std::filesystem::path cgroup2_mount();
+
+// A cgroup made for one test (under the cgroup2 mount, or under `parent`), removed at the end
+// after killing what is still in it.
+class TestCgroup {
+ public:
+  explicit TestCgroup(const std::string& name);
+  TestCgroup(const TestCgroup& parent, const std::string& name);
+  ~TestCgroup();
+  TestCgroup(const TestCgroup&) = delete;
+  TestCgroup& operator=(const TestCgroup&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  std::string relative() const;   // relative to the cgroup2 mount, no leading slash
+  uint64_t id() const;
+  void add(pid_t pid) const;
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A child process with stdin/stdout/stderr on pipes.
+class Process {
+ public:
+  explicit Process(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // Reads stderr/stdout until `needle` shows up on that stream (or the timeout): true if found.
+  bool wait_for_stderr(const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  bool wait_for_stdout(const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  void write_stdin(const std::string& s);
+  void close_stdin();
+  void close_stdout();     // the reader goes away (SIGPIPE tests)
+  void signal(int sig);
+  // Waits (killing with SIGKILL after the timeout) and collects the rest of the output.
+  int wait(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  const std::string& out() const { return out_; }
+  const std::string& err() const { return err_; }
+
+ private:
+  void pump(int timeout_ms);
+  pid_t pid_ = -1;
+  int in_ = -1, outfd_ = -1, errfd_ = -1;
+  std::string out_, err_;
+  std::optional<int> status_;
+};
+
+struct Result {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+// Runs a command to completion.
+Result run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+// Paths of the binaries under test.
+std::string ctrace_bin();
+std::string workload_bin();
+
+// Starts `ctrace ARGS`, waits until it says it is collecting (probes attached).
+std::unique_ptr<Process> start_ctrace(const std::vector<std::string>& args);
+
+// A ctrace_workload held at "ready" until go(): it can be moved into a cgroup first.
+class Workload {
+ public:
+  explicit Workload(const std::vector<std::string>& actions);
+  pid_t pid() const { return proc_.pid(); }
+  void go();
+  int wait();
+
+ private:
+  Process proc_;
+};
+
+// IDs of loaded BPF programs whose name starts with "handle_" (ctrace's naming).
+std::vector<unsigned> ctrace_prog_ids();
+
+}  // namespace ctrace::test
