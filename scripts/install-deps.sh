@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what ctrace needs to build and test on Debian 12 (run as root).
+set -euo pipefail
+packages=(
+  # build
+  cmake ninja-build g++ pkg-config make
+  clang llvm bpftool
+  libbpf-dev libelf-dev zlib1g-dev libseccomp-dev
+  libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  # tests
+  catch2 jq util-linux procps iproute2
+)
+export DEBIAN_FRONTEND=noninteractive
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
