@@ -60,15 +60,16 @@ class UnshareCommand final : public Command {
     app->add_flag("--clone", clone_, "also show clone/clone3 calls that carry a CLONE_NEW* flag");
     app->add_flag("--any", any_, "unshare, setns and clone: --setns --clone");
     app->add_flag("--uts", uts_, "CONTAINER shows the caller's UTS hostname instead of its cgroup");
-    app->add_option("--time-precision", precision_, "TIME precision: s|ms|us|ns")
+    app->add_option("--time-precision", precision_name_, "TIME precision: s|ms|us|ns")
         ->type_name("P")
-        ->transform(CLI::CheckedTransformer(kPrecisions).description(""))
+        ->check(CLI::IsMember({"s", "ms", "us", "ns"}).description(""))
         ->default_str("s");
     return app;
   }
 
   int run(const GlobalOptions&) override {
     if (any_) setns_ = clone_ = true;
+    precision_ = kPrecisions.at(precision_name_);
 
     Session session(target_);
     probe::Skeleton<unshare_bpf> skel(CTRACE_SKELETON_OPS(unshare_bpf), "unshare");
@@ -135,6 +136,7 @@ class UnshareCommand final : public Command {
   bool clone_ = false;
   bool any_ = false;
   bool uts_ = false;
+  std::string precision_name_ = "s";
   TimePrecision precision_ = TimePrecision::Seconds;
 };
 
