@@ -25,12 +25,13 @@ struct LineSeries {
 
 // A braille line chart (2x4 dots per cell, U+2800..U+28FF) of one or more series over
 // the same x (seconds, non-decreasing), one panel per series stacked above a shared
-// x axis, like this with width 24, height 4:
+// x axis, like this with width 16, height 5 (x 0..7, y 0 0 0 9 0 0 0 0):
 //
-//   ⠀⠀⠀⠀⠀⠀⠀⢀⠇⢣          9.0     <- max of the panel, on its top row
-//   ⠀⠀⠀⠀⠀⠀⢀⠎⠀⠈⢆
-//   ⣀⣀⣀⣀⣀⡠⠊⠀⠀⠀⠈⢢⣀⣀⣀     0.0     <- the y axis starts at 0, on the bottom row
-//   0.0                 7.0     <- first and last x
+//       ⢀⢇       9.0     <- max of the panel, on its top row
+//       ⢸⢸
+//       ⡇ ⡇
+//   ⣀⣀⣀⣰⠁ ⢱⣀⣀⣀⣀⣀ 0.0     <- the y axis starts at 0, on the bottom row
+//   0.0          7.0     <- first and last x
 //
 // `width` and `height` are the whole chart's size in terminal cells, labels and titles
 // included; a panel never gets less than 2 columns and 1 row, so a chart asked to be
