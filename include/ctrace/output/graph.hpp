@@ -34,8 +34,9 @@ struct LineSeries {
 //   0.0          7.0     <- first and last x
 //
 // `width` and `height` are the whole chart's size in terminal cells, labels and titles
-// included; a panel never gets less than 2 columns and 1 row, so a chart asked to be
-// smaller than that is wider or taller than asked. Points are joined by straight lines;
+// included (panels split the height evenly, so several may leave a line unused); a panel
+// never gets less than 2 columns and 1 row, so a chart asked to be smaller than that is
+// wider or taller than asked. Points are joined by straight lines;
 // empty cells are spaces and lines carry no trailing spaces. No x gives one line
 // "(no data)". Throws ctrace::Error for a negative, NaN or infinite value, an x that
 // goes back, or a series whose length differs from x.
