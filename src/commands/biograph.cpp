@@ -35,13 +35,13 @@ constexpr const char* kExamples = R"(EXAMPLES:
   ctrace biograph -o json -d 10 -c mygroup | jq . # one object per interval, then a summary
   ctrace biograph -- dd if=/dev/zero of=f bs=1M count=64 oflag=direct
 
-What is counted: bios (bytes and I/Os, before the block layer merges or splits them) read or
-written by the target's tasks, attributed when they are submitted. Direct I/O (O_DIRECT) and
-reads that miss the page cache are counted exactly. Buffered writes are NOT counted for the
-writer: the kernel's writeback threads submit them later, outside the writer's cgroup (in hybrid
-cgroup mode the bio's own cgroup is a v1 one and cannot be used); what fsync() in the target
-writes itself is counted, pages writeback had already started are not. Latency (--latency, AVG_LAT_US) is request issue to
-completion, for the requests the target's bios started.)";
+What is counted: bios (bytes and I/Os, before the block layer merges or splits them) that
+the target's tasks submit. Direct I/O (O_DIRECT) and reads that miss the page cache are
+counted exactly. Buffered writes are NOT counted for the writer: the kernel's writeback
+threads submit them later, outside the writer's cgroup (in hybrid cgroup mode the bio's own
+cgroup is a v1 one and cannot be used). What fsync() in the target writes out itself is
+counted; pages writeback had already started are not. Latency (--latency, AVG_LAT_US) is
+request issue to completion, for the requests whose first bio the target submitted.)";
 
 // The kernel's running totals, summed over CPUs, per direction.
 using Snapshot = std::array<biograph_value, BIOGRAPH_DIRS>;
@@ -160,7 +160,7 @@ class BiographCommand final : public Command {
     if (dots_ && !live_) std::fputc('\n', stderr);
     if (why != StopReason::OutputClosed) {
       take_interval(true);
-      if (format_ == output::Format::Graph) draw();
+      if (format_ == output::Format::Graph) draw();  // over the last live one
       if (format_ == output::Format::Json) formatter_->table(summary());
     }
     formatter_->end();
@@ -200,7 +200,6 @@ class BiographCommand final : public Command {
   void tick() {
     take_interval(false);
     if (live_) {
-      std::fputs("\033[H\033[2J", stdout);  // clear and redraw in place
       draw();
     } else {
       std::fputc('.', stderr);
@@ -274,7 +273,10 @@ class BiographCommand final : public Command {
     return s;
   }
 
-  void draw() { formatter_->series(series()); }
+  void draw() {
+    if (live_) std::fputs("\033[H\033[2J", stdout);  // clear the screen, then draw in place
+    formatter_->series(series());
+  }
 
   // JSON only: the whole run, per direction and in total.
   output::Table summary() const {
