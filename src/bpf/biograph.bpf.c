@@ -64,6 +64,10 @@ int BPF_PROG(handle_block_bio_queue, struct bio *bio)
 
 	if (!container_match() || is_self())
 		return 0;
+	/* A stacked driver (device mapper, md) submits its clones while current->bio_list is
+	 * set: the bio they come from was counted already, when the task submitted it. */
+	if (BPF_CORE_READ(bpf_get_current_task_btf(), bio_list))
+		return 0;
 	d = op_dir(BPF_CORE_READ(bio, bi_opf));
 	if (d < 0)
 		return 0;
