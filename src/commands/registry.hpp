@@ -8,5 +8,6 @@ namespace ctrace::commands {
 
 std::unique_ptr<Command> make_stat();
 std::unique_ptr<Command> make_unshare();
+std::unique_ptr<Command> make_biograph();
 
 }  // namespace ctrace::commands
