@@ -37,7 +37,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Options {
-  std::string ctrace, floor, syscount, bpftrace;
+  std::string ctrace, floor, syscount, bpftrace, compare;
   long calls = 2'000'000;
   int runs = 5;
   int cpu = -1;
@@ -245,6 +245,13 @@ std::vector<Config> make_configs(const Options& o, const BenchCgroups& cg) {
                   .marker = "Collecting events",
                   .in_target = on,
                   .check_ctrace = true});
+  if (!o.compare.empty())  // another build of ctrace, for A/B of a change
+    for (bool on : {true, false})
+      cs.push_back({.label = on ? "compared ctrace (on target)" : "compared ctrace (off target)",
+                    .argv = {o.compare, "stat", "-c", (on ? cg.on : cg.off).string()},
+                    .marker = "Collecting events",
+                    .in_target = on,
+                    .check_ctrace = true});
   if (!o.syscount.empty())
     for (bool on : {true, false})
       cs.push_back({.label = on ? "syscount -L (on target)" : "syscount -L (off target)",
@@ -327,6 +334,8 @@ int main(int argc, char** argv) {
   app.add_option("--floor", o.floor, "the ctrace_bench_floor binary")->required()->check(CLI::ExistingFile);
   app.add_option("--syscount", o.syscount, "libbpf-tools syscount (optional)")->check(CLI::ExistingFile);
   app.add_option("--bpftrace", o.bpftrace, "bpftrace (optional)")->check(CLI::ExistingFile);
+  app.add_option("--compare", o.compare, "another ctrace binary to measure alongside (A/B of a change)")
+      ->check(CLI::ExistingFile);
   app.add_option("--calls", o.calls, "getppid() calls per run")->check(CLI::PositiveNumber);
   app.add_option("--runs", o.runs, "runs per configuration (the report gives medians)")
       ->check(CLI::Range(1, 1000));

@@ -2,9 +2,13 @@
 #   /sys/kernel/btf/vmlinux --bpftool--> vmlinux.h
 #   NAME.bpf.c --clang -target bpf--> NAME.bpf.o --bpftool gen skeleton--> NAME.skel.h
 # The headers land in CTRACE_BPF_GEN_DIR.
-#   ctrace_bpf_skeletons(OUT_VAR BPF_DIR [TARGET name])
+#   ctrace_bpf_skeletons(OUT_VAR BPF_DIR [TARGET name] [LIGHT name...])
 # makes the custom target `name` (default `ctrace_skeletons`) that builds them all; the first
 # call also defines the vmlinux.h rule, later calls (bench/) depend on it through that target.
+# The objects listed in LIGHT also get a light skeleton, NAME.lskel.h (struct NAME_lbpf,
+# `bpftool gen skeleton -L`): the kernel does the CO-RE relocations and finds the attach BTF
+# ids, so user space never reads the 5 MB vmlinux BTF (start-up time and peak RSS, see
+# bench/README.md). The generated code is C only; include it from a .c file.
 
 find_program(CTRACE_CLANG NAMES clang clang-16 clang-15 clang-14 REQUIRED)
 find_program(CTRACE_BPFTOOL NAMES bpftool PATHS /usr/sbin /usr/local/sbin REQUIRED)
@@ -22,7 +26,7 @@ else()
 endif()
 
 function(ctrace_bpf_skeletons out_var bpf_dir)
-  cmake_parse_arguments(ARG "" "TARGET" "" ${ARGN})
+  cmake_parse_arguments(ARG "" "TARGET" "LIGHT" ${ARGN})
   if(NOT ARG_TARGET)
     set(ARG_TARGET ctrace_skeletons)
   endif()
@@ -73,6 +77,15 @@ function(ctrace_bpf_skeletons out_var bpf_dir)
       DEPENDS ${obj}
       COMMENT "Skeleton ${name}.skel.h")
     list(APPEND skeletons ${skel})
+    if(name IN_LIST ARG_LIGHT)
+      set(lskel ${CTRACE_BPF_GEN_DIR}/${name}.lskel.h)
+      add_custom_command(OUTPUT ${lskel}
+        COMMAND ${CTRACE_BPFTOOL} gen skeleton -L ${obj} name ${name}_lbpf > ${lskel}.tmp
+        COMMAND ${CMAKE_COMMAND} -E rename ${lskel}.tmp ${lskel}
+        DEPENDS ${obj}
+        COMMENT "Light skeleton ${name}.lskel.h")
+      list(APPEND skeletons ${lskel})
+    endif()
   endforeach()
   add_custom_target(${ARG_TARGET} DEPENDS ${skeletons})
   if(vmlinux_target)
