@@ -1,7 +1,14 @@
-# Builds every src/bpf/*.bpf.c into a BPF object and a libbpf skeleton header:
+# Builds every BPF_DIR/*.bpf.c into a BPF object and a libbpf skeleton header:
 #   /sys/kernel/btf/vmlinux --bpftool--> vmlinux.h
 #   NAME.bpf.c --clang -target bpf--> NAME.bpf.o --bpftool gen skeleton--> NAME.skel.h
-# The headers land in CTRACE_BPF_GEN_DIR; the custom target `ctrace_skeletons` builds them all.
+# The headers land in CTRACE_BPF_GEN_DIR.
+#   ctrace_bpf_skeletons(OUT_VAR BPF_DIR [TARGET name] [LIGHT name...])
+# makes the custom target `name` (default `ctrace_skeletons`) that builds them all; the first
+# call also defines the vmlinux.h rule, later calls (bench/) depend on it through that target.
+# The objects listed in LIGHT also get a light skeleton, NAME.lskel.h (struct NAME_lbpf,
+# `bpftool gen skeleton -L`): the kernel does the CO-RE relocations and finds the attach BTF
+# ids, so user space never reads the 5 MB vmlinux BTF (start-up time and peak RSS, see
+# bench/README.md). The generated code is C only; include it from a .c file.
 
 find_program(CTRACE_CLANG NAMES clang clang-16 clang-15 clang-14 REQUIRED)
 find_program(CTRACE_BPFTOOL NAMES bpftool PATHS /usr/sbin /usr/local/sbin REQUIRED)
@@ -19,8 +26,18 @@ else()
 endif()
 
 function(ctrace_bpf_skeletons out_var bpf_dir)
+  cmake_parse_arguments(ARG "" "TARGET" "LIGHT" ${ARGN})
+  if(NOT ARG_TARGET)
+    set(ARG_TARGET ctrace_skeletons)
+  endif()
   set(vmlinux ${CTRACE_BPF_GEN_DIR}/vmlinux.h)
-  if(CTRACE_VMLINUX_H)
+  set(vmlinux_dep ${vmlinux})
+  get_property(vmlinux_target GLOBAL PROPERTY CTRACE_VMLINUX_TARGET)
+  if(vmlinux_target)
+    # The rule belongs to the first call's target (another directory): order after that
+    # target instead of naming its output, which only Ninja could resolve across directories.
+    set(vmlinux_dep)
+  elseif(CTRACE_VMLINUX_H)
     add_custom_command(OUTPUT ${vmlinux}
       COMMAND ${CMAKE_COMMAND} -E copy ${CTRACE_VMLINUX_H} ${vmlinux}
       DEPENDS ${CTRACE_VMLINUX_H}
@@ -52,7 +69,7 @@ function(ctrace_bpf_skeletons out_var bpf_dir)
               -Wall -Wno-unused-function -I${CTRACE_BPF_GEN_DIR} -I${bpf_dir}
               -c ${src} -o ${obj}
       ${strip_cmd}
-      DEPENDS ${src} ${bpf_headers} ${vmlinux}
+      DEPENDS ${src} ${bpf_headers} ${vmlinux_dep}
       COMMENT "BPF ${name}.bpf.c")
     add_custom_command(OUTPUT ${skel}
       COMMAND ${CTRACE_BPFTOOL} gen skeleton ${obj} name ${name}_bpf > ${skel}.tmp
@@ -60,8 +77,22 @@ function(ctrace_bpf_skeletons out_var bpf_dir)
       DEPENDS ${obj}
       COMMENT "Skeleton ${name}.skel.h")
     list(APPEND skeletons ${skel})
+    if(name IN_LIST ARG_LIGHT)
+      set(lskel ${CTRACE_BPF_GEN_DIR}/${name}.lskel.h)
+      add_custom_command(OUTPUT ${lskel}
+        COMMAND ${CTRACE_BPFTOOL} gen skeleton -L ${obj} name ${name}_lbpf > ${lskel}.tmp
+        COMMAND ${CMAKE_COMMAND} -E rename ${lskel}.tmp ${lskel}
+        DEPENDS ${obj}
+        COMMENT "Light skeleton ${name}.lskel.h")
+      list(APPEND skeletons ${lskel})
+    endif()
   endforeach()
-  add_custom_target(ctrace_skeletons DEPENDS ${skeletons})
+  add_custom_target(${ARG_TARGET} DEPENDS ${skeletons})
+  if(vmlinux_target)
+    add_dependencies(${ARG_TARGET} ${vmlinux_target})
+  else()
+    set_property(GLOBAL PROPERTY CTRACE_VMLINUX_TARGET ${ARG_TARGET})
+  endif()
   set(${out_var} ${skeletons} PARENT_SCOPE)
   set(CTRACE_BPF_GEN_DIR ${CTRACE_BPF_GEN_DIR} PARENT_SCOPE)
 endfunction()

@@ -26,14 +26,47 @@ static __always_inline __u32 current_uts_inum(void)
 	return BPF_CORE_READ(task, nsproxy, uts_ns, ns.inum);
 }
 
+/* The current task's cgroup v2, read with direct BTF loads: what
+ * bpf_get_current_cgroup_id() and bpf_get_current_ancestor_cgroup_id() read,
+ * without their helper calls on the hot path (see bench/). */
+static __always_inline struct cgroup *current_dfl_cgroup(void)
+{
+	return bpf_get_current_task_btf()->cgroups->dfl_cgrp;
+}
+
+/* Ancestors walked with direct loads before falling back to the helper. */
+#define CTRACE_FILTER_WALK_MAX 4
+
+/* bpf_get_current_ancestor_cgroup_id(targ_cgroup_level) == targ_cgroup_id.
+ * The verifier refuses loads from cgroup->ancestors[] (an array of pointers at the end
+ * of the struct), so go up through the parents: a container's tasks usually sit at or
+ * a level or two below its cgroup. Deeper than that, the helper does the walk. */
+static __always_inline bool current_in_subtree(void)
+{
+	struct cgroup *cgrp = current_dfl_cgroup();
+	int up = cgrp->level - (int)targ_cgroup_level;
+
+	if (up < 0)
+		return false;
+	if (up > CTRACE_FILTER_WALK_MAX)
+		return bpf_get_current_ancestor_cgroup_id(targ_cgroup_level) == targ_cgroup_id;
+#pragma unroll
+	for (int i = 0; i < CTRACE_FILTER_WALK_MAX; i++) {
+		if (i >= up)
+			break;
+		cgrp = cgrp->self.parent->cgroup;
+	}
+	return cgrp->kn->id == targ_cgroup_id;
+}
+
 /* First statement of every handler: does the current task belong to the target? */
 static __always_inline bool container_match(void)
 {
 	switch (targ_filter_mode) {
 	case CTRACE_FILTER_CGROUP_SUBTREE:
-		return bpf_get_current_ancestor_cgroup_id(targ_cgroup_level) == targ_cgroup_id;
+		return current_in_subtree();
 	case CTRACE_FILTER_CGROUP_EXACT:
-		return bpf_get_current_cgroup_id() == targ_cgroup_id;
+		return current_dfl_cgroup()->kn->id == targ_cgroup_id;
 	case CTRACE_FILTER_UTS:
 		return current_uts_inum() == targ_uts_inum;
 	default:

@@ -53,13 +53,19 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 {
+	struct task_struct *task;
 	struct syscall_start *s;
 	struct stat_value *v;
 	__u64 delta;
 	__u32 nr;
 
-	/* No container check here: only tasks that passed it at enter have a start. */
-	s = bpf_task_storage_get(&stat_start, bpf_get_current_task_btf(), 0, 0);
+	/* No container check here: only tasks that passed it at enter have a start.
+	 * A task that never had any BPF task storage (most tasks off target) is out
+	 * after one load, without the helper call. */
+	task = bpf_get_current_task_btf();
+	if (!task->bpf_storage)
+		return 0;
+	s = bpf_task_storage_get(&stat_start, task, 0, 0);
 	if (!s || !s->start_ns)
 		return 0;
 	delta = bpf_ktime_get_ns() - s->start_ns;

@@ -8,13 +8,13 @@
 #include <cstdio>
 
 #include "commands/registry.hpp"
+#include "commands/stat_lskel.h"
 #include "ctrace/commands/session.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/probe/event_loop.hpp"
 #include "ctrace/probe/skeleton.hpp"
-#include "stat.skel.h"
 extern "C" {
 #include "bpf/stat.h"
 }
@@ -78,14 +78,18 @@ class StatCommand final : public Command {
     }
 
     Session session(target_);
-    probe::Skeleton<stat_bpf> skel(CTRACE_SKELETON_OPS(stat_bpf), "stat");
-    probe::configure_filter(skel->rodata, session.target(), session.self_tgid());
-    skel->rodata->targ_failures_only = failures_;
-    skel->rodata->targ_hist_nr = hist_nr;
+    // The light skeleton: the kernel relocates and finds the hooks, no vmlinux BTF in user space.
+    probe::Skeleton<stat_lbpf> skel({&stat_lbpf_open, &stat_lbpf_load, &stat_lbpf_attach, &stat_lbpf_destroy},
+                                    "stat");
+    stat_lbpf_config config{};
+    probe::configure_filter(&config, session.target(), session.self_tgid());
+    config.targ_failures_only = failures_;
+    config.targ_hist_nr = hist_nr;
+    stat_lbpf_configure(skel.get(), &config);
     skel.load();
     skel.attach();
-    values_fd_ = bpf_map__fd(skel->maps.stat_values);
-    probe::LostCounter lost(bpf_map__fd(skel->maps.stat_lost));
+    values_fd_ = stat_lbpf_values_fd(skel.get());
+    probe::LostCounter lost(stat_lbpf_lost_fd(skel.get()));
 
     formatter_ = output::make_formatter(format_, stdout, {terminal_width(), 20});
     formatter_->begin(schema());

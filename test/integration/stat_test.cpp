@@ -72,3 +72,27 @@ TEST_CASE("stat does not count a sibling cgroup", "[stat]") {
   }();
   CHECK(count_of(doc, "getppid") == 100);
 }
+
+// The cgroup filter walks up to a few ancestors with direct loads and asks the helper beyond
+// that (common.bpf.h): check the subtree at depths on both sides of that limit, and --exact.
+TEST_CASE("stat matches a cgroup's subtree at any depth, and only the cgroup with --exact",
+          "[stat][filter]") {
+  TestCgroup top("ctrace-test-depth");
+  std::vector<std::unique_ptr<TestCgroup>> chain;  // top/d1/d2/.../d6
+  for (int d = 1; d <= 6; ++d)
+    chain.push_back(std::make_unique<TestCgroup>(d == 1 ? top : *chain.back(), "d" + std::to_string(d)));
+  const std::string top_path = top.path().string();
+  for (int depth : {0, 1, 4, 5, 6}) {
+    const TestCgroup& cg = depth == 0 ? top : *chain[static_cast<size_t>(depth - 1)];
+    INFO("workload " << depth << " levels below the target");
+    CHECK(count_of(stat_around({"stat", "-c", top_path}, cg, {"getppid", "300"}), "getppid") == 300);
+  }
+  CHECK(count_of(stat_around({"stat", "--exact", "-c", top_path}, *chain[0], {"getppid", "300"}),
+                 "getppid") == 0);
+  CHECK(count_of(
+            stat_around({"stat", "--exact", "-c", chain[0]->path().string()}, *chain[0], {"getppid", "300"}),
+            "getppid") == 300);
+  // a deeper target than the task's own cgroup: not in its subtree
+  CHECK(count_of(stat_around({"stat", "-c", chain[1]->path().string()}, *chain[0], {"getppid", "300"}),
+                 "getppid") == 0);
+}
