@@ -42,6 +42,7 @@ struct CountKey {
   auto operator<=>(const CountKey&) const = default;
 };
 struct CountValue {
+  output::Value container;  // as in events: a number for cgroup ids
   uint64_t connects = 0, failed = 0;
 };
 
@@ -90,6 +91,7 @@ class TcpConnectCommand final : public Command {
                         CountKey k{text_of(r.get(container_key)), e->family == AF_INET6 ? 6 : 4,
                                    text_of(r.get("daddr")), e->dport};
                         auto& v = counts[k];
+                        if (const auto* c = r.get(container_key)) v.container = *c;
                         ++v.connects;
                         if (e->ret < 0 && e->ret != -EINPROGRESS) ++v.failed;
                       });
@@ -135,7 +137,7 @@ class TcpConnectCommand final : public Command {
     t.meta.emplace_back("target", std::move(target));
     for (const auto& [k, v] : counts) {
       Record r;
-      r.set(container_key, k.container).set("ip", k.ip).set("daddr", k.daddr).set("dport", k.dport);
+      r.set(container_key, v.container).set("ip", k.ip).set("daddr", k.daddr).set("dport", k.dport);
       r.set("connects", v.connects).set("failed", v.failed);
       t.rows.push_back(std::move(r));
     }
