@@ -50,12 +50,14 @@ constexpr uint32_t kInitUtsInum = 0xEFFFFFFEU;
 uint32_t host_uts_inum(const std::string& proc) {
   struct stat st {};
   std::string p = proc + "/1/ns/uts";
-  if (::stat(p.c_str(), &st) == 0) return static_cast<uint32_t>(st.st_ino);
-  if (errno != EACCES && errno != EPERM)
-    throw Error("reading the host's UTS namespace ({}): {}; -I needs the host's /proc", p,
-                errno_string(errno));
-  spdlog::debug("{}: {}; -I hides the initial UTS namespace ({})", p, errno_string(errno), kInitUtsInum);
-  return kInitUtsInum;
+  int rc = ::stat(p.c_str(), &st);
+  int err = errno;
+  if (rc == 0) return static_cast<uint32_t>(st.st_ino);
+  if (err == EACCES || err == EPERM) {
+    spdlog::debug("{}: {}; -I hides the initial UTS namespace ({})", p, errno_string(err), kInitUtsInum);
+    return kInitUtsInum;
+  }
+  throw Error("reading the host's UTS namespace ({}): {}; -I needs the host's /proc", p, errno_string(err));
 }
 
 class OpenCloseCommand final : public Command {

@@ -24,8 +24,9 @@ struct bpf_map;
 
 namespace ctrace::commands {
 
-// 1024 pages (4 MiB with 4 KiB pages): about 9000 events of openclose in flight.
-inline constexpr unsigned kDefaultBufferPages = 1024;
+// 8192 pages (32 MiB with 4 KiB pages): about 75000 events of openclose in flight, so that
+// a burst of 100k events/s for a second survives a busy consumer.
+inline constexpr unsigned kDefaultBufferPages = 8192;
 
 // `--buffer-pages N`: ring buffer size in pages, a power of two.
 void add_buffer_pages_option(CLI::App& app, unsigned& pages);
