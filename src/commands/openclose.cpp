@@ -133,7 +133,7 @@ class OpenCloseCommand final : public Command {
         {"time", "TIME", Align::Left, -1, "", 20},  container_column(container_by_),
         {"pid", "PID", Align::Left, -1, "", 7},     {"uid", "UID", Align::Left, -1, "", 6},
         {"gid", "GID", Align::Left, -1, "", 6},     {"syscall", "SYSCALL", Align::Left, -1, "", 8},
-        {"result", "RET", Align::Right, -1, "", 7}, {"comm", "COMM", Align::Left, -1, "", 16},
+        {"result", "RET", Align::Right, -1, "", 13}, {"comm", "COMM", Align::Left, -1, "", 16},
         {"detail", "DETAIL", Align::Left},
     };
     return s;

@@ -165,10 +165,10 @@ TEST_CASE("openclose text output has the documented columns", "[openclose]") {
   ct->signal(SIGINT);
   REQUIRE(ct->wait() == 0);
   INFO(ct->out());
-  CHECK(ct->out().rfind("TIME                 HOSTNAME         PID     UID    GID    SYSCALL      RET COMM",
+  CHECK(ct->out().rfind("TIME                 HOSTNAME         PID     UID    GID    SYSCALL            RET COMM",
                         0) == 0);
   CHECK(ct->out().find(std::string(kHostname) + "   " + std::to_string(w.pid())) != std::string::npos);
-  CHECK(ct->out().find("openat   -ENOENT ctrace_workload  /nonexistent/ctrace-workload") !=
+  CHECK(ct->out().find("openat         -ENOENT ctrace_workload  /nonexistent/ctrace-workload") !=
         std::string::npos);
 }
 
