@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <sstream>
 
 #include "commands/registry.hpp"
 #include "ctrace/commands/session.hpp"
@@ -71,9 +72,8 @@ class OpenCloseCommand final : public Command {
     add_container_by_options(*app, container_by_);
     app->add_flag("-I,--ignore-host-ns", ignore_host_, "hide events of tasks in the host's UTS namespace");
     app->add_flag("--failed", failed_, "show only failed calls");
-    app->add_option("--syscall", syscalls_,
+    app->add_option("--syscall", syscall_list_,
                     "trace only these: open,openat,openat2,accept,accept4,connect,close")
-        ->delimiter(',')
         ->type_name("LIST");
     app->add_flag("--full-path", full_path_, "resolve relative paths against the task's cwd (best effort)");
     add_buffer_pages_option(*app, buffer_pages_);
@@ -111,14 +111,19 @@ class OpenCloseCommand final : public Command {
  private:
   // Syscall numbers per kind, -1 for kinds not asked for or missing on this architecture.
   std::array<int, OC_KINDS> resolve_syscalls() const {
+    // one string split here: a vector option would swallow the `-- CMD` that follows
+    std::vector<std::string> names;
+    std::stringstream list(syscall_list_);
+    for (std::string s; std::getline(list, s, ',');)
+      if (!s.empty()) names.push_back(s);
     std::array<int, OC_KINDS> nrs;
     nrs.fill(-1);
     for (int k = 0; k < OC_KINDS; ++k) {
-      bool wanted = syscalls_.empty();
-      for (const auto& s : syscalls_) wanted = wanted || s == kKindNames[k];
+      bool wanted = names.empty();
+      for (const auto& s : names) wanted = wanted || s == kKindNames[k];
       if (wanted) nrs[static_cast<size_t>(k)] = enrich::SyscallNames::lookup(kKindNames[k]).value_or(-1);
     }
-    for (const auto& s : syscalls_)
+    for (const auto& s : names)
       if (std::find(std::begin(kKindNames), std::end(kKindNames), s) == std::end(kKindNames))
         throw UsageError(
             "unknown syscall '{}' for --syscall: use open, openat, openat2, accept, accept4, connect, close",
@@ -130,9 +135,9 @@ class OpenCloseCommand final : public Command {
     output::Schema s;
     s.type = "openclose";
     s.columns = {
-        {"time", "TIME", Align::Left, -1, "", 20},  container_column(container_by_),
-        {"pid", "PID", Align::Left, -1, "", 7},     {"uid", "UID", Align::Left, -1, "", 6},
-        {"gid", "GID", Align::Left, -1, "", 6},     {"syscall", "SYSCALL", Align::Left, -1, "", 8},
+        {"time", "TIME", Align::Left, -1, "", 20},   container_column(container_by_),
+        {"pid", "PID", Align::Left, -1, "", 7},      {"uid", "UID", Align::Left, -1, "", 6},
+        {"gid", "GID", Align::Left, -1, "", 6},      {"syscall", "SYSCALL", Align::Left, -1, "", 8},
         {"result", "RET", Align::Right, -1, "", 13}, {"comm", "COMM", Align::Left, -1, "", 16},
         {"detail", "DETAIL", Align::Left},
     };
@@ -146,7 +151,7 @@ class OpenCloseCommand final : public Command {
   bool ignore_host_ = false;
   bool failed_ = false;
   bool full_path_ = false;
-  std::vector<std::string> syscalls_;
+  std::string syscall_list_;
   unsigned buffer_pages_ = kDefaultBufferPages;
 };
 

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <sstream>
 
 #include "stream_support.hpp"
 
@@ -165,8 +166,9 @@ TEST_CASE("openclose text output has the documented columns", "[openclose]") {
   ct->signal(SIGINT);
   REQUIRE(ct->wait() == 0);
   INFO(ct->out());
-  CHECK(ct->out().rfind("TIME                 HOSTNAME         PID     UID    GID    SYSCALL            RET COMM",
-                        0) == 0);
+  CHECK(ct->out().rfind(
+            "TIME                 HOSTNAME         PID     UID    GID    SYSCALL            RET COMM", 0) ==
+        0);
   CHECK(ct->out().find(std::string(kHostname) + "   " + std::to_string(w.pid())) != std::string::npos);
   CHECK(ct->out().find("openat         -ENOENT ctrace_workload  /nonexistent/ctrace-workload") !=
         std::string::npos);
@@ -213,4 +215,19 @@ TEST_CASE("openclose flood: 100k events/s with the default ring lose nothing", "
   REQUIRE(run.code == 0);
   CHECK(run.lost == 0);
   CHECK(run.events.size() == 100000);
+}
+
+TEST_CASE("openclose --syscall LIST -- CMD traces the command", "[openclose]") {
+  auto r = run({ctrace_bin(), "openclose", "--syscall", "close,connect", "-o", "json", "--", workload_bin(),
+                "open-close", "/dev/null", "3"});
+  INFO("stderr: " << r.err);
+  REQUIRE(r.code == 0);
+  size_t closes = 0;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    auto j = json::parse(line);
+    CHECK(j["syscall"] == "close");
+    ++closes;
+  }
+  CHECK(closes >= 3);  // the workload's 3, plus its dynamic loader's
 }
