@@ -13,16 +13,21 @@
 //   open-close PATH  openat(PATH) then close(fd)   (PATH is the next argument)
 //   write-null       write(/dev/null fd opened once at start, 1 byte)
 //   sleep-ms         nanosleep(1 ms)
+//   unshare FLAGS    unshare(FLAGS)   (FLAGS is the next argument, e.g. 0x04000000; 0x1 -> EINVAL)
+//   clone FLAGS      clone(FLAGS | SIGCHLD) like fork; the child exits at once, the parent wait4s
+//   clone3 FLAGS     clone3({.flags = FLAGS, .exit_signal = SIGCHLD}), then the same
 //   connect ADDR     socket, connect(ADDR) blocking, close; ADDR is 127.0.0.1:PORT or [::1]:PORT;
 //                    a refused connect is not an error
 //   accept FD        accept(FD) (an inherited listening socket), then close the new fd
 // Syscalls are issued with syscall(2) so libc cannot add or merge calls.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <netinet/in.h>
-#include <sched.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -58,6 +63,16 @@ bool parse_addr(const std::string& s, sockaddr_storage& ss, socklen_t& len) {
 
 }  // namespace
 
+namespace {
+
+// Child: exit at once without touching anything; parent: reap it.
+void reap_or_exit(long pid) {
+  if (pid == 0) syscall(SYS_exit_group, 0);
+  if (pid > 0) syscall(SYS_wait4, pid, nullptr, 0, nullptr);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   int exit_code = 0;
   long rate = 0;
@@ -70,7 +85,7 @@ int main(int argc, char** argv) {
       exit_code = std::atoi(argv[++i]);
     } else if (!std::strcmp(argv[i], "--hostname") && i + 1 < argc) {
       const char* name = argv[++i];
-      if (unshare(CLONE_NEWUTS) != 0 || sethostname(name, std::strlen(name)) != 0) {
+      if (syscall(SYS_unshare, CLONE_NEWUTS) != 0 || sethostname(name, std::strlen(name)) != 0) {
         std::perror("ctrace_workload: --hostname");
         return 111;
       }
@@ -93,12 +108,14 @@ int main(int argc, char** argv) {
   long done = 0;
   for (; i + 1 < argc; i += 2) {
     std::string action = argv[i];
-    const char* path = nullptr;
-    if (action == "open-close" || action == "connect" || action == "accept") path = argv[++i];
+    const char* arg = nullptr;  // PATH, FLAGS, ADDR or FD
+    if (action == "open-close" || action == "unshare" || action == "clone" || action == "clone3" ||
+        action == "connect" || action == "accept")
+      arg = argv[++i];
     sockaddr_storage addr{};
     socklen_t addr_len = 0;
-    if (action == "connect" && !parse_addr(path, addr, addr_len)) {
-      std::fprintf(stderr, "ctrace_workload: bad address %s\n", path);
+    if (action == "connect" && !parse_addr(arg, addr, addr_len)) {
+      std::fprintf(stderr, "ctrace_workload: bad address %s\n", arg);
       return 2;
     }
     long n = std::atol(argv[i + 1]);
@@ -110,7 +127,7 @@ int main(int argc, char** argv) {
       } else if (action == "openat-fail") {
         syscall(SYS_openat, AT_FDCWD, "/nonexistent/ctrace-workload", O_RDONLY);
       } else if (action == "open-close") {
-        long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY);
+        long fd = syscall(SYS_openat, AT_FDCWD, arg, O_RDONLY);
         if (fd >= 0) syscall(SYS_close, fd);
       } else if (action == "write-null") {
         syscall(SYS_write, null_fd, "x", 1);
@@ -122,9 +139,18 @@ int main(int argc, char** argv) {
       } else if (action == "accept") {
         sockaddr_storage peer{};
         socklen_t peer_len = sizeof peer;
-        long fd = syscall(SYS_accept, std::atoi(path), &peer, &peer_len);
+        long fd = syscall(SYS_accept, std::atoi(arg), &peer, &peer_len);
         if (fd < 0) return 4;
         syscall(SYS_close, fd);
+      } else if (action == "unshare") {
+        syscall(SYS_unshare, std::strtoull(arg, nullptr, 0));
+      } else if (action == "clone") {
+        reap_or_exit(syscall(SYS_clone, std::strtoull(arg, nullptr, 0) | SIGCHLD, 0, 0, 0, 0));
+      } else if (action == "clone3") {
+        clone_args args{};
+        args.flags = std::strtoull(arg, nullptr, 0);
+        args.exit_signal = SIGCHLD;
+        reap_or_exit(syscall(SYS_clone3, &args, sizeof args));
       } else if (action == "sleep-ms") {
         timespec ts{0, 1000000};
         syscall(SYS_nanosleep, &ts, nullptr);
