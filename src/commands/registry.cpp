@@ -8,6 +8,8 @@ std::vector<std::unique_ptr<Command>> make_commands() {
   c.push_back(make_stat());
   c.push_back(make_unshare());
   c.push_back(make_biograph());
+  c.push_back(make_openclose());
+  c.push_back(make_tcpconnect());
   return c;
 }
 

@@ -9,5 +9,7 @@ namespace ctrace::commands {
 std::unique_ptr<Command> make_stat();
 std::unique_ptr<Command> make_unshare();
 std::unique_ptr<Command> make_biograph();
+std::unique_ptr<Command> make_openclose();
+std::unique_ptr<Command> make_tcpconnect();
 
 }  // namespace ctrace::commands

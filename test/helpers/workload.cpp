@@ -1,9 +1,12 @@
 // ctrace_workload: a process whose syscalls the integration tests know exactly.
 //
-//   ctrace_workload [--wait] [--exit N] ACTION COUNT [ACTION COUNT ...]
+//   ctrace_workload [--wait] [--exit N] [--hostname NAME] [--rate N] ACTION COUNT [ACTION COUNT ...]
 //
 // --wait: print "ready\n" on stdout, then block until a line arrives on stdin, so that
 //         the test can move it into a cgroup and attach ctrace before it starts.
+// --hostname: unshare(CLONE_NEWUTS) and set NAME before anything else (like `unshare --uts`).
+// --rate:     at most N iterations per second over all actions (checked every 100), for
+//             floods of a known rate.
 // Actions (each COUNT times, nothing else in between):
 //   getppid          getppid()
 //   openat-fail      openat(AT_FDCWD, "/nonexistent/ctrace-workload", O_RDONLY) -> ENOENT
@@ -13,19 +16,52 @@
 //   unshare FLAGS    unshare(FLAGS)   (FLAGS is the next argument, e.g. 0x04000000; 0x1 -> EINVAL)
 //   clone FLAGS      clone(FLAGS | SIGCHLD) like fork; the child exits at once, the parent wait4s
 //   clone3 FLAGS     clone3({.flags = FLAGS, .exit_signal = SIGCHLD}), then the same
+//   connect ADDR     socket, connect(ADDR) blocking, close; ADDR is 127.0.0.1:PORT or [::1]:PORT;
+//                    a refused connect is not an error
+//   accept FD        accept(FD) (an inherited listening socket), then close the new fd
 // Syscalls are issued with syscall(2) so libc cannot add or merge calls.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <string>
+#include <thread>
+
+namespace {
+
+// "127.0.0.1:80" or "[::1]:80" -> sockaddr; false if it is neither.
+bool parse_addr(const std::string& s, sockaddr_storage& ss, socklen_t& len) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos) return false;
+  int port = std::atoi(s.c_str() + colon + 1);
+  std::string host = s.substr(0, colon);
+  ss = {};
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(static_cast<uint16_t>(port));
+    len = sizeof *in6;
+    return inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &in6->sin6_addr) == 1;
+  }
+  auto* in = reinterpret_cast<sockaddr_in*>(&ss);
+  in->sin_family = AF_INET;
+  in->sin_port = htons(static_cast<uint16_t>(port));
+  len = sizeof *in;
+  return inet_pton(AF_INET, host.c_str(), &in->sin_addr) == 1;
+}
+
+}  // namespace
 
 namespace {
 
@@ -39,6 +75,7 @@ void reap_or_exit(long pid) {
 
 int main(int argc, char** argv) {
   int exit_code = 0;
+  long rate = 0;
   bool wait = false;
   int i = 1;
   for (; i < argc; ++i) {
@@ -46,6 +83,14 @@ int main(int argc, char** argv) {
       wait = true;
     } else if (!std::strcmp(argv[i], "--exit") && i + 1 < argc) {
       exit_code = std::atoi(argv[++i]);
+    } else if (!std::strcmp(argv[i], "--hostname") && i + 1 < argc) {
+      const char* name = argv[++i];
+      if (syscall(SYS_unshare, CLONE_NEWUTS) != 0 || sethostname(name, std::strlen(name)) != 0) {
+        std::perror("ctrace_workload: --hostname");
+        return 111;
+      }
+    } else if (!std::strcmp(argv[i], "--rate") && i + 1 < argc) {
+      rate = std::atol(argv[++i]);
     } else {
       break;
     }
@@ -59,13 +104,24 @@ int main(int argc, char** argv) {
     while (syscall(SYS_read, 0, &c, 1) == 1 && c != '\n') {
     }
   }
+  auto start = std::chrono::steady_clock::now();
+  long done = 0;
   for (; i + 1 < argc; i += 2) {
     std::string action = argv[i];
-    const char* arg = nullptr;  // PATH or FLAGS
-    if (action == "open-close" || action == "unshare" || action == "clone" || action == "clone3")
+    const char* arg = nullptr;  // PATH, FLAGS, ADDR or FD
+    if (action == "open-close" || action == "unshare" || action == "clone" || action == "clone3" ||
+        action == "connect" || action == "accept")
       arg = argv[++i];
+    sockaddr_storage addr{};
+    socklen_t addr_len = 0;
+    if (action == "connect" && !parse_addr(arg, addr, addr_len)) {
+      std::fprintf(stderr, "ctrace_workload: bad address %s\n", arg);
+      return 2;
+    }
     long n = std::atol(argv[i + 1]);
-    for (long k = 0; k < n; ++k) {
+    for (long k = 0; k < n; ++k, ++done) {
+      if (rate > 0 && done % 100 == 0)
+        std::this_thread::sleep_until(start + std::chrono::microseconds(done * 1000000 / rate));
       if (action == "getppid") {
         syscall(SYS_getppid);
       } else if (action == "openat-fail") {
@@ -75,6 +131,17 @@ int main(int argc, char** argv) {
         if (fd >= 0) syscall(SYS_close, fd);
       } else if (action == "write-null") {
         syscall(SYS_write, null_fd, "x", 1);
+      } else if (action == "connect") {
+        long fd = syscall(SYS_socket, addr.ss_family, SOCK_STREAM, 0);
+        if (fd < 0) return 3;
+        syscall(SYS_connect, fd, &addr, addr_len);
+        syscall(SYS_close, fd);
+      } else if (action == "accept") {
+        sockaddr_storage peer{};
+        socklen_t peer_len = sizeof peer;
+        long fd = syscall(SYS_accept, std::atoi(arg), &peer, &peer_len);
+        if (fd < 0) return 4;
+        syscall(SYS_close, fd);
       } else if (action == "unshare") {
         syscall(SYS_unshare, std::strtoull(arg, nullptr, 0));
       } else if (action == "clone") {

@@ -1,0 +1,71 @@
+#pragma once
+// What the commands that stream one event per line share: `--buffer-pages`, the container
+// column (hostname, `-C` cgroup id, `--cgroup-path`), the task fields every event starts
+// with (bpf/task_info.h), the text of a return value, and the loop from ring buffer to
+// formatter.
+#include <linux/types.h>
+
+#include <cstdint>
+#include <string>
+
+#include "ctrace/commands/session.hpp"
+#include "ctrace/core/time.hpp"
+#include "ctrace/enrich/cgroups.hpp"
+#include "ctrace/output/formatter.hpp"
+#include "ctrace/probe/event_loop.hpp"
+extern "C" {
+#include "bpf/task_info.h"
+}
+
+namespace CLI {
+class App;
+}
+struct bpf_map;
+
+namespace ctrace::commands {
+
+// 8192 pages (32 MiB with 4 KiB pages): about 75000 events of openclose in flight, so that
+// a burst of 100k events/s for a second survives a busy consumer.
+inline constexpr unsigned kDefaultBufferPages = 8192;
+
+// `--buffer-pages N`: ring buffer size in pages, a power of two.
+void add_buffer_pages_option(CLI::App& app, unsigned& pages);
+
+// Sizes a BPF ring buffer map to `pages` pages; call between open and load.
+void set_ring_buffer_pages(bpf_map* map, unsigned pages);
+
+// How events say which container they come from.
+enum class ContainerBy { Hostname, CgroupId, CgroupPath };
+
+// `-C/--cgroup-id-column` and `--cgroup-path`.
+void add_container_by_options(CLI::App& app, ContainerBy& by);
+
+// The text column for the container: HOSTNAME (or `header`), CGROUPID or CGROUP.
+output::Column container_column(ContainerBy by, const std::string& header = "HOSTNAME");
+
+// Adds the task header of an event to a record: time, ts_ns, hostname, cgroup_id,
+// cgroup (with --cgroup-path), pid, tid, uid, gid, comm.
+class TaskFields {
+ public:
+  TaskFields(WallClock clock, enrich::CgroupNames* cgroup_paths)
+      : clock_(clock), cgroup_paths_(cgroup_paths) {}
+  void add(output::Record& r, const ctrace_task_info& t) const;
+
+ private:
+  WallClock clock_;
+  enrich::CgroupNames* cgroup_paths_;  // null: no "cgroup" field
+};
+
+// A syscall return value as printed: "5", "0", "-ENOENT".
+std::string ret_text(int64_t ret);
+
+// A fixed-size C string field of a BPF event (may lack its NUL).
+std::string c_string(const char* s, size_t max);
+
+// Runs the session's loop over one ring buffer until it stops (Ctrl-C, -d, CMD exit, closed
+// output): every event goes to `handle`, lost events to `out.lost()`. Returns Session::finish();
+// the caller prints what comes after the stream (a table) and calls out.end().
+int stream_events(Session& session, double duration_sec, int ring_fd, int lost_fd, output::Formatter& out,
+                  probe::RingBuffer::Handler handle);
+
+}  // namespace ctrace::commands

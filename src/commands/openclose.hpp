@@ -1,0 +1,37 @@
+#pragma once
+// ctrace openclose: the decoder, separate from the command so that unit tests can feed it
+// synthetic events.
+#include <linux/types.h>
+
+#include <filesystem>
+#include <string>
+
+#include "ctrace/commands/stream.hpp"
+#include "ctrace/output/record.hpp"
+extern "C" {
+#include "bpf/openclose.h"
+}
+
+namespace ctrace::commands {
+
+// "openat" for OC_OPENAT; the names --syscall accepts.
+const char* openclose_kind_name(unsigned kind);
+
+struct OpenCloseContext {
+  const TaskFields* task = nullptr;
+  bool full_path = false;  // resolve relative paths (best effort, see below)
+  std::filesystem::path proc = "/proc";
+};
+
+// One event -> one record: the task fields, then syscall, ret, result ("5", "-ENOENT"),
+// detail (what the DETAIL column shows) and per syscall: path, flags, dirfd (opens),
+// fd, peer, family, port (accept, accept4, connect), fd (close).
+output::Record decode_openclose(const openclose_event& e, const OpenCloseContext& ctx);
+
+// A relative `path` opened by `pid` against `dirfd` (AT_FDCWD: its cwd), resolved through
+// PROC/PID/cwd or PROC/PID/fd/DIRFD at decode time: best effort, the task may have moved on
+// or exited. Absolute paths and failed lookups come back unchanged.
+std::string resolve_full_path(const std::filesystem::path& proc, unsigned pid, int dirfd,
+                              const std::string& path);
+
+}  // namespace ctrace::commands

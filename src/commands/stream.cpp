@@ -1,0 +1,99 @@
+#include "ctrace/commands/stream.hpp"
+
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstring>
+
+#include "ctrace/core/error.hpp"
+#include "ctrace/core/log.hpp"
+#include "ctrace/enrich/names.hpp"
+
+namespace ctrace::commands {
+
+void add_buffer_pages_option(CLI::App& app, unsigned& pages) {
+  pages = kDefaultBufferPages;
+  app.add_option("--buffer-pages", pages, "ring buffer size in memory pages, a power of two")
+      ->type_name("N")
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            unsigned long n = 0;
+            try {
+              n = std::stoul(s);
+            } catch (...) {
+              return "--buffer-pages takes a number of pages such as 64";
+            }
+            if (n == 0 || (n & (n - 1)) || n > (1UL << 20))
+              return "--buffer-pages must be a power of two between 1 and 1048576, such as 64";
+            return {};
+          },
+          "", ""))
+      ->default_str(std::to_string(kDefaultBufferPages));
+}
+
+void set_ring_buffer_pages(bpf_map* map, unsigned pages) {
+  auto bytes = static_cast<uint32_t>(static_cast<uint64_t>(pages) * static_cast<uint64_t>(::getpagesize()));
+  if (int err = bpf_map__set_max_entries(map, bytes))
+    throw Error("sizing the ring buffer to {} pages: {}", pages, errno_string(-err));
+}
+
+void add_container_by_options(CLI::App& app, ContainerBy& by) {
+  app.add_flag_callback(
+      "-C,--cgroup-id-column", [&by] { by = ContainerBy::CgroupId; },
+      "tell containers apart by cgroup v2 id instead of UTS hostname");
+  app.add_flag_callback(
+      "--cgroup-path", [&by] { by = ContainerBy::CgroupPath; },
+      "tell containers apart by cgroup v2 path instead of UTS hostname");
+}
+
+output::Column container_column(ContainerBy by, const std::string& header) {
+  switch (by) {
+    case ContainerBy::CgroupId:
+      return {"cgroup_id", "CGROUPID", output::Align::Right, -1, "", 8};
+    case ContainerBy::CgroupPath:
+      return {"cgroup", "CGROUP", output::Align::Left, -1, "", 24};
+    case ContainerBy::Hostname:
+      break;
+  }
+  return {"hostname", header, output::Align::Left, -1, "", 16};
+}
+
+std::string c_string(const char* s, size_t max) {
+  return std::string(s, strnlen(s, max));
+}
+
+void TaskFields::add(output::Record& r, const ctrace_task_info& t) const {
+  int64_t wall = clock_.to_wall_ns(t.ts_ns);
+  r.set("time", format_utc(wall))
+      .set("ts_ns", wall)
+      .set("hostname", c_string(t.hostname, sizeof t.hostname))
+      .set("cgroup_id", static_cast<uint64_t>(t.cgroup_id));
+  if (cgroup_paths_) r.set("cgroup", cgroup_paths_->path_of(t.cgroup_id));
+  r.set("pid", t.pid)
+      .set("tid", t.tid)
+      .set("uid", t.uid)
+      .set("gid", t.gid)
+      .set("comm", c_string(t.comm, sizeof t.comm));
+}
+
+std::string ret_text(int64_t ret) {
+  if (ret < 0 && ret >= -4095) return "-" + enrich::errno_name(static_cast<int>(-ret));
+  return std::to_string(ret);
+}
+
+int stream_events(Session& session, double duration_sec, int ring_fd, int lost_fd, output::Formatter& out,
+                  probe::RingBuffer::Handler handle) {
+  probe::RingBuffer ring(ring_fd, std::move(handle));
+  probe::LostCounter lost(lost_fd);
+  probe::EventLoop loop(session.stop());
+  loop.add_ring_buffer(ring);
+  loop.add_lost_counter(lost, [&out](uint64_t n) { out.lost(n); });
+  session.watch(loop, duration_sec);
+  loop.run();
+  int code = session.finish();
+  if (uint64_t n = lost.total()) spdlog::warn("{} events lost in total", n);
+  return code;
+}
+
+}  // namespace ctrace::commands

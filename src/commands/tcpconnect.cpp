@@ -1,0 +1,175 @@
+// ctrace tcpconnect: TCP connection attempts of containers, with addresses, ports and result.
+#include "commands/tcpconnect.hpp"
+
+#include <bpf/libbpf.h>
+#include <sys/socket.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <map>
+#include <tuple>
+
+#include "commands/registry.hpp"
+#include "ctrace/commands/session.hpp"
+#include "ctrace/enrich/sockaddr.hpp"
+#include "ctrace/probe/skeleton.hpp"
+#include "tcpconnect.skel.h"
+
+namespace ctrace::commands {
+
+namespace {
+
+using output::Align;
+using output::Column;
+using output::Record;
+
+constexpr const char* kExamples = R"(EXAMPLES:
+  ctrace tcpconnect                               # every container (and the host)
+  ctrace tcpconnect --container web -o json       # one container, one JSON object per line
+  ctrace tcpconnect --count -d 10                 # connects per container and destination
+  ctrace tcpconnect -C -- curl -s http://127.0.0.1:8080/
+
+RET is what the syscall that started the connection returned: 0 (connected), -EINPROGRESS
+(non-blocking socket: the result comes later and is not shown), -ECONNREFUSED, -ETIMEDOUT...
+(blocking socket). Only attempts that sent a SYN are shown.)";
+
+// --count: one row per container and destination.
+struct CountKey {
+  std::string container;
+  int ip;
+  std::string daddr;
+  uint64_t dport;
+  auto operator<=>(const CountKey&) const = default;
+};
+struct CountValue {
+  output::Value container;  // as in events: a number for cgroup ids
+  uint64_t connects = 0, failed = 0;
+};
+
+std::string text_of(const output::Value* v) {
+  return v ? output::format_text(*v, Column{}) : std::string();
+}
+
+class TcpConnectCommand final : public Command {
+ public:
+  CLI::App* setup(CLI::App& root) override {
+    auto* app = root.add_subcommand("tcpconnect", "TCP connection attempts of containers");
+    app->footer(kExamples);
+    target::add_target_options(*app, target_);
+    add_output_option(*app, format_, {output::Format::Text, output::Format::Json});
+    add_duration_option(*app, duration_);
+    add_container_by_options(*app, container_by_);
+    app->add_flag("--count", count_,
+                  "print connects per container and destination at the end instead of events");
+    add_buffer_pages_option(*app, buffer_pages_);
+    return app;
+  }
+
+  int run(const GlobalOptions&) override {
+    Session session(target_);
+    probe::Skeleton<tcpconnect_bpf> skel(CTRACE_SKELETON_OPS(tcpconnect_bpf), "tcpconnect");
+    probe::configure_filter(skel->rodata, session.target(), session.self_tgid());
+    set_ring_buffer_pages(skel->maps.tcpconnect_events, buffer_pages_);
+    skel.load();
+    skel.attach();
+
+    enrich::CgroupNames cgroup_paths(session.cgroup_fs().mount);
+    TaskFields task(WallClock(), container_by_ == ContainerBy::CgroupPath ? &cgroup_paths : nullptr);
+    auto out = output::make_formatter(format_, stdout);
+    out->begin(count_ ? count_schema() : schema());
+    session.attached(count_ ? "Collecting events... Ctrl-C to stop and show counts"
+                            : "Collecting events... Ctrl-C to stop");
+    const std::string container_key = container_column(container_by_).key;
+    std::map<CountKey, CountValue> counts;
+    int code =
+        stream_events(session, duration_, bpf_map__fd(skel->maps.tcpconnect_events),
+                      bpf_map__fd(skel->maps.tcpconnect_lost), *out, [&](const void* data, size_t size) {
+                        if (size < sizeof(tcpconnect_event)) return;
+                        Record r = decode_tcpconnect(*static_cast<const tcpconnect_event*>(data), &task);
+                        if (!count_) return out->record(r);
+                        const auto* e = static_cast<const tcpconnect_event*>(data);
+                        CountKey k{text_of(r.get(container_key)), e->family == AF_INET6 ? 6 : 4,
+                                   text_of(r.get("daddr")), e->dport};
+                        auto& v = counts[k];
+                        if (const auto* c = r.get(container_key)) v.container = *c;
+                        ++v.connects;
+                        if (e->ret < 0 && e->ret != -EINPROGRESS) ++v.failed;
+                      });
+    if (count_) out->table(count_table(counts, container_key, session.target().to_object()));
+    out->end();
+    return code;
+  }
+
+ private:
+  output::Schema schema() const {
+    output::Schema s;
+    s.type = "tcpconnect";
+    s.columns = {
+        {"time", "TIME", Align::Left, -1, "", 20},  container_column(container_by_, "CONTAINER"),
+        {"pid", "PID", Align::Left, -1, "", 7},     {"comm", "COMM", Align::Left, -1, "", 16},
+        {"ip", "IP", Align::Left, -1, "", 2},       {"saddr", "SADDR", Align::Left, -1, "", 16},
+        {"sport", "SPORT", Align::Left, -1, "", 6}, {"daddr", "DADDR", Align::Left, -1, "", 16},
+        {"dport", "DPORT", Align::Left, -1, "", 6}, {"result", "RET", Align::Left},
+    };
+    return s;
+  }
+
+  output::Schema count_schema() const {
+    output::Schema s;
+    s.type = "tcpconnect";
+    s.columns = {
+        container_column(container_by_, "CONTAINER"),
+        {"ip", "IP", Align::Left},
+        {"daddr", "DADDR", Align::Left},
+        {"dport", "DPORT", Align::Right},
+        {"connects", "CONNECTS", Align::Right},
+        {"failed", "FAILED", Align::Right},
+    };
+    return s;
+  }
+
+  static output::Table count_table(const std::map<CountKey, CountValue>& counts,
+                                   const std::string& container_key, output::Object target) {
+    output::Table t;
+    t.rows_key = "connects";
+    t.label_key = "daddr";
+    t.bar_key = "connects";
+    t.meta.emplace_back("target", std::move(target));
+    for (const auto& [k, v] : counts) {
+      Record r;
+      r.set(container_key, v.container).set("ip", k.ip).set("daddr", k.daddr).set("dport", k.dport);
+      r.set("connects", v.connects).set("failed", v.failed);
+      t.rows.push_back(std::move(r));
+    }
+    return t;
+  }
+
+  target::TargetOptions target_;
+  output::Format format_ = output::Format::Text;
+  double duration_ = 0;
+  ContainerBy container_by_ = ContainerBy::Hostname;
+  bool count_ = false;
+  unsigned buffer_pages_ = kDefaultBufferPages;
+};
+
+}  // namespace
+
+Record decode_tcpconnect(const tcpconnect_event& e, const TaskFields* task) {
+  Record r;
+  if (task) task->add(r, e.task);
+  int family = e.family == AF_INET6 ? AF_INET6 : AF_INET;
+  r.set("ip", family == AF_INET6 ? 6 : 4)
+      .set("saddr", enrich::ip_text(family, e.saddr))
+      .set("sport", e.sport)
+      .set("daddr", enrich::ip_text(family, e.daddr))
+      .set("dport", e.dport)
+      .set("ret", static_cast<int64_t>(e.ret))
+      .set("result", ret_text(e.ret));
+  return r;
+}
+
+std::unique_ptr<Command> make_tcpconnect() {
+  return std::make_unique<TcpConnectCommand>();
+}
+
+}  // namespace ctrace::commands

@@ -1,0 +1,18 @@
+#pragma once
+// ctrace tcpconnect: the decoder, separate from the command so that unit tests can feed it
+// synthetic events.
+#include <linux/types.h>
+
+#include "ctrace/commands/stream.hpp"
+#include "ctrace/output/record.hpp"
+extern "C" {
+#include "bpf/tcpconnect.h"
+}
+
+namespace ctrace::commands {
+
+// One event -> one record: the task fields, then ip (4 or 6), saddr, sport, daddr, dport,
+// ret and result ("0", "-EINPROGRESS", "-ECONNREFUSED").
+output::Record decode_tcpconnect(const tcpconnect_event& e, const TaskFields* task);
+
+}  // namespace ctrace::commands

@@ -1,0 +1,125 @@
+// ctrace tcpconnect on the real kernel: connects of a workload in a cgroup to loopback servers
+// started here (127.0.0.1 and ::1) and to a refused port. Only loopback traffic.
+#include <sys/socket.h>
+
+#include <catch2/catch.hpp>
+
+#include "stream_support.hpp"
+
+using namespace ctrace::test;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kConnects4 = 3;
+constexpr int kConnects6 = 2;
+
+struct Servers {
+  LoopbackSocket v4{AF_INET, true};
+  LoopbackSocket v6{AF_INET6, true};
+  LoopbackSocket refused{AF_INET, false};  // bound, not listening: connects get RST
+
+  std::vector<std::string> workload() const {
+    return {"connect", v4.address(),      std::to_string(kConnects4),
+            "connect", v6.address(),      std::to_string(kConnects6),
+            "connect", refused.address(), "1"};
+  }
+};
+
+// Exactly the workload's attempts, in order, with addresses, ports and results.
+void check_connects(const std::vector<json>& ev, const Servers& s) {
+  REQUIRE(ev.size() == kConnects4 + kConnects6 + 1);
+  for (size_t i = 0; i < ev.size(); ++i) {
+    const auto& e = ev[i];
+    bool v6 = i >= kConnects4 && i < kConnects4 + kConnects6;
+    bool refused = i == ev.size() - 1;
+    INFO(e.dump());
+    CHECK(e["ip"] == (v6 ? 6 : 4));
+    CHECK(e["saddr"] == (v6 ? "::1" : "127.0.0.1"));
+    CHECK(e["daddr"] == (v6 ? "::1" : "127.0.0.1"));
+    CHECK(e["dport"] == (refused ? s.refused.port() : v6 ? s.v6.port() : s.v4.port()));
+    CHECK(e["sport"].get<int>() > 0);
+    CHECK(e["ret"] == (refused ? -ECONNREFUSED : 0));
+    CHECK(e["result"] == (refused ? "-ECONNREFUSED" : "0"));
+    CHECK(e["comm"] == "ctrace_workload");
+  }
+}
+
+}  // namespace
+
+TEST_CASE("tcpconnect without a filter sees the workload's connects", "[tcpconnect]") {
+  TestCgroup cg("ctrace-test-tc-all");
+  Servers s;
+  Workload w(s.workload());
+  cg.add(w.pid());
+  auto run = stream_around({"tcpconnect"}, {&w}, "tcpconnect");
+  INFO("stderr: " << run.err);
+  REQUIRE(run.code == 0);
+  check_connects(of_pid(run.events, w.pid()), s);
+}
+
+TEST_CASE("tcpconnect with a non-matching cgroup shows nothing of the workload", "[tcpconnect]") {
+  TestCgroup parent("ctrace-test-tc-none");
+  TestCgroup a(parent, "a"), b(parent, "b");
+  Servers s;
+  Workload w(s.workload());
+  a.add(w.pid());
+  auto run = stream_around({"tcpconnect", "-c", b.path().string()}, {&w}, "tcpconnect");
+  INFO("stderr: " << run.err);
+  REQUIRE(run.code == 0);
+  CHECK(run.events.empty());
+}
+
+TEST_CASE("tcpconnect with a matching cgroup shows exactly the workload's connects", "[tcpconnect]") {
+  TestCgroup cg("ctrace-test-tc-match");
+  Servers s;
+  auto actions = s.workload();
+  actions.insert(actions.begin(), {"--hostname", "ctrace-tc-test"});
+  Workload w2(actions);
+  cg.add(w2.pid());
+  auto run = stream_around({"tcpconnect", "-c", cg.path().string()}, {&w2}, "tcpconnect");
+  INFO("stderr: " << run.err);
+  REQUIRE(run.code == 0);
+  CHECK(run.lost == 0);
+  check_connects(run.events, s);
+  for (const auto& e : run.events) {
+    CHECK(e["pid"] == w2.pid());
+    CHECK(e["hostname"] == "ctrace-tc-test");
+    CHECK(e["cgroup_id"] == cg.id());
+  }
+}
+
+TEST_CASE("tcpconnect --count prints one row per container and destination", "[tcpconnect]") {
+  TestCgroup cg("ctrace-test-tc-count");
+  Servers s;
+  Workload w(s.workload());
+  cg.add(w.pid());
+  auto ct = start_ctrace({"tcpconnect", "--count", "-C", "-c", cg.path().string(), "-o", "json"});
+  w.go();
+  REQUIRE(w.wait() == 0);
+  ct->signal(SIGINT);
+  REQUIRE(ct->wait() == 0);
+  INFO("stdout: " << ct->out() << "\nstderr: " << ct->err());
+  auto doc = json::parse(ct->out());
+  CHECK(doc["type"] == "tcpconnect");
+  CHECK(doc["lost"] == 0);
+  const auto& rows = doc.at("connects");
+  REQUIRE(rows.size() == 3);
+  auto row = [&](const std::string& daddr, int port) -> json {
+    for (const auto& r : rows)
+      if (r["daddr"] == daddr && r["dport"] == port) return r;
+    return json();
+  };
+  auto r4 = row("127.0.0.1", s.v4.port()), r6 = row("::1", s.v6.port()),
+       rr = row("127.0.0.1", s.refused.port());
+  REQUIRE(!r4.is_null());
+  REQUIRE(!r6.is_null());
+  REQUIRE(!rr.is_null());
+  CHECK(r4["connects"] == kConnects4);
+  CHECK(r4["failed"] == 0);
+  CHECK(r4["cgroup_id"] == cg.id());
+  CHECK(r6["connects"] == kConnects6);
+  CHECK(r6["ip"] == 6);
+  CHECK(rr["connects"] == 1);
+  CHECK(rr["failed"] == 1);
+}
