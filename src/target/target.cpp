@@ -33,7 +33,8 @@ void add_target_options(CLI::App& app, TargetOptions& opts) {
                  ->group("Target");
   app.add_flag("--exact", opts.exact, "match only that cgroup, not its subtree")->group("Target");
   auto* cmd = app.add_option("command", opts.command,
-                             "-- CMD ARGS...: run CMD in a new cgroup and trace it until it exits")
+                             "-- CMD ARGS...: run CMD in a new cgroup and trace it until it exits "
+                             "(CMD's stdout goes to stderr)")
                   ->type_name("-- CMD ARGS")
                   ->group("Target");
   std::vector<CLI::Option*> all{c, id, p, ct, cmd};

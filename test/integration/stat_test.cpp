@@ -192,6 +192,14 @@ TEST_CASE("stat -- CMD counts CMD, returns its exit status and removes its cgrou
   CHECK_FALSE(fs::exists(cgroup2_mount() / cgroup.substr(1)));
 }
 
+TEST_CASE("stat -- CMD: CMD's output goes to stderr, stdout stays JSON", "[stat]") {
+  auto r = run({ctrace_bin(), "stat", "-o", "json", "--", "sh", "-c", "echo from-cmd; echo more-from-cmd"});
+  INFO("stdout: " << r.out << "stderr: " << r.err);
+  CHECK(r.code == 0);
+  CHECK(json_lines(r.out).size() == 1);
+  CHECK_THAT(r.err, Contains("from-cmd\nmore-from-cmd\n"));
+}
+
 TEST_CASE("stat -- CMD: a command killed by a signal gives 128+N; a missing one 127", "[stat]") {
   auto killed = run({ctrace_bin(), "stat", "--", "sh", "-c", "kill -TERM $$"});
   INFO("stderr: " << killed.err);
