@@ -355,3 +355,15 @@ TEST_CASE("stat -x counts only failed calls", "[stat]") {
   CHECK(find_syscall(doc, "openat")->at("errors") == 41);
   CHECK(doc.at("total").at("count") == doc.at("total").at("errors"));
 }
+
+TEST_CASE("stat does not count itself when it runs inside its target", "[stat]") {
+  TestCgroup cg("ctrace-test-self");
+  auto r = run({"sh", "-c",
+                fmt::format("echo $$ > {}/cgroup.procs && exec {} stat -c {} -i 0.1 -d 0.5 -o json",
+                            cg.path().string(), ctrace_bin(), cg.path().string())});
+  INFO("stderr: " << r.err);
+  REQUIRE(r.code == 0);
+  auto docs = json_lines(r.out);
+  CHECK(docs.size() >= 2);
+  for (const auto& d : docs) CHECK(d.at("total").at("count") == 0);
+}
