@@ -110,7 +110,7 @@ TEST_CASE("no target option means every container", "[target]") {
   CHECK(t.mode == Mode::All);
 }
 
-TEST_CASE("-c takes absolute paths and paths relative to the cgroup2 mount", "[target]") {
+TEST_CASE("target -c takes absolute paths and paths relative to the cgroup2 mount", "[target]") {
   FakeCgroupTree tree;
   Target rel = tree.cgroup("a/b");
   CHECK(rel.mode == Mode::Cgroup);
@@ -134,7 +134,7 @@ TEST_CASE("-c takes absolute paths and paths relative to the cgroup2 mount", "[t
   CHECK(root.level == 0);
 }
 
-TEST_CASE("-c rejects what is not a cgroup v2 directory, with a hint", "[target]") {
+TEST_CASE("target -c rejects what is not a cgroup v2 directory, with a hint", "[target]") {
   FakeCgroupTree tree;
   const std::string mount = tree.cfs().mount.string();
 
@@ -157,7 +157,7 @@ TEST_CASE("-c rejects what is not a cgroup v2 directory, with a hint", "[target]
   for (const auto& msg : {missing, file, v1, outside, climb}) CHECK(msg.find('\n') == std::string::npos);
 }
 
-TEST_CASE("-p resolves the 0:: line of /proc/PID/cgroup", "[target]") {
+TEST_CASE("target -p resolves the 0:: line of /proc/PID/cgroup", "[target]") {
   FakeCgroupTree tree;
   TargetOptions o;
   o.pid = 42;
@@ -196,7 +196,7 @@ TEST_CASE("container ids in cgroup directory names", "[target]") {
   CHECK_FALSE(container_id_of("ctrace-1234"));
 }
 
-TEST_CASE("--container finds every runtime's directory by id prefix", "[target]") {
+TEST_CASE("target --container finds every runtime's directory by id prefix", "[target]") {
   FakeCgroupTree tree;
   const fs::path& m = tree.cfs().mount;
   struct Case {
@@ -233,7 +233,7 @@ TEST_CASE("--container finds every runtime's directory by id prefix", "[target]"
         m / "system.slice" / ("docker-" + kDockerId + ".scope"));
 }
 
-TEST_CASE("--container: conmon helpers, short prefixes and ambiguity", "[target]") {
+TEST_CASE("target --container: conmon helpers, short prefixes and ambiguity", "[target]") {
   FakeCgroupTree tree;
   // the conmon scopes beside libpod-/crio- containers are not matched
   auto podman = find_containers(tree.cfs().mount, kPodmanId.substr(0, 8));
