@@ -4,6 +4,9 @@
 #   docker run --rm -it --privileged --pid=host -v /sys/fs/cgroup:/sys/fs/cgroup:ro \
 #       -v /sys/kernel:/sys/kernel ctrace stat --container ID
 #
+# --pid=host lets -p PID see host pids; add --cgroupns=host for -p too (/proc/PID/cgroup paths are
+# relative to the reader's cgroup namespace). `-- CMD` creates a cgroup: drop the :ro for it.
+#
 # The build generates vmlinux.h from /sys/kernel/btf/vmlinux, which `docker build` sees from the
 # host kernel. Where it does not (remote builders, kernels without BTF), generate one on a machine
 # that has it and pass it in:
@@ -23,11 +26,9 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCTRACE_BUILD_TEST
     && ninja -C /build ctrace \
     && strip /build/ctrace
 
-# libbpf, libelf, zlib and libseccomp are linked statically; spdlog and fmt are shared.
+# libbpf, libelf, zlib, libseccomp, fmt and spdlog are linked in: the binary needs only libc and
+# libstdc++, which debian:12-slim has (apt depends on them).
 FROM debian:12-slim
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends libspdlog1.10 libfmt9 \
-    && rm -rf /var/lib/apt/lists/*
 COPY --from=build /build/ctrace /usr/local/bin/ctrace
 ENTRYPOINT ["/usr/local/bin/ctrace"]
 CMD ["--help"]
