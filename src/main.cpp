@@ -50,9 +50,25 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     std::string hint = "ctrace --help";
+    bool in_sub = false;
     for (auto& [sub, cmd] : subs)
-      if (sub->parsed()) hint = "ctrace " + sub->get_name() + " --help";
+      if (sub->parsed()) {
+        hint = "ctrace " + sub->get_name() + " --help";
+        in_sub = true;
+      }
     std::string msg = e.what();
+    if (!in_sub) {
+      // CLI11 would say "A subcommand is required" even for a misspelt one.
+      std::string names;
+      for (auto& [sub, cmd] : subs) names += (names.empty() ? "" : ", ") + sub->get_name();
+      auto rest = app.remaining();
+      if (rest.empty())
+        msg = "no command given: the commands are " + names;
+      else if (rest.front().rfind('-', 0) == 0)
+        msg = fmt::format("unknown option '{}'", rest.front());
+      else
+        msg = fmt::format("unknown command '{}': the commands are {}", rest.front(), names);
+    }
     for (auto& ch : msg)
       if (ch == '\n') ch = ' ';
     std::fprintf(stderr, "ctrace: error: %s (see '%s')\n", msg.c_str(), hint.c_str());

@@ -37,7 +37,8 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 {
 	struct syscall_start *s;
 
-	if (!container_match())
+	/* ctrace's own calls (map reads, epoll) when it runs inside its target */
+	if (!container_match() || is_self())
 		return 0;
 	s = bpf_task_storage_get(&stat_start, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);

@@ -1,7 +1,10 @@
 // Options every command shares the same way.
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
 
 #include "ctrace/commands/command.hpp"
+#include "ctrace/core/cli_checks.hpp"
 
 namespace ctrace::commands {
 
@@ -13,16 +16,24 @@ void add_output_option(CLI::App& app, output::Format& format, const std::vector<
     list += (list.empty() ? "" : "|") + std::string(output::to_string(f));
   }
   format = supported.front();
+  // Maps the name to the enum's number, which CLI11 then stores in `format`.
+  auto to_format = [names, list](std::string& s) -> std::string {
+    std::string lower = CLI::detail::to_lower(s);
+    auto it = names.find(lower);
+    if (it == names.end()) return fmt::format("unknown format '{}': use {}", s, list);
+    s = std::to_string(static_cast<int>(it->second));
+    return {};
+  };
   app.add_option("-o,--output", format, "output format: " + list)
       ->type_name("FORMAT")
-      ->transform(CLI::CheckedTransformer(names, CLI::ignore_case).description(""))
+      ->transform(CLI::Validator(to_format, "", ""))
       ->default_str(output::to_string(supported.front()));
 }
 
 void add_duration_option(CLI::App& app, double& seconds) {
   app.add_option("-d,--duration", seconds, "stop after SEC seconds (e.g. 10, 0.5)")
       ->type_name("SEC")
-      ->check(CLI::Range(1e-3, 1e9).description(""));
+      ->check(cli::seconds());
 }
 
 }  // namespace ctrace::commands

@@ -10,6 +10,7 @@
 #include "commands/registry.hpp"
 #include "commands/stat_lskel.h"
 #include "ctrace/commands/session.hpp"
+#include "ctrace/core/cli_checks.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/enrich/names.hpp"
@@ -56,10 +57,10 @@ class StatCommand final : public Command {
     app->add_option("-s,--sort", sort_, "sort by count|time|errors|name")
         ->check(CLI::IsMember({"count", "time", "errors", "name"}))
         ->default_str("count");
-    app->add_option("-T,--top", top_, "show only the first N syscalls")->check(CLI::PositiveNumber);
+    app->add_option("-T,--top", top_, "show only the first N syscalls")->check(cli::positive_integer());
     app->add_option("-i,--interval", interval_, "print a table every SEC seconds (like top)")
         ->type_name("SEC")
-        ->check(CLI::Range(1e-3, 1e9).description(""));
+        ->check(cli::seconds());
     add_duration_option(*app, duration_);
     app->add_flag("-L,--latency", latency_, "add AVG(us) and MAX(us) columns");
     app->add_option("--histogram", histogram_, "log2 latency histogram of this syscall at the end")

@@ -70,19 +70,21 @@ fs::path find_cgroup2_mount(const fs::path& mounts) {
               "'mount -t cgroup2 none /sys/fs/cgroup/unified'", mounts.string());
 }
 
-std::string fs_type_of(const fs::path& path, const fs::path& mounts) {
+std::optional<MountPoint> mount_of(const fs::path& path, const fs::path& mounts) {
   // The longest mount point that is a prefix of the path wins.
-  std::string best_type;
-  size_t best_len = 0;
+  std::optional<MountPoint> best;
   fs::path p = path.lexically_normal();
   for (const auto& m : read_mounts(mounts)) {
     fs::path dir = fs::path(m.dir).lexically_normal();
-    if ((p == dir || is_under(p, dir)) && m.dir.size() >= best_len) {
-      best_len = m.dir.size();
-      best_type = m.type;
-    }
+    if ((p == dir || is_under(p, dir)) && (!best || m.dir.size() >= best->dir.string().size()))
+      best = MountPoint{m.dir, m.type};
   }
-  return best_type;
+  return best;
+}
+
+std::string fs_type_of(const fs::path& path, const fs::path& mounts) {
+  auto m = mount_of(path, mounts);
+  return m ? m->type : std::string();
 }
 
 uint64_t cgroup_id(const fs::path& dir) {

@@ -36,7 +36,11 @@ CommandRunner::CommandRunner(const std::vector<std::string>& argv, const CgroupF
     throw Error("fork: {}", errno_string(err));
   }
   if (pid_ == 0) {
-    // Child: wait until the probes are attached, then become CMD.
+    // Child: wait until the probes are attached, then become CMD. ctrace's stop handlers
+    // would swallow a SIGINT/SIGTERM sent to CMD before its exec: CMD gets the defaults now.
+    for (int sig : {SIGINT, SIGTERM, SIGPIPE}) ::signal(sig, SIG_DFL);
+    // ctrace's stdout carries only its own output (`-o json | jq`): CMD writes to stderr.
+    ::dup2(STDERR_FILENO, STDOUT_FILENO);
     ::close(go[1]);
     char c;
     if (::read(go[0], &c, 1) != 1) ::_exit(127);

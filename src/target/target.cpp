@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "ctrace/core/cgroup.hpp"
+#include "ctrace/core/cli_checks.hpp"
 #include "ctrace/core/error.hpp"
 
 namespace fs = std::filesystem;
@@ -19,10 +20,11 @@ void add_target_options(CLI::App& app, TargetOptions& opts) {
                 ->group("Target");
   auto* id = app.add_option("--cgroup-id", opts.cgroup_id, "cgroup v2 id (as in bpftool cgroup tree)")
                  ->type_name("ID")
+                 ->check(cli::unsigned_integer())
                  ->group("Target");
   auto* p = app.add_option("-p,--pid", opts.pid, "the cgroup v2 of this process")
                 ->type_name("PID")
-                ->check(CLI::PositiveNumber)
+                ->check(cli::positive_integer())
                 ->group("Target");
   auto* ct = app.add_option("--container", opts.container,
                             "container id (prefix of >= 4 chars) or cgroup directory name: docker, "
@@ -31,7 +33,8 @@ void add_target_options(CLI::App& app, TargetOptions& opts) {
                  ->group("Target");
   app.add_flag("--exact", opts.exact, "match only that cgroup, not its subtree")->group("Target");
   auto* cmd = app.add_option("command", opts.command,
-                             "-- CMD ARGS...: run CMD in a new cgroup and trace it until it exits")
+                             "-- CMD ARGS...: run CMD in a new cgroup and trace it until it exits "
+                             "(CMD's stdout goes to stderr)")
                   ->type_name("-- CMD ARGS")
                   ->group("Target");
   std::vector<CLI::Option*> all{c, id, p, ct, cmd};
@@ -91,11 +94,13 @@ fs::path resolve_cgroup_dir(const std::string& arg, const CgroupFs& cfs) {
   fs::path real = fs::weakly_canonical(p, ec);
   if (!ec) p = real;
 
-  auto type = cgroup::fs_type_of(p, cfs.mounts_file);
+  auto mount = cgroup::mount_of(p, cfs.mounts_file);
+  std::string type = mount ? mount->type : "";
   if (type == "cgroup")
-    throw UsageError("{} is on a cgroup v1 hierarchy; ctrace needs cgroup v2: give the same path under "
-                     "{} (e.g. -c {})",
-                     arg, cfs.mount.string(), (cfs.mount / p.filename()).string());
+    throw UsageError("{} is on a cgroup v1 hierarchy ({}); ctrace needs cgroup v2: give the same group "
+                     "under {} (e.g. -c {})",
+                     arg, mount->dir.string(), cfs.mount.string(),
+                     (cfs.mount / p.lexically_relative(mount->dir)).lexically_normal().string());
   if (type != "cgroup2")
     throw UsageError("{} is not in a cgroup filesystem: cgroup v2 is mounted at {}; give a directory "
                      "under it or a path relative to it",
@@ -134,10 +139,11 @@ std::optional<std::string> container_id_of(const std::string& dir_name) {
     if (strip(id, prefix, suffix) && id.size() >= 4 && is_hex(id)) return std::string(id);
   }
   // kubepods pods: kubepods-burstable-pod<uid>.slice (systemd) or pod<uid> (cgroupfs)
-  auto pod = s.find("pod");
+  // ("kubepods" itself contains "pod": the uid follows the last "-pod")
+  auto pod = s.rfind("-pod");
   if (s.rfind("kubepods", 0) == 0 && pod != std::string_view::npos && s.size() > 6 &&
-      s.substr(s.size() - 6) == ".slice" && pod + 3 < s.size() - 6) {
-    std::string uid(s.substr(pod + 3, s.size() - 6 - pod - 3));
+      s.substr(s.size() - 6) == ".slice" && pod + 4 < s.size() - 6) {
+    std::string uid(s.substr(pod + 4, s.size() - 6 - pod - 4));
     std::replace(uid.begin(), uid.end(), '_', '-');
     return uid;
   }

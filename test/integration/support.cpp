@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -207,6 +208,33 @@ std::vector<unsigned> ctrace_prog_ids() {
   for (const auto& p : j)
     if (p.value("name", "").rfind("handle_", 0) == 0) ids.push_back(p.value("id", 0u));
   return ids;
+}
+
+std::vector<unsigned> prog_ids_of(pid_t pid) {
+  // bpftool's "pids" needs a feature Debian's build lacks: read the process's fds instead.
+  std::vector<unsigned> ids;
+  fs::path proc = fs::path("/proc") / std::to_string(pid);
+  std::error_code ec;
+  for (const auto& fd : fs::directory_iterator(proc / "fd", ec)) {
+    if (fs::read_symlink(fd.path(), ec).string() != "anon_inode:bpf-prog") continue;
+    std::ifstream info(proc / "fdinfo" / fd.path().filename());
+    for (std::string line; std::getline(info, line);)
+      if (line.rfind("prog_id:", 0) == 0) ids.push_back(static_cast<unsigned>(std::stoul(line.substr(8))));
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+std::vector<unsigned> still_loaded(const std::vector<unsigned>& ids, std::chrono::milliseconds timeout) {
+  auto end = Clock::now() + timeout;
+  for (;;) {
+    std::vector<unsigned> left;
+    for (unsigned id : ids)
+      if (run({"bpftool", "prog", "show", "id", std::to_string(id)}).code == 0) left.push_back(id);
+    if (left.empty() || Clock::now() >= end) return left;
+    ::usleep(100000);
+  }
 }
 
 }  // namespace ctrace::test

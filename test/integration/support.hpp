@@ -93,4 +93,12 @@ class Workload {
 // IDs of loaded BPF programs whose name starts with "handle_" (ctrace's naming).
 std::vector<unsigned> ctrace_prog_ids();
 
+// IDs of the loaded BPF programs that process `pid` holds open.
+std::vector<unsigned> prog_ids_of(pid_t pid);
+
+// Waits until none of `ids` is loaded any more (the kernel frees programs shortly after the last
+// reference goes); returns those still loaded after the timeout.
+std::vector<unsigned> still_loaded(const std::vector<unsigned>& ids,
+                                   std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
 }  // namespace ctrace::test

@@ -11,6 +11,14 @@ namespace ctrace::cgroup {
 // Throws Error when there is none.
 std::filesystem::path find_cgroup2_mount(const std::filesystem::path& mounts = "/proc/self/mounts");
 
+// The mount that holds `path` per the mounts file (the longest matching mount point).
+struct MountPoint {
+  std::filesystem::path dir;
+  std::string type;  // "cgroup2", "cgroup" (v1), "tmpfs", ...
+};
+std::optional<MountPoint> mount_of(const std::filesystem::path& path,
+                                   const std::filesystem::path& mounts = "/proc/self/mounts");
+
 // Filesystem type of the mount that holds `path` per the mounts file:
 // "cgroup2", "cgroup" (v1), or something else ("" if not found).
 std::string fs_type_of(const std::filesystem::path& path,

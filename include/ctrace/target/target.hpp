@@ -70,7 +70,7 @@ std::vector<ContainerMatch> find_containers(const std::filesystem::path& mount,
 std::optional<std::string> container_id_of(const std::string& dir_name);
 
 // `-- CMD ARGS…`: a transient cgroup with CMD in it, held until start() so that no
-// syscall of CMD is missed; removed on destruction.
+// syscall of CMD is missed; removed on destruction. CMD's stdout is ctrace's stderr.
 class CommandRunner {
  public:
   CommandRunner(const std::vector<std::string>& argv, const CgroupFs& fs);

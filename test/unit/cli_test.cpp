@@ -1,0 +1,155 @@
+// CLI parsing: the subcommands' options through CLI11, and the real binary's usage errors
+// (all of them fail before anything needs privilege, so no root here).
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "ctrace/commands/command.hpp"
+
+namespace fs = std::filesystem;
+using Catch::Matchers::Contains;
+
+namespace {
+
+struct Parsed {
+  CLI::App app{"ctrace"};
+  std::vector<std::unique_ptr<ctrace::commands::Command>> cmds = ctrace::commands::make_commands();
+  CLI::App* stat = nullptr;
+
+  explicit Parsed(std::vector<std::string> args) {
+    app.require_subcommand(1);
+    for (auto& c : cmds) {
+      auto* sub = c->setup(app);
+      if (sub->get_name() == "stat") stat = sub;
+    }
+    std::reverse(args.begin(), args.end());  // CLI11 takes them reversed
+    app.parse(args);
+  }
+  template <typename T>
+  T get(const std::string& opt) const {
+    return stat->get_option(opt)->as<T>();
+  }
+};
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// Runs the real ctrace binary with `args`.
+Result run_ctrace(const std::vector<std::string>& args) {
+  fs::path dir = fs::temp_directory_path();
+  std::string tag = std::to_string(::getpid());
+  fs::path out = dir / ("ctrace-cli-" + tag + ".out"), err = dir / ("ctrace-cli-" + tag + ".err");
+  std::string cmd = quote(CTRACE_BIN);
+  for (const auto& a : args) cmd += " " + quote(a);
+  cmd += " </dev/null >" + quote(out.string()) + " 2>" + quote(err.string());
+  int status = std::system(cmd.c_str());
+  Result r{WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), slurp(out), slurp(err)};
+  fs::remove(out);
+  fs::remove(err);
+  return r;
+}
+
+// A usage error: exit 2, nothing on stdout, one line on stderr that says where to look.
+void check_usage_error(const std::vector<std::string>& args, const std::string& needle) {
+  auto r = run_ctrace(args);
+  INFO("stderr: " << r.err);
+  CHECK(r.code == 2);
+  CHECK(r.out.empty());
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK_THAT(r.err, Contains(needle));
+  CHECK_THAT(r.err, Contains("--help"));
+}
+
+}  // namespace
+
+TEST_CASE("stat options parse into their values", "[cli]") {
+  Parsed p({"stat", "-c", "mygroup", "--exact", "-s", "time", "-T", "5", "-i", "0.5", "-d", "2", "-L", "-x",
+            "--histogram", "read", "-o", "JSON"});
+  CHECK(p.get<std::string>("-c") == "mygroup");
+  CHECK(p.get<bool>("--exact"));
+  CHECK(p.get<std::string>("-s") == "time");
+  CHECK(p.get<int>("-T") == 5);
+  CHECK(p.get<double>("-i") == 0.5);
+  CHECK(p.get<double>("-d") == 2.0);
+  CHECK(p.get<bool>("-L"));
+  CHECK(p.get<bool>("-x"));
+  CHECK(p.get<std::string>("--histogram") == "read");
+  CHECK(p.get<int>("-o") == static_cast<int>(ctrace::output::Format::Json));
+}
+
+TEST_CASE("stat -- CMD ARGS keeps the command's own options", "[cli]") {
+  Parsed p({"stat", "-L", "--", "ls", "-l", "-d", "/"});
+  CHECK(p.get<std::vector<std::string>>("command") == std::vector<std::string>{"ls", "-l", "-d", "/"});
+  CHECK(p.get<bool>("-L"));
+  CHECK(p.stat->get_option("-d")->count() == 0);
+}
+
+TEST_CASE("stat option errors from CLI11", "[cli]") {
+  CHECK_THROWS_AS(Parsed({"stat", "-o", "xml"}), CLI::ValidationError);
+  CHECK_THROWS_AS(Parsed({"stat", "-d", "0"}), CLI::ValidationError);
+  CHECK_THROWS_AS(Parsed({"stat", "-i", "abc"}), CLI::ParseError);
+  CHECK_THROWS_AS(Parsed({"stat", "-s", "size"}), CLI::ValidationError);
+  CHECK_THROWS_AS(Parsed({"stat", "-c", "a", "-p", "1"}), CLI::ExcludesError);
+  CHECK_THROWS_AS(Parsed({"stat", "--container", "abcd", "--", "true"}), CLI::ExcludesError);
+  CHECK_THROWS_AS(Parsed({"stat", "--bogus"}), CLI::ExtrasError);
+  CHECK_THROWS_AS(Parsed({}), CLI::RequiredError);
+}
+
+TEST_CASE("ctrace: usage errors are one line on stderr, exit 2", "[cli]") {
+  check_usage_error({"stat", "-o", "xml"}, "xml");
+  check_usage_error({"stat", "-d", "0"}, "--duration");
+  check_usage_error({"stat", "-d", "-1"}, "--duration");
+  check_usage_error({"stat", "-i", "abc"}, "abc");
+  check_usage_error({"stat", "-i", "0"}, "--interval");
+  check_usage_error({"stat", "-T", "0"}, "--top");
+  check_usage_error({"stat", "-s", "size"}, "size");
+  check_usage_error({"stat", "--bogus"}, "--bogus");
+  check_usage_error({"stat", "-c", "a", "-p", "1"}, "excludes");
+  check_usage_error({"stat", "-c", "a", "--", "true"}, "excludes");
+  check_usage_error({"stat", "-p", "-5"}, "--pid");
+  check_usage_error({"nosuchcommand"}, "unknown command 'nosuchcommand': the commands are stat");
+  check_usage_error({}, "no command given: the commands are stat");
+  check_usage_error({"--bogus"}, "unknown option '--bogus'");
+  check_usage_error({"stat", "--cgroup-id", "abc"}, "--cgroup-id");
+}
+
+TEST_CASE("ctrace stat --histogram of an unknown syscall is a usage error", "[cli]") {
+  auto r = run_ctrace({"stat", "--histogram", "nosuchcall", "-d", "1"});
+  INFO("stderr: " << r.err);
+  CHECK(r.code == 2);
+  CHECK(r.out.empty());
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK_THAT(r.err, Contains("unknown syscall 'nosuchcall'") && Contains("openat"));
+}
+
+TEST_CASE("ctrace --help, stat --help and --version", "[cli]") {
+  auto help = run_ctrace({"--help"});
+  CHECK(help.code == 0);
+  CHECK_THAT(help.out, Contains("stat") && Contains("EXAMPLES"));
+  auto stat_help = run_ctrace({"stat", "--help"});
+  CHECK(stat_help.code == 0);
+  CHECK_THAT(stat_help.out, Contains("--histogram") && Contains("EXAMPLES") && Contains("--container"));
+  auto version = run_ctrace({"--version"});
+  CHECK(version.code == 0);
+  CHECK_THAT(version.out, Contains("ctrace 0."));
+}
