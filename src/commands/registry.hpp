@@ -7,5 +7,6 @@
 namespace ctrace::commands {
 
 std::unique_ptr<Command> make_stat();
+std::unique_ptr<Command> make_record();
 
 }  // namespace ctrace::commands

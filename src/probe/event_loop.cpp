@@ -39,9 +39,13 @@ RingBuffer::RingBuffer(int map_fd, Handler handler) : handler_(std::move(handler
   if (!rb_) throw Error("creating the ring buffer reader: {}", errno_string(errno));
 }
 
-RingBuffer::~RingBuffer() { ring_buffer__free(rb_); }
+RingBuffer::~RingBuffer() {
+  ring_buffer__free(rb_);
+}
 
-int RingBuffer::epoll_fd() const { return ring_buffer__epoll_fd(rb_); }
+int RingBuffer::epoll_fd() const {
+  return ring_buffer__epoll_fd(rb_);
+}
 
 int RingBuffer::trampoline(void* ctx, void* data, size_t size) {
   auto* self = static_cast<RingBuffer*>(ctx);
@@ -86,7 +90,21 @@ void EventLoop::stop_when_readable(int fd, StopReason reason) {
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = 2 + watched_.size() - 1;  // 2..: watched fds
-  if (::epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) throw Error("epoll_ctl: {}", errno_string(errno));
+  if (::epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0)
+    throw Error("epoll_ctl: {}", errno_string(errno));
+}
+
+namespace {
+constexpr uint64_t kReaderTag = 1ULL << 32;  // tags >= this: on_readable handlers
+}
+
+void EventLoop::on_readable(int fd, std::function<void()> handler) {
+  readers_.emplace_back(fd, std::move(handler));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kReaderTag + readers_.size() - 1;
+  if (::epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0)
+    throw Error("epoll_ctl: {}", errno_string(errno));
 }
 
 void EventLoop::every(std::chrono::milliseconds period, std::function<void()> tick) {
@@ -94,7 +112,9 @@ void EventLoop::every(std::chrono::milliseconds period, std::function<void()> ti
   tick_ = std::move(tick);
 }
 
-void EventLoop::stop_after(std::chrono::milliseconds d) { duration_ = d; }
+void EventLoop::stop_after(std::chrono::milliseconds d) {
+  duration_ = d;
+}
 
 void EventLoop::report_lost() {
   for (auto& [counter, report] : lost_)
@@ -135,7 +155,10 @@ StopReason EventLoop::run() {
     }
     for (int i = 0; i < n; ++i) {
       uint64_t tag = events[i].data.u64;
-      if (tag >= 2) stop_.request_stop(watched_[tag - 2].second);
+      if (tag >= kReaderTag)
+        readers_[tag - kReaderTag].second();
+      else if (tag >= 2)
+        stop_.request_stop(watched_[tag - 2].second);
     }
     for (auto* rb : rings_) rb->consume();
     report_lost();
