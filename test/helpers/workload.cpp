@@ -10,6 +10,8 @@
 //   open-close PATH  openat(PATH) then close(fd)   (PATH is the next argument)
 //   write-null       write(/dev/null fd opened once at start, 1 byte)
 //   sleep-ms         nanosleep(1 ms)
+//   write-hello      write(1, "hello\n", 6)
+//   read-file PATH   openat(PATH), read(fd, buf, 64), close(fd)   (PATH is the next argument)
 // Syscalls are issued with syscall(2) so libc cannot add or merge calls.
 #include <fcntl.h>
 #include <sys/syscall.h>
@@ -46,7 +48,7 @@ int main(int argc, char** argv) {
   for (; i + 1 < argc; i += 2) {
     std::string action = argv[i];
     const char* path = nullptr;
-    if (action == "open-close") path = argv[++i];
+    if (action == "open-close" || action == "read-file") path = argv[++i];
     long n = std::atol(argv[i + 1]);
     for (long k = 0; k < n; ++k) {
       if (action == "getppid") {
@@ -58,6 +60,15 @@ int main(int argc, char** argv) {
         if (fd >= 0) syscall(SYS_close, fd);
       } else if (action == "write-null") {
         syscall(SYS_write, null_fd, "x", 1);
+      } else if (action == "write-hello") {
+        syscall(SYS_write, 1, "hello\n", 6);
+      } else if (action == "read-file") {
+        char buf[64];
+        long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY);
+        if (fd >= 0) {
+          syscall(SYS_read, fd, buf, sizeof buf);
+          syscall(SYS_close, fd);
+        }
       } else if (action == "sleep-ms") {
         timespec ts{0, 1000000};
         syscall(SYS_nanosleep, &ts, nullptr);
