@@ -7,6 +7,8 @@ std::vector<std::unique_ptr<Command>> make_commands() {
   std::vector<std::unique_ptr<Command>> c;
   c.push_back(make_stat());
   c.push_back(make_record());
+  c.push_back(make_serve());
+  c.push_back(make_ctl());
   return c;
 }
 

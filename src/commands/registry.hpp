@@ -8,5 +8,7 @@ namespace ctrace::commands {
 
 std::unique_ptr<Command> make_stat();
 std::unique_ptr<Command> make_record();
+std::unique_ptr<Command> make_serve();
+std::unique_ptr<Command> make_ctl();
 
 }  // namespace ctrace::commands
