@@ -58,7 +58,7 @@ std::string arg_str(const json& call, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("record dumps exactly the workload's calls with strings, returns and errno names", "[record]") {
+TEST_CASE("record dumps exactly the workload's calls with strings and returns and errno names", "[record]") {
   TestCgroup parent("ctrace-test-record");
   TestCgroup cg(parent, "in"), other_cg(parent, "out");
   const std::string file = std::string(CTRACE_BUILD_DIR) + "/record-test-input.txt";
@@ -128,7 +128,7 @@ TEST_CASE("record text output reads like strace", "[record]") {
   CHECK(ct->out().rfind("# dump 1: 4 events", 0) == 0);
 }
 
-TEST_CASE("record without a target sees the workload; a non-matching target does not", "[record]") {
+TEST_CASE("record without a target sees the workload and a non-matching target does not", "[record]") {
   TestCgroup parent("ctrace-test-record-3");
   TestCgroup a(parent, "a"), b(parent, "b");
   for (bool filtered : {false, true}) {

@@ -58,7 +58,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("a syscall format file gives argument names, types and captures", "[record][formats]") {
+TEST_CASE("a syscall format file gives argument names and types and captures", "[record][formats]") {
   auto openat = enrich::parse_syscall_format(slurp(kFixtures + "/sys_enter_openat/format"));
   REQUIRE(openat);
   CHECK(openat->name == "openat");
@@ -108,7 +108,7 @@ TEST_CASE("the formats of a directory are keyed by syscall nr", "[record][format
   CHECK_FALSE(f.find(2));  // open: no fixture
 }
 
-TEST_CASE("escaping is strace's: printable ASCII, C escapes, octal", "[record][escape]") {
+TEST_CASE("escaping is strace-like with printable ASCII and C escapes and octal", "[record][escape]") {
   using output::escape_bytes;
   CHECK(escape_bytes("hello\n") == "hello\\n");
   CHECK(escape_bytes("a\"b\\c\t\r") == "a\\\"b\\\\c\\t\\r");
@@ -199,7 +199,7 @@ TEST_CASE("json objects have the documented fields", "[record][json]") {
   CHECK(oj["args"][0]["value"] == -100);
 }
 
-TEST_CASE("a long string is cut with ... and NUL inside a buffer is kept", "[record][format]") {
+TEST_CASE("a long string is cut and NUL inside a buffer is kept", "[record][format]") {
   Fixture fx;
   std::string big(64, 'x');
   auto o = enter(257, {static_cast<uint64_t>(-100), 1, 0, 0, 0, 0});
