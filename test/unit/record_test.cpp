@@ -131,7 +131,7 @@ TEST_CASE("return values and errno names", "[record][errno]") {
   CHECK(enrich::errno_name(13) == "EACCES");
 }
 
-TEST_CASE("a complete call shows named arguments, strings and the return value", "[record][format]") {
+TEST_CASE("a complete call shows named arguments and strings and the return value", "[record][format]") {
   Fixture fx;
   auto e = enter(257, {static_cast<uint64_t>(-100), 0x5000, 0, 0, 0, 0}, 1'500'000'000);
   e.cpu = 1;
@@ -211,7 +211,7 @@ TEST_CASE("a long string is cut and NUL inside a buffer is kept", "[record][form
   CHECK(fx.line({w, exit_of(w, 3, 9)}).find("buf=\"a\\0b\"") != std::string::npos);
 }
 
-TEST_CASE("--size and --syscalls parsing", "[record][options]") {
+TEST_CASE("size and syscall list parsing", "[record][options]") {
   CHECK(probe::parse_size("4M") == 4u << 20);
   CHECK(probe::parse_size("512k") == 512u << 10);
   CHECK(probe::parse_size("1G") == 1ull << 30);
