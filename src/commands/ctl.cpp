@@ -20,6 +20,7 @@ constexpr const char* kExamples = R"(ACTIONS:
   dump NAME                              the trace's ring, strace-style (-o json: one object per line)
   close NAME                             stop recording it
   add-current-cgroup-sd UNIT INVOCATION_ID   as add-current-cgroup, named systemd_UNIT_INVOCATIONID
+  close-sd UNIT INVOCATION_ID            close the trace add-current-cgroup-sd made
   list-sd-units                          units with a systemd_ trace
   dump-sd UNIT                           dump the newest trace of a unit
 
@@ -77,6 +78,10 @@ class CtlCommand final : public Command {
     if (action == "close") {
       need(1, "close NAME");
       return print(request("POST", "/close?name=" + url_encode(words_[1])));
+    }
+    if (action == "close-sd") {
+      need(2, "close-sd UNIT INVOCATION_ID");
+      return print(request("POST", "/close?name=" + url_encode(systemd_trace_name(words_[1], words_[2]))));
     }
     if (action == "list-sd-units") {
       need(0, "list-sd-units");
