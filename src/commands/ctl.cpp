@@ -28,12 +28,16 @@ EXAMPLES:
   ctrace ctl add web system.slice/nginx.service && ctrace ctl dump web
   ExecStartPre=+/usr/bin/ctrace ctl add-current-cgroup-sd "%n" "$INVOCATION_ID")";
 
-// The cgroup v2 path of this process ("0::/system.slice/x.service" in /proc/self/cgroup).
+// The cgroup v2 of this process relative to the mount ("0::/system.slice/x.service" in /proc/self/cgroup).
 std::string current_cgroup() {
   std::ifstream in("/proc/self/cgroup");
   std::string line;
   while (std::getline(in, line))
-    if (line.rfind("0::", 0) == 0) return line.substr(3);
+    if (line.rfind("0::", 0) == 0) {
+      // "/system.slice/x.service" is relative to the cgroup2 mount, which the daemon resolves
+      std::string rel = line.substr(4);
+      return rel.empty() ? "." : rel;
+    }
   throw Error("no cgroup v2 entry in /proc/self/cgroup: is cgroup v2 mounted?");
 }
 

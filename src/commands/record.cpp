@@ -110,8 +110,11 @@ class RecordCommand final : public Command {
     });
     if (dump_on_exit_) {
       auto dir = session.target().cgroup_dir;
-      loop.every(std::chrono::milliseconds(200), [&, dir] {
-        if (cgroup_empty(dir)) session.stop().request_stop(StopReason::TargetExited);
+      // "becomes empty": it had a process (seen populated, or events recorded) and has none now
+      loop.every(std::chrono::milliseconds(200), [&, dir, seen = false]() mutable {
+        bool empty = cgroup_empty(dir);
+        seen = seen || !empty || recorder.stats().recorded > 0;
+        if (seen && empty) session.stop().request_stop(StopReason::TargetExited);
       });
     }
     StopReason why = loop.run();
