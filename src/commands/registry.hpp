@@ -7,6 +7,8 @@
 namespace ctrace::commands {
 
 std::unique_ptr<Command> make_stat();
+std::unique_ptr<Command> make_unshare();
+std::unique_ptr<Command> make_biograph();
 std::unique_ptr<Command> make_record();
 std::unique_ptr<Command> make_serve();
 std::unique_ptr<Command> make_ctl();

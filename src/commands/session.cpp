@@ -55,4 +55,10 @@ int terminal_width(int fallback) {
   return fallback;
 }
 
+int terminal_height(int fallback) {
+  winsize ws{};
+  if (::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0) return ws.ws_row;
+  return fallback;
+}
+
 }  // namespace ctrace::commands

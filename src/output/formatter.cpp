@@ -45,7 +45,9 @@ std::string format_text(const Value& value, const Column& c) {
     std::string operator()(std::monostate) const { return "---"; }
     std::string operator()(bool b) const { return b ? "yes" : "no"; }
     std::string operator()(int64_t i) const { return fmt::format("{}{}", i, c.suffix); }
-    std::string operator()(uint64_t u) const { return fmt::format("{}{}", u, c.suffix); }
+    std::string operator()(uint64_t u) const {
+      return c.hex ? fmt::format("{:#010x}{}", u, c.suffix) : fmt::format("{}{}", u, c.suffix);
+    }
     std::string operator()(double d) const {
       return c.precision >= 0 ? fmt::format("{:.{}f}{}", d, c.precision, c.suffix) : fmt::format("{}{}", d, c.suffix);
     }

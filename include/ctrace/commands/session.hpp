@@ -41,5 +41,7 @@ class Session {
 
 // Terminal width of stdout, or `fallback` when stdout is not a tty.
 int terminal_width(int fallback = 80);
+// Terminal height (rows) of stdout, or `fallback` when stdout is not a tty.
+int terminal_height(int fallback = 20);
 
 }  // namespace ctrace::commands

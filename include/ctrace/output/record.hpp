@@ -44,6 +44,7 @@ struct Column {
   int precision = -1;     // digits after the point for doubles (text only)
   std::string suffix;     // appended in text ("%")
   int min_width = 0;      // text: streaming formatters cannot look ahead
+  bool hex = false;       // text: unsigned integers as 0x%08x (flags words)
 };
 
 // The columns a command prints, in order, and the JSON "type" of its records.

@@ -44,6 +44,14 @@ void GraphFormatter::table(const Table& t) {
   std::fflush(out_);
 }
 
-void GraphFormatter::series(const Series& s) { text_.series(s); }
+void GraphFormatter::series(const Series& s) {
+  std::vector<graph::LineSeries> lines;
+  for (const auto& [name, ys] : s.y) lines.push_back({name, ys});
+  for (const auto& l : graph::render_line_chart(s.x, lines, opts_.width, opts_.height)) {
+    std::fwrite(l.data(), 1, l.size(), out_);
+    std::fputc('\n', out_);
+  }
+  std::fflush(out_);
+}
 
 }  // namespace ctrace::output

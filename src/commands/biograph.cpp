@@ -1,0 +1,346 @@
+// ctrace biograph: block I/O of a container per interval, drawn as a braille line chart.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <array>
+#include <chrono>
+#include <cstdio>
+
+#include "biograph.skel.h"
+#include "commands/registry.hpp"
+#include "ctrace/commands/session.hpp"
+#include "ctrace/core/error.hpp"
+#include "ctrace/core/log.hpp"
+#include "ctrace/core/time.hpp"
+#include "ctrace/probe/event_loop.hpp"
+#include "ctrace/probe/skeleton.hpp"
+extern "C" {
+#include "bpf/biograph.h"
+}
+
+namespace ctrace::commands {
+
+namespace {
+
+using output::Align;
+using output::Record;
+
+constexpr const char* kExamples = R"(EXAMPLES:
+  ctrace biograph -t 500 --container web          # bytes every 500 ms, chart at Ctrl-C
+  ctrace biograph -c mygroup --rw --latency       # read and write latency as two charts
+  ctrace biograph -p 1234 --count -d 30           # I/Os per second of pid 1234's cgroup, 30 s
+  ctrace biograph --live --container db           # redraw the chart every second
+  ctrace biograph -o json -d 10 -c mygroup | jq . # one object per interval, then a summary
+  ctrace biograph -- dd if=/dev/zero of=f bs=1M count=64 oflag=direct
+
+What is counted: bios (bytes and I/Os, before the block layer merges or splits them) that
+the target's tasks submit. Direct I/O (O_DIRECT) and reads that miss the page cache are
+counted exactly. Buffered writes are NOT counted for the writer: the kernel's writeback
+threads submit them later, outside the writer's cgroup (in hybrid cgroup mode the bio's own
+cgroup is a v1 one and cannot be used). What fsync() in the target writes out itself is
+counted; pages writeback had already started are not. Latency (--latency, AVG_LAT_US) is
+request issue to completion, for the requests whose first bio the target submitted.)";
+
+// The kernel's running totals, summed over CPUs, per direction.
+using Snapshot = std::array<biograph_value, BIOGRAPH_DIRS>;
+
+// What happened in one interval.
+struct Interval {
+  double start_s;  // since collecting began
+  double duration_ms;
+  int64_t end_wall_ns;
+  Snapshot delta;
+};
+
+enum class Metric { Bytes, Count, Avg, Latency };
+
+uint64_t sum(const Snapshot& s, __u64 biograph_value::*field) {
+  return s[BIOGRAPH_READ].*field + s[BIOGRAPH_WRITE].*field;
+}
+
+double ratio(uint64_t a, uint64_t b) {
+  return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0;
+}
+
+// The charted value of one direction (or both when `dirs` has two).
+double metric_value(Metric m, const Snapshot& s, std::initializer_list<int> dirs) {
+  uint64_t bytes = 0, ios = 0, lat_ns = 0, lat_count = 0;
+  for (int d : dirs) {
+    bytes += s[static_cast<size_t>(d)].bytes;
+    ios += s[static_cast<size_t>(d)].ios;
+    lat_ns += s[static_cast<size_t>(d)].lat_ns;
+    lat_count += s[static_cast<size_t>(d)].lat_count;
+  }
+  switch (m) {
+    case Metric::Count:
+      return static_cast<double>(ios);
+    case Metric::Avg:
+      return ratio(bytes, ios);
+    case Metric::Latency:
+      return ratio(lat_ns, lat_count) / 1e3;
+    case Metric::Bytes:
+      break;
+  }
+  return static_cast<double>(bytes);
+}
+
+const char* metric_name(Metric m) {
+  switch (m) {
+    case Metric::Count:
+      return "I/Os";
+    case Metric::Avg:
+      return "bytes per I/O";
+    case Metric::Latency:
+      return "average latency (us)";
+    case Metric::Bytes:
+      break;
+  }
+  return "bytes";
+}
+
+class BiographCommand final : public Command {
+ public:
+  CLI::App* setup(CLI::App& root) override {
+    auto* app = root.add_subcommand("biograph", "block I/O of a container per interval, as a terminal chart");
+    app->footer(kExamples);
+    target::add_target_options(*app, target_);
+    add_output_option(*app, format_, {output::Format::Graph, output::Format::Text, output::Format::Json});
+    app->add_option("-t,--interval", interval_ms_, "one point every MS milliseconds")
+        ->type_name("MS")
+        ->check(CLI::Range(10, 3600 * 1000).description(""))
+        ->default_str("1000");
+    add_duration_option(*app, duration_);
+    app->add_option("--width", width_, "chart width in columns (default: the terminal's, or 80)")
+        ->type_name("N")
+        ->check(CLI::Range(1, 100000).description(""));
+    app->add_option("--height", height_, "chart height in lines (default: the terminal's, or 20)")
+        ->type_name("N")
+        ->check(CLI::Range(1, 100000).description(""));
+    auto* count = app->add_flag("--count", count_, "chart I/Os per interval instead of bytes");
+    auto* avg = app->add_flag("--avg", avg_, "chart bytes per I/O");
+    auto* lat =
+        app->add_flag("--latency", latency_, "chart the average request latency (issue to completion)");
+    count->excludes(avg, lat);
+    avg->excludes(lat);
+    app->add_flag("--rw", rw_, "chart reads and writes as two series");
+    app->add_flag("--live", live_, "redraw the chart every interval (only when stdout is a terminal)");
+    return app;
+  }
+
+  int run(const GlobalOptions&) override {
+    metric_ = count_ ? Metric::Count : avg_ ? Metric::Avg : latency_ ? Metric::Latency : Metric::Bytes;
+    bool tty = ::isatty(STDOUT_FILENO);
+    live_ = live_ && tty && format_ == output::Format::Graph;
+
+    Session session(target_);
+    probe::Skeleton<biograph_bpf> skel(CTRACE_SKELETON_OPS(biograph_bpf), "biograph");
+    probe::configure_filter(skel->rodata, session.target(), session.self_tgid());
+    skel.load();
+    skel.attach();
+    values_fd_ = bpf_map__fd(skel->maps.biograph_values);
+    target_object_ = session.target().to_object();
+
+    // A tty keeps a line for the shell prompt under the chart.
+    formatter_ = output::make_formatter(
+        format_, stdout,
+        {width_.value_or(terminal_width(80)), height_.value_or(tty ? terminal_height(21) - 1 : 20)});
+    formatter_->begin(schema());
+
+    session.attached(fmt::format("Collecting events in {} ms... Ctrl-C to stop and show the {}", interval_ms_,
+                                 format_ == output::Format::Graph ? "chart" : "totals"));
+    start_ = std::chrono::steady_clock::now();
+    interval_start_ = start_;
+    probe::EventLoop loop(session.stop());
+    session.watch(loop, duration_);
+    loop.every(std::chrono::milliseconds(interval_ms_), [&] { tick(); });
+    StopReason why = loop.run();
+    int code = session.finish();  // CMD's last I/O is in before the final read
+    if (dots_ && !live_) std::fputc('\n', stderr);
+    if (why != StopReason::OutputClosed) {
+      take_interval(true);
+      if (format_ == output::Format::Graph) draw();  // over the last live one
+      if (format_ == output::Format::Json) formatter_->table(summary());
+    }
+    formatter_->end();
+    return code;
+  }
+
+ private:
+  output::Schema schema() const {
+    output::Schema s;
+    s.type = "interval";
+    s.columns = {
+        {"time", "TIME", Align::Left, -1, "", 24},
+        {"read_bytes", "READ_BYTES", Align::Right, -1, "", 12},
+        {"write_bytes", "WRITE_BYTES", Align::Right, -1, "", 12},
+        {"ios", "IOS", Align::Right, -1, "", 8},
+        {"avg_lat_us", "AVG_LAT_US", Align::Right, 1, "", 10},
+    };
+    return s;
+  }
+
+  Snapshot read_snapshot() const {
+    std::vector<biograph_value> percpu(static_cast<size_t>(libbpf_num_possible_cpus()));
+    Snapshot snap{};
+    for (uint32_t dir = 0; dir < BIOGRAPH_DIRS; ++dir) {
+      if (bpf_map_lookup_elem(values_fd_, &dir, percpu.data()) != 0)
+        throw Error("cannot read the biograph counters: {}", errno_string(errno));
+      for (const auto& v : percpu) {
+        snap[dir].bytes += v.bytes;
+        snap[dir].ios += v.ios;
+        snap[dir].lat_ns += v.lat_ns;
+        snap[dir].lat_count += v.lat_count;
+      }
+    }
+    return snap;
+  }
+
+  void tick() {
+    take_interval(false);
+    if (live_) {
+      draw();
+    } else {
+      std::fputc('.', stderr);
+      std::fflush(stderr);
+      ++dots_;
+    }
+  }
+
+  // The kernel's totals are never reset: an interval is the difference of two snapshots.
+  void take_interval(bool last) {
+    Snapshot now = read_snapshot();
+    auto t_now = std::chrono::steady_clock::now();
+    Interval iv{std::chrono::duration<double>(interval_start_ - start_).count(),
+                std::chrono::duration<double, std::milli>(t_now - interval_start_).count(),
+                std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count(),
+                {}};
+    for (size_t d = 0; d < BIOGRAPH_DIRS; ++d) {
+      iv.delta[d].bytes = now[d].bytes - prev_[d].bytes;
+      iv.delta[d].ios = now[d].ios - prev_[d].ios;
+      iv.delta[d].lat_ns = now[d].lat_ns - prev_[d].lat_ns;
+      iv.delta[d].lat_count = now[d].lat_count - prev_[d].lat_count;
+    }
+    // Ctrl-C right after a tick leaves a sliver of an interval: keep it only if it holds data.
+    bool empty = sum(iv.delta, &biograph_value::ios) == 0 && sum(iv.delta, &biograph_value::lat_count) == 0;
+    if (last && !intervals_.empty() && empty && iv.duration_ms < interval_ms_ / 2.0) return;
+    prev_ = now;
+    interval_start_ = t_now;
+    intervals_.push_back(iv);
+    if (format_ != output::Format::Graph) formatter_->record(to_record(iv));
+  }
+
+  Record to_record(const Interval& iv) const {
+    const auto& r = iv.delta[BIOGRAPH_READ];
+    const auto& w = iv.delta[BIOGRAPH_WRITE];
+    Record rec;
+    rec.set("time",
+            format_utc(iv.end_wall_ns, interval_ms_ % 1000 ? TimePrecision::Millis : TimePrecision::Seconds))
+        .set("start_s", iv.start_s)
+        .set("duration_ms", iv.duration_ms)
+        .set("read_bytes", r.bytes)
+        .set("write_bytes", w.bytes)
+        .set("read_ios", r.ios)
+        .set("write_ios", w.ios)
+        .set("ios", r.ios + w.ios)
+        .set("avg_lat_us", ratio(r.lat_ns + w.lat_ns, r.lat_count + w.lat_count) / 1e3)
+        .set("timed_requests", r.lat_count + w.lat_count);
+    return rec;
+  }
+
+  output::Series series() const {
+    output::Series s;
+    s.x_label = "s";
+    std::string unit = fmt::format("{} per {} ms", metric_name(metric_), interval_ms_);
+    if (metric_ == Metric::Latency) unit = fmt::format("{}, every {} ms", metric_name(metric_), interval_ms_);
+    if (rw_) {
+      s.y = {{"read " + unit, {}}, {"write " + unit, {}}};
+    } else {
+      s.y = {{unit, {}}};
+    }
+    for (const auto& iv : intervals_) {
+      s.x.push_back(iv.start_s);
+      if (rw_) {
+        s.y[0].second.push_back(metric_value(metric_, iv.delta, {BIOGRAPH_READ}));
+        s.y[1].second.push_back(metric_value(metric_, iv.delta, {BIOGRAPH_WRITE}));
+      } else {
+        s.y[0].second.push_back(metric_value(metric_, iv.delta, {BIOGRAPH_READ, BIOGRAPH_WRITE}));
+      }
+    }
+    return s;
+  }
+
+  void draw() {
+    if (live_) std::fputs("\033[H\033[2J", stdout);  // clear the screen, then draw in place
+    formatter_->series(series());
+  }
+
+  // JSON only: the whole run, per direction and in total.
+  output::Table summary() const {
+    Snapshot total{};
+    double ms = 0;
+    for (const auto& iv : intervals_) {
+      ms += iv.duration_ms;
+      for (size_t d = 0; d < BIOGRAPH_DIRS; ++d) {
+        total[d].bytes += iv.delta[d].bytes;
+        total[d].ios += iv.delta[d].ios;
+        total[d].lat_ns += iv.delta[d].lat_ns;
+        total[d].lat_count += iv.delta[d].lat_count;
+      }
+    }
+    auto row = [](const char* name, const biograph_value& v) {
+      Record r;
+      r.set("direction", name)
+          .set("bytes", v.bytes)
+          .set("ios", v.ios)
+          .set("avg_lat_us", ratio(v.lat_ns, v.lat_count) / 1e3)
+          .set("timed_requests", v.lat_count);
+      return r;
+    };
+    output::Table t;
+    t.meta.emplace_back("type", "summary");  // overrides the interval records' type
+    t.meta.emplace_back("target", target_object_);
+    t.meta.emplace_back("interval_ms", interval_ms_);
+    t.meta.emplace_back("intervals", intervals_.size());
+    t.meta.emplace_back("duration_ms", ms);
+    t.rows_key = "directions";
+    t.rows = {row("read", total[BIOGRAPH_READ]), row("write", total[BIOGRAPH_WRITE])};
+    Record all;
+    all.set("read_bytes", total[BIOGRAPH_READ].bytes)
+        .set("write_bytes", total[BIOGRAPH_WRITE].bytes)
+        .set("bytes", sum(total, &biograph_value::bytes))
+        .set("ios", sum(total, &biograph_value::ios))
+        .set("avg_lat_us",
+             ratio(sum(total, &biograph_value::lat_ns), sum(total, &biograph_value::lat_count)) / 1e3)
+        .set("timed_requests", sum(total, &biograph_value::lat_count));
+    t.total = std::move(all);
+    return t;
+  }
+
+  target::TargetOptions target_;
+  output::Format format_ = output::Format::Graph;
+  int interval_ms_ = 1000;
+  double duration_ = 0;
+  std::optional<int> width_, height_;
+  bool count_ = false, avg_ = false, latency_ = false, rw_ = false, live_ = false;
+
+  Metric metric_ = Metric::Bytes;
+  std::unique_ptr<output::Formatter> formatter_;
+  output::Object target_object_;
+  int values_fd_ = -1;
+  Snapshot prev_{};
+  std::chrono::steady_clock::time_point start_, interval_start_;
+  std::vector<Interval> intervals_;
+  int dots_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_biograph() {
+  return std::make_unique<BiographCommand>();
+}
+
+}  // namespace ctrace::commands

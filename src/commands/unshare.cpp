@@ -1,0 +1,149 @@
+// ctrace unshare: namespace creation (unshare, and optionally setns, clone, clone3) with
+// decoded flags and the caller's container.
+#include <bpf/libbpf.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <map>
+
+#include "commands/registry.hpp"
+#include "commands/unshare_decode.hpp"
+#include "ctrace/commands/session.hpp"
+#include "ctrace/core/error.hpp"
+#include "ctrace/core/log.hpp"
+#include "ctrace/enrich/cgroups.hpp"
+#include "ctrace/enrich/names.hpp"
+#include "ctrace/probe/event_loop.hpp"
+#include "ctrace/probe/skeleton.hpp"
+#include "unshare.skel.h"
+
+namespace ctrace::commands {
+
+namespace {
+
+using output::Align;
+
+constexpr const char* kExamples = R"(EXAMPLES:
+  ctrace unshare                          # successful unshare(2) calls on the host
+  ctrace unshare --all                    # failed ones too, with RET -1 and ERRNO
+  ctrace unshare --any --container web    # unshare, setns, clone with CLONE_NEW* in one container
+  ctrace unshare --setns --uts            # setns too; show the caller's hostname, not its cgroup
+  ctrace unshare -o json -d 60 | jq .     # one JSON object per call, for a minute
+  ctrace unshare --clone -- unshare --fork --pid --uts true
+
+clone and clone3 are reported only when they carry a CLONE_NEW* flag. For clone, RET is the
+child's pid (the child's own return is not reported).)";
+
+const std::map<std::string, TimePrecision> kPrecisions = {{"s", TimePrecision::Seconds},
+                                                          {"ms", TimePrecision::Millis},
+                                                          {"us", TimePrecision::Micros},
+                                                          {"ns", TimePrecision::Nanos}};
+
+// The syscall nr of `name` for the rodata filter, -1 (never matches) when the native ABI lacks it.
+int32_t syscall_nr(const char* name) {
+  auto nr = enrich::SyscallNames::lookup(name);
+  if (!nr) spdlog::warn("syscall {} is unknown to libseccomp here: it is not traced", name);
+  return nr ? *nr : -1;
+}
+
+class UnshareCommand final : public Command {
+ public:
+  CLI::App* setup(CLI::App& root) override {
+    auto* app =
+        root.add_subcommand("unshare", "namespace creation: unshare, setns, clone with CLONE_NEW* flags");
+    app->footer(kExamples);
+    target::add_target_options(*app, target_);
+    add_output_option(*app, format_, {output::Format::Text, output::Format::Json});
+    add_duration_option(*app, duration_);
+    app->add_flag("-a,--all", failed_, "also show failed calls (RET -1 and ERRNO)");
+    app->add_flag("--setns", setns_, "also show setns(2): FLAGS is nstype, FD_NS the fd's namespace");
+    app->add_flag("--clone", clone_, "also show clone/clone3 calls that carry a CLONE_NEW* flag");
+    app->add_flag("--any", any_, "unshare, setns and clone: --setns --clone");
+    app->add_flag("--uts", uts_, "CONTAINER shows the caller's UTS hostname instead of its cgroup");
+    app->add_option("--time-precision", precision_name_, "TIME precision: s|ms|us|ns")
+        ->type_name("P")
+        ->check(CLI::IsMember({"s", "ms", "us", "ns"}).description(""))
+        ->default_str("s");
+    return app;
+  }
+
+  int run(const GlobalOptions&) override {
+    if (any_) setns_ = clone_ = true;
+    precision_ = kPrecisions.at(precision_name_);
+
+    Session session(target_);
+    probe::Skeleton<unshare_bpf> skel(CTRACE_SKELETON_OPS(unshare_bpf), "unshare");
+    probe::configure_filter(skel->rodata, session.target(), session.self_tgid());
+    skel->rodata->targ_nr_unshare = syscall_nr("unshare");
+    if (setns_) skel->rodata->targ_nr_setns = syscall_nr("setns");
+    if (clone_) {
+      skel->rodata->targ_nr_clone = syscall_nr("clone");
+      skel->rodata->targ_nr_clone3 = syscall_nr("clone3");
+    }
+    skel->rodata->targ_failed = failed_;
+    skel.load();
+    skel.attach();
+
+    enrich::CgroupNames cgroups(session.cgroup_fs().mount);
+    UnshareDecodeContext ctx{WallClock(), precision_, [&](uint64_t id) { return cgroups.path_of(id); }};
+    auto formatter = output::make_formatter(format_, stdout);
+    formatter->begin(schema());
+    probe::RingBuffer events(bpf_map__fd(skel->maps.unshare_events), [&](const void* data, size_t size) {
+      if (size < sizeof(unshare_event)) return;
+      formatter->record(decode_unshare(*static_cast<const unshare_event*>(data), ctx));
+    });
+    probe::LostCounter lost(bpf_map__fd(skel->maps.unshare_lost));
+
+    session.attached("Collecting events... Ctrl-C to stop");
+    probe::EventLoop loop(session.stop());
+    loop.add_ring_buffer(events);
+    loop.add_lost_counter(lost, [&](uint64_t n) { formatter->lost(n); });
+    session.watch(loop, duration_);
+    StopReason why = loop.run();
+    int code = session.finish();
+    formatter->end();
+    if (uint64_t n = lost.total(); n && why != StopReason::OutputClosed)
+      spdlog::warn("{} events were lost in total", n);
+    return code;
+  }
+
+ private:
+  output::Schema schema() const {
+    static constexpr int kTimeWidth[] = {20, 24, 27, 30};
+    output::Schema s;
+    s.type = "unshare";
+    s.columns.push_back({"time", "TIME", Align::Left, -1, "", kTimeWidth[static_cast<int>(precision_)]});
+    s.columns.push_back({"tid", "TID", Align::Right, -1, "", 7});
+    s.columns.push_back({"comm", "COMM", Align::Left, -1, "", 16});
+    if (setns_ || clone_) s.columns.push_back({"call", "CALL", Align::Left, -1, "", 7});
+    s.columns.push_back({"ret", "RET", Align::Right, -1, "", clone_ ? 7 : 4});  // clone: the child pid
+    if (failed_) s.columns.push_back({"errno", "ERRNO", Align::Left, -1, "", 7});
+    s.columns.push_back({"flags", "FLAGS", Align::Left, -1, "", 10, true});
+    if (setns_) s.columns.push_back({"fd_ns", "FD_NS", Align::Left, -1, "", 6});
+    s.columns.push_back({"flags_names", "FLAGS(human)", Align::Left, -1, "", 44});
+    if (uts_)
+      s.columns.push_back({"hostname", "HOSTNAME", Align::Left});
+    else
+      s.columns.push_back({"cgroup", "CONTAINER", Align::Left});
+    return s;
+  }
+
+  target::TargetOptions target_;
+  output::Format format_ = output::Format::Text;
+  double duration_ = 0;
+  bool failed_ = false;
+  bool setns_ = false;
+  bool clone_ = false;
+  bool any_ = false;
+  bool uts_ = false;
+  std::string precision_name_ = "s";
+  TimePrecision precision_ = TimePrecision::Seconds;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_unshare() {
+  return std::make_unique<UnshareCommand>();
+}
+
+}  // namespace ctrace::commands

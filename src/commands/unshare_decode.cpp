@@ -1,0 +1,63 @@
+#include "commands/unshare_decode.hpp"
+
+#include <cstring>
+
+#include "ctrace/enrich/clone_flags.hpp"
+#include "ctrace/enrich/names.hpp"
+
+namespace ctrace::commands {
+
+namespace {
+
+std::string c_string(const char* s, size_t max) {
+  return std::string(s, ::strnlen(s, max));
+}
+
+enrich::CloneFlagsAbi abi_of(uint32_t call) {
+  return call == UNSHARE_CALL_CLONE    ? enrich::CloneFlagsAbi::Clone
+         : call == UNSHARE_CALL_CLONE3 ? enrich::CloneFlagsAbi::Clone3
+                                       : enrich::CloneFlagsAbi::Unshare;
+}
+
+}  // namespace
+
+const char* unshare_call_name(uint32_t call) {
+  switch (call) {
+    case UNSHARE_CALL_UNSHARE:
+      return "unshare";
+    case UNSHARE_CALL_SETNS:
+      return "setns";
+    case UNSHARE_CALL_CLONE:
+      return "clone";
+    case UNSHARE_CALL_CLONE3:
+      return "clone3";
+  }
+  return "?";
+}
+
+output::Record decode_unshare(const unshare_event& e, const UnshareDecodeContext& ctx) {
+  int64_t wall_ns = ctx.clock.to_wall_ns(e.ts_ns);
+  // The kernel returns -errno; user space sees -1 and errno, so that is what we show.
+  bool failed = e.ret < 0 && e.ret >= -4095;
+  output::Record r;
+  r.set("time", format_utc(wall_ns, ctx.precision))
+      .set("ts_ns", wall_ns)
+      .set("tid", e.tid)
+      .set("pid", e.pid)
+      .set("comm", c_string(e.comm, sizeof e.comm))
+      .set("call", unshare_call_name(e.call))
+      .set("ret", failed ? int64_t{-1} : static_cast<int64_t>(e.ret))
+      .set("errno", failed ? output::Value(enrich::errno_name(static_cast<int>(-e.ret))) : output::Value())
+      .set("flags", static_cast<uint64_t>(e.flags))
+      .set("flags_names", enrich::clone_flag_names(e.flags, abi_of(e.call)));
+  if (e.call == UNSHARE_CALL_SETNS) {
+    std::string kind = enrich::ns_kind_name(e.fd_ns_type);
+    r.set("fd_ns", kind.empty() ? output::Value() : output::Value(kind));
+  }
+  r.set("cgroup_id", static_cast<uint64_t>(e.cgroup_id))
+      .set("cgroup", ctx.cgroup_path ? ctx.cgroup_path(e.cgroup_id) : std::string())
+      .set("hostname", c_string(e.hostname, sizeof e.hostname));
+  return r;
+}
+
+}  // namespace ctrace::commands

@@ -1,0 +1,32 @@
+#pragma once
+// ctrace unshare: the raw BPF event -> a Record (no kernel needed, unit-tested).
+#include <linux/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "ctrace/core/time.hpp"
+#include "ctrace/output/record.hpp"
+extern "C" {
+#include "bpf/unshare.h"
+}
+
+namespace ctrace::commands {
+
+struct UnshareDecodeContext {
+  WallClock clock;
+  TimePrecision precision = TimePrecision::Seconds;
+  // cgroup id -> path relative to the cgroup2 mount (enrich::CgroupNames in ctrace).
+  std::function<std::string(uint64_t)> cgroup_path;
+};
+
+// "unshare", "setns", "clone", "clone3".
+const char* unshare_call_name(uint32_t call);
+
+// Fields, in JSON order: time, ts_ns (wall clock, ns since the epoch), tid, pid, comm, call,
+// ret (-1 on failure, as libc returns it), errno (name or null), flags, flags_names,
+// fd_ns (setns only: kind of the fd's namespace or null), cgroup_id, cgroup, hostname.
+output::Record decode_unshare(const unshare_event& e, const UnshareDecodeContext& ctx);
+
+}  // namespace ctrace::commands
