@@ -7,8 +7,9 @@ packages=(
   clang llvm bpftool
   libbpf-dev libelf-dev zlib1g-dev libseccomp-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  libcpp-httplib-dev prometheus-cpp-dev
   # tests
-  catch2 jq util-linux procps iproute2
+  catch2 jq util-linux procps iproute2 curl
 )
 export DEBIAN_FRONTEND=noninteractive
 missing=()

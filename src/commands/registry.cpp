@@ -10,6 +10,9 @@ std::vector<std::unique_ptr<Command>> make_commands() {
   c.push_back(make_biograph());
   c.push_back(make_openclose());
   c.push_back(make_tcpconnect());
+  c.push_back(make_record());
+  c.push_back(make_serve());
+  c.push_back(make_ctl());
   return c;
 }
 

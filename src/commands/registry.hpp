@@ -11,5 +11,8 @@ std::unique_ptr<Command> make_unshare();
 std::unique_ptr<Command> make_biograph();
 std::unique_ptr<Command> make_openclose();
 std::unique_ptr<Command> make_tcpconnect();
+std::unique_ptr<Command> make_record();
+std::unique_ptr<Command> make_serve();
+std::unique_ptr<Command> make_ctl();
 
 }  // namespace ctrace::commands

@@ -89,6 +89,18 @@ void EventLoop::stop_when_readable(int fd, StopReason reason) {
   if (::epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) throw Error("epoll_ctl: {}", errno_string(errno));
 }
 
+namespace {
+constexpr uint64_t kReaderTag = 1ULL << 32;  // tags >= this: on_readable handlers
+}
+
+void EventLoop::on_readable(int fd, std::function<void()> handler) {
+  readers_.emplace_back(fd, std::move(handler));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kReaderTag + readers_.size() - 1;
+  if (::epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) throw Error("epoll_ctl: {}", errno_string(errno));
+}
+
 void EventLoop::every(std::chrono::milliseconds period, std::function<void()> tick) {
   period_ = period;
   tick_ = std::move(tick);
@@ -135,7 +147,10 @@ StopReason EventLoop::run() {
     }
     for (int i = 0; i < n; ++i) {
       uint64_t tag = events[i].data.u64;
-      if (tag >= 2) stop_.request_stop(watched_[tag - 2].second);
+      if (tag >= kReaderTag)
+        readers_[tag - kReaderTag].second();
+      else if (tag >= 2)
+        stop_.request_stop(watched_[tag - 2].second);
     }
     for (auto* rb : rings_) rb->consume();
     report_lost();

@@ -19,6 +19,8 @@
 //   connect ADDR     socket, connect(ADDR) blocking, close; ADDR is 127.0.0.1:PORT or [::1]:PORT;
 //                    a refused connect is not an error
 //   accept FD        accept(FD) (an inherited listening socket), then close the new fd
+//   write-hello      write(1, "hello\n", 6)
+//   read-file PATH   openat(PATH), read(fd, buf, 64), close(fd)   (PATH is the next argument)
 // Syscalls are issued with syscall(2) so libc cannot add or merge calls.
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -110,7 +112,7 @@ int main(int argc, char** argv) {
     std::string action = argv[i];
     const char* arg = nullptr;  // PATH, FLAGS, ADDR or FD
     if (action == "open-close" || action == "unshare" || action == "clone" || action == "clone3" ||
-        action == "connect" || action == "accept")
+        action == "connect" || action == "accept" || action == "read-file")
       arg = argv[++i];
     sockaddr_storage addr{};
     socklen_t addr_len = 0;
@@ -142,6 +144,15 @@ int main(int argc, char** argv) {
         long fd = syscall(SYS_accept, std::atoi(arg), &peer, &peer_len);
         if (fd < 0) return 4;
         syscall(SYS_close, fd);
+      } else if (action == "write-hello") {
+        syscall(SYS_write, 1, "hello\n", 6);
+      } else if (action == "read-file") {
+        char buf[64];
+        long fd = syscall(SYS_openat, AT_FDCWD, arg, O_RDONLY);
+        if (fd >= 0) {
+          syscall(SYS_read, fd, buf, sizeof buf);
+          syscall(SYS_close, fd);
+        }
       } else if (action == "unshare") {
         syscall(SYS_unshare, std::strtoull(arg, nullptr, 0));
       } else if (action == "clone") {

@@ -57,6 +57,8 @@ class EventLoop {
   void add_lost_counter(LostCounter& c, std::function<void(uint64_t)> report);
   // When fd becomes readable the loop stops with `reason` (e.g. a pidfd: TargetExited).
   void stop_when_readable(int fd, StopReason reason);
+  // Calls `handler` in the loop when fd becomes readable (e.g. a signal's eventfd).
+  void on_readable(int fd, std::function<void()> handler);
   void every(std::chrono::milliseconds period, std::function<void()> tick);
   void stop_after(std::chrono::milliseconds d);
 
@@ -70,6 +72,7 @@ class EventLoop {
   std::vector<RingBuffer*> rings_;
   std::vector<std::pair<LostCounter*, std::function<void(uint64_t)>>> lost_;
   std::vector<std::pair<int, StopReason>> watched_;
+  std::vector<std::pair<int, std::function<void()>>> readers_;
   std::chrono::milliseconds period_{0};
   std::function<void()> tick_;
   std::chrono::milliseconds duration_{0};

@@ -1,0 +1,60 @@
+#pragma once
+// The `ctrace serve` daemon's plumbing, shared with `ctrace ctl` and the tests:
+// HTTP/1.1 over a root-only unix socket (cpp-httplib parses and answers requests; the
+// socket, peer check and connection threads are ours: httplib 0.11 has no AF_UNIX),
+// a minimal client, and the validation of names and parameters.
+#include <httplib.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <mutex>
+#include <string>
+
+namespace ctrace::commands {
+
+inline constexpr const char* kDefaultSocket = "/run/ctrace.sock";
+inline constexpr size_t kMaxTraces = 16;       // targets recorded at once by one daemon
+inline constexpr size_t kMaxBody = 4096;       // request body bytes
+inline constexpr size_t kMaxConnections = 64;  // connections served at once
+inline constexpr size_t kMaxNameLength = 128;
+
+// A trace name: 1-128 of [A-Za-z0-9_.@:-], not starting with '.' or '-' (no path characters).
+bool valid_trace_name(const std::string& name);
+// "systemd_UNIT_INVOCATIONID" with anything outside the allowed set replaced by '_'.
+std::string systemd_trace_name(const std::string& unit, const std::string& invocation_id);
+// Percent-encodes a query parameter value.
+std::string url_encode(const std::string& s);
+
+// An HTTP server on a unix socket that only root may use.
+class UnixHttpServer : public httplib::Server {
+ public:
+  UnixHttpServer();
+  ~UnixHttpServer() override;
+  // Creates the socket 0600; replaces a stale socket file (nobody listening), refuses a
+  // live one or a non-socket file. Throws Error.
+  void bind_unix(const std::string& path);
+  // Serves until `stop_fd` is readable, then waits for the connections in progress.
+  void serve_until(int stop_fd);
+  // Removes the socket file.
+  void close_socket();
+
+ private:
+  void handle_connection(int fd);
+  std::string path_;
+  int listen_fd_ = -1;
+  std::mutex mutex_;
+  std::condition_variable idle_;
+  size_t active_ = 0;
+};
+
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+
+// One request over the unix socket (Connection: close). Throws Error when the daemon
+// cannot be reached or answers garbage.
+HttpReply unix_http_request(const std::string& socket, const std::string& method, const std::string& target);
+
+}  // namespace ctrace::commands

@@ -1,0 +1,85 @@
+#pragma once
+// strace-like rendering of recorded syscalls: escaping, enter/exit pairing, text and JSON.
+// Knows nothing of BPF: the recorder decodes its ring slots into TraceEvents.
+#include <array>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ctrace/enrich/names.hpp"
+#include "ctrace/enrich/syscall_formats.hpp"
+
+namespace ctrace::output {
+
+// strace-style C escaping of raw bytes, without the quotes: printable ASCII as is,
+// \n \t \r \v \f \\ \", anything else (NUL, control, bytes >= 0x80) as octal \ooo.
+std::string escape_bytes(std::string_view bytes);
+
+// Memory captured for one argument.
+struct TraceString {
+  int arg = 0;             // argument index
+  std::string bytes;       // what was read (at most --string-size)
+  bool truncated = false;  // there was more
+  bool failed = false;     // the read faulted: the pointer prints in hex
+};
+
+// One recorded enter or exit.
+struct TraceEvent {
+  uint64_t ts_ns = 0;
+  int cpu = 0;
+  uint32_t pid = 0, tid = 0;
+  std::string comm;
+  int nr = 0;
+  bool enter = true;
+  int64_t ret = 0;                 // exit only
+  std::array<uint64_t, 6> args{};  // enter (and exit when its enter was seen)
+  std::vector<TraceString> strings;
+};
+
+// A line of output: a complete call, an enter still waiting for its exit, or an exit
+// whose enter is elsewhere (interleaved with other threads, or overwritten).
+struct TraceCall {
+  enum class State { Complete, Unfinished, Resumed };
+  State state = State::Complete;
+  const TraceEvent* enter = nullptr;  // Complete, Unfinished
+  const TraceEvent* exit = nullptr;   // Complete, Resumed
+  const TraceEvent& first() const { return enter ? *enter : *exit; }
+};
+
+const char* to_string(TraceCall::State s);
+
+// Pairs events sorted by time: an enter directly followed by the exit of the same
+// thread is one call; anything else is unfinished/resumed, as strace prints it.
+std::vector<TraceCall> pair_calls(const std::vector<TraceEvent>& sorted);
+
+struct TraceContext {
+  const enrich::SyscallNames& names;
+  const enrich::SyscallFormats& formats;
+  uint64_t t0_ns = 0;  // relative times start here
+};
+
+// "= 6", "= -2 ENOENT"
+std::string format_return(int64_t ret);
+// "00:04.022361201 cpu#0 pid 23981 [bc] read(fd=0, buf=\"2*3*7\\n\", count=8192) = 6"
+std::string format_call_text(const TraceCall& c, const TraceContext& ctx);
+// {"type":"syscall","ts_ns","cpu","pid","tid","comm","name","args":[{"name","value","str"}],"ret","errno","state"}
+nlohmann::ordered_json format_call_json(const TraceCall& c, const TraceContext& ctx);
+
+// Summary of a dump, first line of it: "# dump 1: 12 events, 0 overwritten, 0 lost" / JSON object.
+struct DumpSummary {
+  int number = 1;
+  uint64_t events = 0;       // slots in this dump
+  uint64_t recorded = 0;     // written since the start
+  uint64_t overwritten = 0;  // oldest slots overwritten since the start
+  uint64_t lost = 0;         // not recorded while a dump paused the ring
+};
+std::string format_summary_text(const DumpSummary& s);
+nlohmann::ordered_json format_summary_json(const DumpSummary& s);
+
+// A whole dump as text lines or JSON lines (summary first).
+std::string render_dump(const DumpSummary& s, const std::vector<TraceEvent>& sorted, const TraceContext& ctx,
+                        bool json);
+
+}  // namespace ctrace::output

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ctrace record: a flight recorder of every syscall of a container.
+ * The ring lives in the kernel: an array of fixed-size slots, one region per CPU,
+ * with a per-CPU head; a new event overwrites the oldest slot of its CPU. User space
+ * only reads the ring when it dumps (pausing the writers for a consistent snapshot).
+ * sys_enter: filter, remember the args in task storage, write an ENTER slot with the
+ *            paths and input buffers. sys_exit: write an EXIT slot with the return
+ *            value and the output buffers (length = return value). */
+#include "vmlinux.h"
+
+#include "common.bpf.h"
+#include "record.h"
+
+const volatile __u32 targ_slots_per_cpu = 1;
+const volatile __u32 targ_string_size = 64;
+const volatile bool targ_filter_syscalls = false;
+
+/* Set by user space (skeleton .bss) while it dumps: writers skip and count as lost. */
+volatile __u32 record_paused = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* ncpus * targ_slots_per_cpu, set before load */
+	__uint(map_flags, BPF_F_MMAPABLE); /* dumps read it with one mmap */
+	__type(key, __u32);
+	__type(value, struct record_event);
+} record_ring SEC(".maps");
+
+/* events written on this CPU since load: slot = head % targ_slots_per_cpu */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} record_head SEC(".maps");
+
+/* --syscalls: 1 for a recorded nr (only used with targ_filter_syscalls) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RECORD_MAX_SYSCALLS);
+	__type(key, __u32);
+	__type(value, __u8);
+} record_syscalls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RECORD_MAX_SYSCALLS);
+	__type(key, __u32);
+	__type(value, struct record_argspec);
+} record_argspecs SEC(".maps");
+
+struct record_task {
+	__u64 args[RECORD_MAX_ARGS];
+	__u32 nr;
+	__u32 active;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct record_task);
+} record_tasks SEC(".maps");
+
+/* events not recorded: the ring was paused for a dump */
+CTRACE_LOST_COUNTER(record_lost);
+
+static __always_inline bool syscall_wanted(__u32 nr)
+{
+	__u8 *on;
+
+	if (!targ_filter_syscalls)
+		return true;
+	on = bpf_map_lookup_elem(&record_syscalls, &nr);
+	return on && *on;
+}
+
+static __always_inline struct record_event *claim_slot(void)
+{
+	__u32 zero = 0, cpu, idx;
+	__u64 *head, h;
+	struct record_event *e;
+
+	if (record_paused) {
+		count_lost(&record_lost);
+		return NULL;
+	}
+	head = bpf_map_lookup_elem(&record_head, &zero);
+	if (!head)
+		return NULL;
+	h = *head;
+	*head = h + 1;
+	cpu = bpf_get_smp_processor_id();
+	idx = cpu * targ_slots_per_cpu + (__u32)(h % targ_slots_per_cpu);
+	e = bpf_map_lookup_elem(&record_ring, &idx);
+	if (!e)
+		return NULL;
+	e->seq = 0; /* torn until the end of the write */
+	e->ts_ns = bpf_ktime_get_ns();
+	e->tgid = bpf_get_current_pid_tgid() >> 32;
+	e->tid = (__u32)bpf_get_current_pid_tgid();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->str_meta[0].len = 0;
+	e->str_meta[0].capture = 0;
+	e->str_meta[1].len = 0;
+	e->str_meta[1].capture = 0;
+	/* seq is set by finish_slot */
+	e->ret = (__s64)h; /* scratch: the head value, moved to seq at the end */
+	return e;
+}
+
+static __always_inline void finish_slot(struct record_event *e, __u64 h)
+{
+	e->seq = h + 1;
+}
+
+/* Reads string/buffer i of the slot; len is the buffer length (ignored for CSTR). */
+static __always_inline void capture(struct record_event *e, int i, __u8 kind, __u8 arg, __u64 ptr,
+				    __u64 len)
+{
+	char *dst = e->str[i & 1];
+	long n;
+
+	if (kind == RECORD_CAPTURE_CSTR) {
+		n = bpf_probe_read_user_str(dst, targ_string_size + 2, (const void *)ptr);
+	} else {
+		if (len > targ_string_size)
+			len = targ_string_size;
+		barrier_var(len);
+		if (len > RECORD_STR_MAX)
+			len = RECORD_STR_MAX;
+		n = bpf_probe_read_user(dst, len, (const void *)ptr);
+		if (n == 0)
+			n = len;
+	}
+	e->str_meta[i & 1].len = n;
+	e->str_meta[i & 1].arg = arg;
+	e->str_meta[i & 1].capture = kind;
+}
+
+/* The six syscall arguments (libbpf 1.1 has no PT_REGS_PARM6_CORE_SYSCALL). */
+static __always_inline void read_args(__u64 *a, struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_x86)
+	a[0] = BPF_CORE_READ(regs, di);
+	a[1] = BPF_CORE_READ(regs, si);
+	a[2] = BPF_CORE_READ(regs, dx);
+	a[3] = BPF_CORE_READ(regs, r10);
+	a[4] = BPF_CORE_READ(regs, r8);
+	a[5] = BPF_CORE_READ(regs, r9);
+#elif defined(__TARGET_ARCH_arm64)
+	struct user_pt_regs *u = (struct user_pt_regs *)regs;
+	a[0] = BPF_CORE_READ(u, regs[0]);
+	a[1] = BPF_CORE_READ(u, regs[1]);
+	a[2] = BPF_CORE_READ(u, regs[2]);
+	a[3] = BPF_CORE_READ(u, regs[3]);
+	a[4] = BPF_CORE_READ(u, regs[4]);
+	a[5] = BPF_CORE_READ(u, regs[5]);
+#endif
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
+{
+	struct record_argspec *spec;
+	struct record_task *t;
+	struct record_event *e;
+	__u32 nr = (__u32)id;
+	__u64 h;
+	int i;
+
+	if (!container_match())
+		return 0;
+	if (is_self() || !syscall_wanted(nr))
+		return 0;
+	e = claim_slot();
+	if (!e)
+		return 0;
+	h = (__u64)e->ret;
+	e->kind = RECORD_ENTER;
+	e->nr = nr;
+	e->ret = 0;
+	read_args(e->args, regs);
+
+	spec = bpf_map_lookup_elem(&record_argspecs, &nr);
+	if (spec) {
+#pragma unroll
+		for (i = 0; i < RECORD_MAX_STRS; i++) {
+			__u8 kind = spec->capture[i], arg = spec->arg[i], la = spec->len_arg[i];
+			if (arg >= RECORD_MAX_ARGS)
+				continue;
+			if (kind == RECORD_CAPTURE_CSTR)
+				capture(e, i, kind, arg, e->args[arg], 0);
+			else if (kind == RECORD_CAPTURE_BUF_IN && la < RECORD_MAX_ARGS)
+				capture(e, i, kind, arg, e->args[arg], e->args[la]);
+		}
+	}
+
+	t = bpf_task_storage_get(&record_tasks, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (t) {
+		__builtin_memcpy(t->args, e->args, sizeof(t->args));
+		t->nr = nr;
+		t->active = 1;
+	}
+	finish_slot(e, h);
+	return 0;
+}
+
+static __always_inline __u32 exit_nr(struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_x86)
+	return (__u32)BPF_CORE_READ(regs, orig_ax);
+#elif defined(__TARGET_ARCH_arm64)
+	return (__u32)BPF_CORE_READ((struct user_pt_regs *)regs, regs[8]);
+#else
+	return (__u32)-1;
+#endif
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct record_argspec *spec;
+	struct record_task *t;
+	struct record_event *e;
+	__u32 nr;
+	__u64 h;
+	int i;
+
+	if (!container_match())
+		return 0;
+	if (is_self())
+		return 0;
+	/* The nr of the enter: rt_sigreturn's exit sees the restored registers. */
+	t = bpf_task_storage_get(&record_tasks, bpf_get_current_task_btf(), 0, 0);
+	if (t && !t->active)
+		t = NULL;
+	nr = t ? t->nr : exit_nr(regs);
+	if (nr >= RECORD_MAX_SYSCALLS || !syscall_wanted(nr))
+		return 0;
+	e = claim_slot();
+	if (!e) {
+		if (t)
+			t->active = 0;
+		return 0;
+	}
+	h = (__u64)e->ret;
+	e->kind = RECORD_EXIT;
+	e->nr = nr;
+	e->ret = ret;
+	if (t) {
+		__builtin_memcpy(e->args, t->args, sizeof(e->args));
+		spec = bpf_map_lookup_elem(&record_argspecs, &nr);
+		if (spec && ret > 0) {
+#pragma unroll
+			for (i = 0; i < RECORD_MAX_STRS; i++) {
+				__u8 arg = spec->arg[i];
+				if (spec->capture[i] == RECORD_CAPTURE_BUF_OUT && arg < RECORD_MAX_ARGS)
+					capture(e, i, RECORD_CAPTURE_BUF_OUT, arg, t->args[arg], (__u64)ret);
+			}
+		}
+		t->active = 0;
+	} else {
+		__builtin_memset(e->args, 0, sizeof(e->args));
+	}
+	finish_slot(e, h);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* ctrace record: the slots of the in-kernel flight-recorder ring. */
+#ifndef CTRACE_RECORD_H
+#define CTRACE_RECORD_H
+
+#define RECORD_MAX_SYSCALLS 512
+#define RECORD_MAX_ARGS 6
+/* Captured strings/buffers per slot, and bytes reserved for each: --string-size is
+ * at most RECORD_STR_MAX; a path is read with RECORD_STR_MAX + 2 bytes to see truncation. */
+#define RECORD_MAX_STRS 2
+#define RECORD_STR_MAX 256
+#define RECORD_STR_CAP (RECORD_STR_MAX + 8)
+
+enum record_kind {
+	RECORD_ENTER = 1,
+	RECORD_EXIT = 2,
+};
+
+/* How an argument is captured (decided in user space from the syscall format files). */
+enum record_capture {
+	RECORD_CAPTURE_NONE = 0,
+	RECORD_CAPTURE_CSTR = 1,    /* NUL-terminated string at enter (paths, names) */
+	RECORD_CAPTURE_BUF_IN = 2,  /* buffer at enter, length = another argument (write) */
+	RECORD_CAPTURE_BUF_OUT = 3, /* buffer at exit, length = the return value (read) */
+};
+
+/* Per syscall nr: which arguments to capture, in slot order. */
+struct record_argspec {
+	__u8 capture[RECORD_MAX_STRS]; /* enum record_capture */
+	__u8 arg[RECORD_MAX_STRS];     /* argument index of the pointer */
+	__u8 len_arg[RECORD_MAX_STRS]; /* BUF_IN: argument index of the length */
+	__u8 pad[2];
+};
+
+struct record_str {
+	__s32 len;  /* bytes read (CSTR: including the NUL); < 0: the read failed */
+	__u8 arg;   /* argument index */
+	__u8 capture;
+	__u8 pad[2];
+};
+
+/* One slot of the ring: a syscall enter or exit. */
+struct record_event {
+	__u64 seq; /* position in this CPU's ring + 1; 0: never written */
+	__u64 ts_ns;
+	__u32 tgid;
+	__u32 tid;
+	__u32 nr;
+	__u32 kind; /* enum record_kind */
+	__s64 ret;
+	__u64 args[RECORD_MAX_ARGS];
+	char comm[16];
+	struct record_str str_meta[RECORD_MAX_STRS];
+	char str[RECORD_MAX_STRS][RECORD_STR_CAP];
+};
+
+#endif

@@ -1,0 +1,236 @@
+#include "ctrace/commands/daemon.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "ctrace/core/error.hpp"
+#include "ctrace/core/log.hpp"
+#include "ctrace/core/unique_fd.hpp"
+
+namespace ctrace::commands {
+
+namespace {
+
+constexpr int kIoTimeoutMs = 5000;
+
+bool name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+         c == '@' || c == ':' || c == '-';
+}
+
+sockaddr_un unix_address(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr.sun_path)
+    throw UsageError("socket path '{}' is empty or longer than {} bytes", path, sizeof addr.sun_path - 1);
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  return addr;
+}
+
+// A connected unix socket as an httplib Stream, with timeouts.
+class FdStream final : public httplib::Stream {
+ public:
+  explicit FdStream(int fd) : fd_(fd) {}
+  bool is_readable() const override { return wait(POLLIN); }
+  bool is_writable() const override { return wait(POLLOUT); }
+  ssize_t read(char* ptr, size_t size) override {
+    if (!is_readable()) return -1;
+    return ::recv(fd_, ptr, size, 0);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    if (!is_writable()) return -1;
+    return ::send(fd_, ptr, size, MSG_NOSIGNAL);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = "unix";
+    port = 0;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip = "unix";
+    port = 0;
+  }
+  socket_t socket() const override { return fd_; }
+
+ private:
+  bool wait(short events) const {
+    pollfd p{fd_, events, 0};
+    int n;
+    do n = ::poll(&p, 1, kIoTimeoutMs);
+    while (n < 0 && errno == EINTR);
+    return n > 0;
+  }
+  int fd_;
+};
+
+void send_all(int fd, const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    off += static_cast<size_t>(n);
+  }
+}
+
+void raw_error(int fd, int status, const char* reason, const std::string& message) {
+  std::string body = "{\"error\":\"" + message + "\"}";
+  send_all(fd, "HTTP/1.1 " + std::to_string(status) + " " + reason +
+                   "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
+                   std::to_string(body.size()) + "\r\n\r\n" + body);
+}
+
+}  // namespace
+
+bool valid_trace_name(const std::string& name) {
+  if (name.empty() || name.size() > kMaxNameLength || name[0] == '.' || name[0] == '-') return false;
+  for (char c : name)
+    if (!name_char(c)) return false;
+  return true;
+}
+
+std::string systemd_trace_name(const std::string& unit, const std::string& invocation_id) {
+  std::string n = "systemd_" + unit + "_" + invocation_id;
+  for (char& c : n)
+    if (!name_char(c)) c = '_';
+  if (n.size() > kMaxNameLength) n.resize(kMaxNameLength);
+  return n;
+}
+
+std::string url_encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+UnixHttpServer::UnixHttpServer() {
+  set_payload_max_length(kMaxBody);
+}
+
+UnixHttpServer::~UnixHttpServer() {
+  close_socket();
+}
+
+void UnixHttpServer::bind_unix(const std::string& path) {
+  sockaddr_un addr = unix_address(path);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode))
+      throw Error("{} exists and is not a socket: remove it or choose another --socket", path);
+    UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (::connect(probe.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0)
+      throw Error("another ctrace serve is listening on {}: stop it first or choose another --socket", path);
+    spdlog::info("replacing the stale socket {}", path);
+    ::unlink(path.c_str());
+  }
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) throw Error("socket: {}", errno_string(errno));
+  mode_t old = ::umask(0177);  // created 0600: no window where others could connect
+  int rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  int err = errno;
+  ::umask(old);
+  if (rc != 0) throw Error("binding {}: {}", path, errno_string(err));
+  path_ = path;
+  ::chmod(path.c_str(), 0600);
+  if (::listen(fd.get(), 128) != 0) throw Error("listen on {}: {}", path, errno_string(errno));
+  listen_fd_ = fd.release();
+}
+
+void UnixHttpServer::serve_until(int stop_fd) {
+  pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_fd, POLLIN, 0}};
+  for (;;) {
+    int n = ::poll(fds, 2, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error("poll: {}", errno_string(errno));
+    if (fds[1].revents) break;
+    if (!(fds[0].revents & POLLIN)) continue;
+    int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) continue;
+    std::unique_lock lock(mutex_);
+    if (active_ >= kMaxConnections) {
+      lock.unlock();
+      raw_error(c, 503, "Service Unavailable", "too many connections, retry later");
+      ::close(c);
+      continue;
+    }
+    ++active_;
+    lock.unlock();
+    std::thread([this, c] {
+      handle_connection(c);
+      std::lock_guard g(mutex_);
+      if (--active_ == 0) idle_.notify_all();
+    }).detach();
+  }
+  ::close(listen_fd_);
+  listen_fd_ = -1;
+  std::unique_lock lock(mutex_);
+  idle_.wait(lock, [&] { return active_ == 0; });
+}
+
+void UnixHttpServer::close_socket() {
+  if (listen_fd_ >= 0) ::close(std::exchange(listen_fd_, -1));
+  if (!path_.empty()) ::unlink(std::exchange(path_, std::string()).c_str());
+}
+
+void UnixHttpServer::handle_connection(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != 0) {
+    spdlog::warn("refused a client with uid {} (pid {}): only root may use the daemon", cred.uid, cred.pid);
+    raw_error(fd, 403, "Forbidden", "only root may use ctrace serve");
+  } else {
+    FdStream strm(fd);
+    bool closed = false;
+    process_request(strm, true, closed, nullptr);
+  }
+  ::shutdown(fd, SHUT_RDWR);
+  ::close(fd);
+}
+
+HttpReply unix_http_request(const std::string& socket, const std::string& method, const std::string& target) {
+  sockaddr_un addr = unix_address(socket);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) throw Error("socket: {}", errno_string(errno));
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    throw Error("cannot reach the daemon on {}: {}. Start it with 'ctrace serve' (as root)", socket,
+                errno_string(errno));
+  send_all(fd.get(), method + " " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n" +
+                         "Content-Length: 0\r\n\r\n");
+  std::string resp;
+  char buf[65536];
+  for (;;) {
+    pollfd p{fd.get(), POLLIN, 0};
+    if (::poll(&p, 1, 60000) <= 0) throw Error("no answer from the daemon on {}", socket);
+    ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error("reading from {}: {}", socket, errno_string(errno));
+    if (n == 0) break;
+    resp.append(buf, static_cast<size_t>(n));
+  }
+  HttpReply r;
+  auto sp = resp.find(' ');
+  auto end = resp.find("\r\n\r\n");
+  if (resp.rfind("HTTP/1.", 0) != 0 || sp == std::string::npos || end == std::string::npos)
+    throw Error("the daemon on {} answered something that is not HTTP", socket);
+  r.status = std::atoi(resp.c_str() + sp + 1);
+  r.body = resp.substr(end + 4);
+  return r;
+}
+
+}  // namespace ctrace::commands

@@ -1,0 +1,158 @@
+// ctrace record: a flight recorder of every syscall of a container, in a kernel ring,
+// dumped strace-style on Ctrl-C, SIGUSR1, or when the container becomes empty.
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+
+#include "commands/registry.hpp"
+#include "ctrace/commands/session.hpp"
+#include "ctrace/core/error.hpp"
+#include "ctrace/core/log.hpp"
+#include "ctrace/core/unique_fd.hpp"
+#include "ctrace/enrich/names.hpp"
+#include "ctrace/enrich/syscall_formats.hpp"
+#include "ctrace/output/syscall_trace.hpp"
+#include "ctrace/probe/event_loop.hpp"
+#include "ctrace/probe/recorder.hpp"
+
+namespace ctrace::commands {
+
+namespace {
+
+constexpr const char* kExamples = R"(EXAMPLES:
+  ctrace record -c system.slice/myapp.service        # record; Ctrl-C dumps and stops
+  kill -USR1 $(pidof ctrace)                         # dump and keep recording
+  ctrace record --syscalls openat,read,write -c mygroup
+  ctrace record --dump-on-exit --container 3f2a -o json | jq .
+  ctrace record --size 64M --string-size 128 -- sh -c 'cat /etc/hostname'
+
+The ring keeps the newest events of the target (--size bytes, default 4M, about 6,400
+events); each dump shows the whole ring and how many older events were overwritten.)";
+
+int g_usr1_fd = -1;
+
+void usr1_handler(int) {
+  int saved = errno;
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(g_usr1_fd, &one, sizeof one);
+  errno = saved;
+}
+
+// "populated 0" in cgroup.events: the cgroup has no process left.
+bool cgroup_empty(const std::filesystem::path& dir) {
+  std::ifstream in(dir / "cgroup.events");
+  std::string key;
+  int value = 1;
+  while (in >> key >> value)
+    if (key == "populated") return value == 0;
+  return false;
+}
+
+class RecordCommand final : public Command {
+ public:
+  CLI::App* setup(CLI::App& root) override {
+    auto* app = root.add_subcommand("record",
+                                    "flight recorder: every syscall of a container in a kernel ring, "
+                                    "dumped strace-style");
+    app->footer(kExamples);
+    target::add_target_options(*app, target_);
+    add_output_option(*app, format_, {output::Format::Text, output::Format::Json});
+    app->add_option("--syscalls", syscalls_, "record only these syscalls (comma-separated names)")
+        ->type_name("LIST");
+    app->add_option("--size", size_, "ring size per target in bytes, K/M/G suffix")
+        ->type_name("N")
+        ->default_str("4M");
+    app->add_option("--string-size", string_size_, "bytes shown of a string or buffer (max 256)")
+        ->check(CLI::Range(0, 256))
+        ->default_str("64");
+    app->add_flag("--dump-on-exit", dump_on_exit_, "dump and stop when the target cgroup becomes empty");
+    add_duration_option(*app, duration_);
+    return app;
+  }
+
+  int run(const GlobalOptions&) override {
+    probe::RecorderOptions opts;
+    if (!size_.empty()) opts.size_bytes = probe::parse_size(size_);
+    if (!syscalls_.empty()) opts.syscalls = probe::parse_syscalls(syscalls_);
+    opts.string_size = string_size_;
+
+    Session session(target_);
+    if (dump_on_exit_ && session.target().mode != target::Mode::Cgroup)
+      throw UsageError("--dump-on-exit needs a cgroup target (-c, --cgroup-id, -p, --container or -- CMD)");
+    formats_ = enrich::SyscallFormats::load();
+    probe::Recorder recorder(session.target(), session.self_tgid(), opts, formats_);
+    recorder_ = &recorder;
+
+    UniqueFd usr1(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!usr1) throw Error("eventfd: {}", errno_string(errno));
+    g_usr1_fd = usr1.get();
+    struct sigaction sa {};
+    sa.sa_handler = usr1_handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    ::sigaction(SIGUSR1, &sa, nullptr);
+
+    session.attached(
+        fmt::format("Collecting events into a {}-event kernel ring... Ctrl-C to dump and stop, "
+                    "kill -USR1 {} to dump and keep recording",
+                    recorder.capacity(), ::getpid()));
+    probe::EventLoop loop(session.stop());
+    session.watch(loop, duration_);
+    loop.on_readable(usr1.get(), [&] {
+      uint64_t n = 0;
+      [[maybe_unused]] ssize_t r = ::read(usr1.get(), &n, sizeof n);
+      print_dump();
+    });
+    if (dump_on_exit_) {
+      auto dir = session.target().cgroup_dir;
+      // "becomes empty": it had a process (seen populated, or events recorded) and has none now
+      loop.every(std::chrono::milliseconds(200), [&, dir, seen = false]() mutable {
+        bool empty = cgroup_empty(dir);
+        seen = seen || !empty || recorder.stats().recorded > 0;
+        if (seen && empty) session.stop().request_stop(StopReason::TargetExited);
+      });
+    }
+    StopReason why = loop.run();
+    int code = session.finish();
+    if (why != StopReason::OutputClosed) print_dump();
+    ::signal(SIGUSR1, SIG_IGN);
+    g_usr1_fd = -1;
+    return code;
+  }
+
+ private:
+  void print_dump() {
+    auto d = recorder_->dump();
+    output::TraceContext ctx{names_, formats_, recorder_->start_ns()};
+    std::string text = output::render_dump(d.summary(), d.events, ctx, format_ == output::Format::Json);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    if (d.stats.overwritten)
+      spdlog::info("{} older events were overwritten: raise --size to keep more", d.stats.overwritten);
+  }
+
+  target::TargetOptions target_;
+  output::Format format_ = output::Format::Text;
+  std::string syscalls_;
+  std::string size_;
+  int string_size_ = 64;
+  bool dump_on_exit_ = false;
+  double duration_ = 0;
+
+  enrich::SyscallNames names_{512};
+  enrich::SyscallFormats formats_;
+  probe::Recorder* recorder_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_record() {
+  return std::make_unique<RecordCommand>();
+}
+
+}  // namespace ctrace::commands

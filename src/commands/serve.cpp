@@ -1,0 +1,303 @@
+// ctrace serve: a daemon recording several targets at once, each in its own kernel ring,
+// answering HTTP/1.1 on a root-only unix socket: /list /add /dump /close /metrics.
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "commands/registry.hpp"
+#include "ctrace/commands/daemon.hpp"
+#include "ctrace/core/error.hpp"
+#include "ctrace/core/log.hpp"
+#include "ctrace/core/stop.hpp"
+#include "ctrace/enrich/names.hpp"
+#include "ctrace/enrich/syscall_formats.hpp"
+#include "ctrace/probe/recorder.hpp"
+#include "ctrace/probe/skeleton.hpp"
+
+namespace ctrace::commands {
+
+namespace {
+
+using nlohmann::ordered_json;
+
+constexpr const char* kExamples = R"(EXAMPLES:
+  ctrace serve                                        # on /run/ctrace.sock
+  ctrace ctl add web system.slice/nginx.service       # record a cgroup
+  ctrace ctl dump web                                 # its ring, strace-style
+  curl --unix-socket /run/ctrace.sock http://localhost/list
+  curl --unix-socket /run/ctrace.sock http://localhost/metrics
+
+At most 16 targets; each gets its own ring of --size bytes (default 4M).
+Only root may connect; see docs/commands/serve.md for the HTTP API and systemd units.)";
+
+struct Trace {
+  std::string name;
+  target::Target target;
+  std::unique_ptr<probe::Recorder> recorder;
+};
+
+// An HTTP error: status and message, answered as {"error": message}.
+struct HttpError {
+  int status;
+  std::string message;
+};
+
+class ServeCommand final : public Command {
+ public:
+  CLI::App* setup(CLI::App& root) override {
+    auto* app = root.add_subcommand(
+        "serve", "daemon: record several containers, dump them over HTTP on a unix socket");
+    app->footer(kExamples);
+    app->add_option("--socket", socket_, "unix socket path")->default_str(kDefaultSocket);
+    app->add_option("--size", size_, "default ring size per target in bytes, K/M/G suffix")
+        ->default_str("4M");
+    app->add_option("--string-size", string_size_, "bytes shown of a string or buffer (max 256)")
+        ->check(CLI::Range(0, 256))
+        ->default_str("64");
+    return app;
+  }
+
+  int run(const GlobalOptions&) override {
+    if (!size_.empty()) default_size_ = probe::parse_size(size_);
+    StopToken& stop = StopToken::install();
+    ::signal(SIGPIPE, SIG_IGN);  // a client that goes away must not stop the daemon
+    probe::check_bpf_available();
+    cgroup_fs_ = target::CgroupFs::discover();
+    formats_ = enrich::SyscallFormats::load();
+
+    UnixHttpServer server;
+    routes(server);
+    server.bind_unix(socket_);
+    notice(fmt::format("Listening on {} (root only, at most {} targets)", socket_, kMaxTraces));
+    server.serve_until(stop.wake_fd());
+    server.close_socket();
+    std::lock_guard lock(mutex_);
+    spdlog::info("stopping: {} ({} targets detached)", to_string(stop.reason()), traces_.size());
+    traces_.clear();
+    return 0;
+  }
+
+ private:
+  template <typename F>
+  httplib::Server::Handler guarded(F f) {
+    return [this, f](const httplib::Request& req, httplib::Response& res) {
+      try {
+        f(req, res);
+      } catch (const HttpError& e) {
+        reply_error(res, e.status, e.message);
+      } catch (const UsageError& e) {
+        reply_error(res, 400, e.what());
+      } catch (const std::exception& e) {
+        reply_error(res, 500, e.what());
+      }
+    };
+  }
+
+  static void reply_error(httplib::Response& res, int status, const std::string& msg) {
+    res.status = status;
+    res.set_content(ordered_json{{"error", msg}}.dump(), "application/json");
+  }
+
+  static void reply(httplib::Response& res, int status, const ordered_json& j) {
+    res.status = status;
+    res.set_content(j.dump() + "\n", "application/json");
+  }
+
+  static std::string param(const httplib::Request& req, const std::string& key, bool required = true) {
+    if (req.get_param_value_count(key) > 1) throw HttpError{400, "parameter '" + key + "' given twice"};
+    if (!req.has_param(key)) {
+      if (required) throw HttpError{400, "missing parameter '" + key + "'"};
+      return {};
+    }
+    return req.get_param_value(key);
+  }
+
+  static std::string name_param(const httplib::Request& req) {
+    std::string name = param(req, "name");
+    if (!valid_trace_name(name))
+      throw HttpError{400, "invalid name: 1-128 characters among A-Z a-z 0-9 _ . @ : - (no path characters)"};
+    return name;
+  }
+
+  std::shared_ptr<Trace> find(const std::string& name) {
+    std::lock_guard lock(mutex_);
+    auto it = traces_.find(name);
+    if (it == traces_.end()) throw HttpError{404, "no trace named '" + name + "'"};
+    return it->second;
+  }
+
+  void routes(UnixHttpServer& s) {
+    s.Get("/list", guarded([this](const httplib::Request&, httplib::Response& res) {
+            ordered_json list = ordered_json::array();
+            std::lock_guard lock(mutex_);
+            for (const auto& name : order_) {
+              const auto& t = *traces_.at(name);
+              auto st = t.recorder->stats();
+              list.push_back({{"name", t.name},
+                              {"cgroup", t.target.cgroup_path},
+                              {"cgroup_id", t.target.cgroup_id},
+                              {"capacity", t.recorder->capacity()},
+                              {"recorded", st.recorded},
+                              {"overwritten", st.overwritten},
+                              {"lost", st.lost}});
+            }
+            reply(res, 200, {{"traces", list}});
+          }));
+    s.Post("/add", guarded([this](const httplib::Request& req, httplib::Response& res) { add(req, res); }));
+    s.Get("/dump", guarded([this](const httplib::Request& req, httplib::Response& res) {
+            auto t = find(name_param(req));
+            std::string format = param(req, "format", false);
+            if (!format.empty() && format != "json" && format != "text")
+              throw HttpError{400, "format must be text or json"};
+            auto d = t->recorder->dump();
+            output::TraceContext ctx{names_, formats_, t->recorder->start_ns()};
+            bool json = format == "json";
+            res.status = 200;
+            res.set_content(output::render_dump(d.summary(), d.events, ctx, json),
+                            json ? "application/x-ndjson" : "text/plain; charset=utf-8");
+          }));
+    s.Post("/close", guarded([this](const httplib::Request& req, httplib::Response& res) {
+             std::string name = name_param(req);
+             std::shared_ptr<Trace> t;
+             {
+               std::lock_guard lock(mutex_);
+               auto it = traces_.find(name);
+               if (it == traces_.end()) throw HttpError{404, "no trace named '" + name + "'"};
+               t = std::move(it->second);
+               traces_.erase(it);
+               order_.erase(std::find(order_.begin(), order_.end(), name));
+             }
+             spdlog::info("closed trace {}", name);
+             reply(res, 200, {{"closed", name}});
+           }));
+    s.Get("/metrics", guarded([this](const httplib::Request&, httplib::Response& res) { metrics(res); }));
+    // 404 for unknown paths and httplib's own 4xx (bad request line, too large): JSON too;
+    // our handlers' errors already carry a body.
+    s.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&,
+                                                                httplib::Response& res) {
+      if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+      res.set_content(ordered_json{{"error", fmt::format("HTTP {}", res.status)}}.dump(), "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    }));
+  }
+
+  void add(const httplib::Request& req, httplib::Response& res) {
+    std::string name = name_param(req);
+    std::string cgroup = param(req, "cgroup", false), cgroup_id = param(req, "cgroup_id", false);
+    if (cgroup.empty() == cgroup_id.empty())
+      throw HttpError{400, "give exactly one of cgroup= and cgroup_id="};
+    target::TargetOptions opts;
+    if (!cgroup.empty()) {
+      opts.cgroup = cgroup;
+    } else {
+      try {
+        size_t pos = 0;
+        opts.cgroup_id = std::stoull(cgroup_id, &pos);
+        if (pos != cgroup_id.size()) throw std::invalid_argument("trailing");
+      } catch (const std::exception&) {
+        throw HttpError{400, "cgroup_id must be a number"};
+      }
+    }
+    probe::RecorderOptions ro;
+    ro.size_bytes = default_size_;
+    ro.string_size = string_size_;
+    if (auto size = param(req, "size", false); !size.empty()) {
+      ro.size_bytes = probe::parse_size(size);
+      if (ro.size_bytes > (256ULL << 20)) throw HttpError{400, "size is at most 256M per target"};
+    }
+    if (auto sc = param(req, "syscalls", false); !sc.empty()) ro.syscalls = probe::parse_syscalls(sc);
+    auto tgt = target::resolve(opts, cgroup_fs_);
+    {
+      std::lock_guard lock(mutex_);
+      if (traces_.count(name)) throw HttpError{409, "a trace named '" + name + "' exists: close it first"};
+      if (traces_.size() + pending_ >= kMaxTraces)
+        throw HttpError{429, fmt::format("at most {} targets: close one first", kMaxTraces)};
+      ++pending_;
+    }
+    std::shared_ptr<Trace> t;
+    try {
+      t = std::make_shared<Trace>(
+          Trace{name, tgt,
+                std::make_unique<probe::Recorder>(tgt, static_cast<unsigned>(::getpid()), ro, formats_)});
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      --pending_;
+      throw;
+    }
+    std::lock_guard lock(mutex_);
+    --pending_;
+    if (traces_.count(name)) throw HttpError{409, "a trace named '" + name + "' exists: close it first"};
+    traces_[name] = t;
+    order_.push_back(name);
+    spdlog::info("recording {} as {}", tgt.cgroup_path, name);
+    reply(res, 201,
+          {{"name", name},
+           {"cgroup", tgt.cgroup_path},
+           {"cgroup_id", tgt.cgroup_id},
+           {"capacity", t->recorder->capacity()}});
+  }
+
+  void metrics(httplib::Response& res) {
+    // Built per scrape from the kernel's counters, so closed traces disappear.
+    auto registry = std::make_shared<prometheus::Registry>();
+    auto& events = prometheus::BuildCounter()
+                       .Name("ctrace_record_events_total")
+                       .Help("Syscall enters and exits written to the ring")
+                       .Register(*registry);
+    auto& overwritten = prometheus::BuildCounter()
+                            .Name("ctrace_record_overwritten_total")
+                            .Help("Events overwritten by newer ones in the ring")
+                            .Register(*registry);
+    auto& lost = prometheus::BuildCounter()
+                     .Name("ctrace_record_lost_total")
+                     .Help("Events not recorded while a dump paused the ring")
+                     .Register(*registry);
+    auto& targets = prometheus::BuildGauge()
+                        .Name("ctrace_record_targets")
+                        .Help("Targets being recorded")
+                        .Register(*registry);
+    std::lock_guard lock(mutex_);
+    targets.Add({}).Set(static_cast<double>(traces_.size()));
+    for (const auto& [name, t] : traces_) {
+      auto st = t->recorder->stats();
+      events.Add({{"trace", name}}).Increment(static_cast<double>(st.recorded));
+      overwritten.Add({{"trace", name}}).Increment(static_cast<double>(st.overwritten));
+      lost.Add({{"trace", name}}).Increment(static_cast<double>(st.lost));
+    }
+    std::ostringstream out;
+    prometheus::TextSerializer().Serialize(out, registry->Collect());
+    res.status = 200;
+    res.set_content(out.str(), "text/plain; version=0.0.4");
+  }
+
+  std::string socket_ = kDefaultSocket;
+  std::string size_;
+  uint64_t default_size_ = probe::RecorderOptions::kDefaultSize;
+  int string_size_ = 64;
+
+  target::CgroupFs cgroup_fs_;
+  enrich::SyscallFormats formats_;
+  enrich::SyscallNames names_{512};
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<Trace>> traces_;
+  std::vector<std::string> order_;
+  size_t pending_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_serve() {
+  return std::make_unique<ServeCommand>();
+}
+
+}  // namespace ctrace::commands

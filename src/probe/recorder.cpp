@@ -1,0 +1,260 @@
+#include "ctrace/probe/recorder.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <thread>
+
+#include "ctrace/core/error.hpp"
+#include "ctrace/enrich/names.hpp"
+#include "ctrace/probe/event_loop.hpp"
+#include "ctrace/probe/skeleton.hpp"
+#include "record.skel.h"
+extern "C" {
+#include "bpf/record.h"
+}
+
+namespace ctrace::probe {
+
+namespace {
+
+constexpr uint32_t kMinSlotsPerCpu = 4;
+
+uint64_t monotonic_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// What the kernel captures for one syscall, from its format.
+record_argspec make_argspec(const enrich::SyscallFormat& f) {
+  record_argspec spec{};
+  int n = 0;
+  for (size_t i = 0; i < f.args.size() && i < RECORD_MAX_ARGS && n < RECORD_MAX_STRS; ++i) {
+    const auto& a = f.args[i];
+    uint8_t capture = a.capture == enrich::ArgCapture::CString     ? RECORD_CAPTURE_CSTR
+                      : a.capture == enrich::ArgCapture::BufferIn  ? RECORD_CAPTURE_BUF_IN
+                      : a.capture == enrich::ArgCapture::BufferOut ? RECORD_CAPTURE_BUF_OUT
+                                                                   : RECORD_CAPTURE_NONE;
+    if (!capture) continue;
+    spec.capture[n] = capture;
+    spec.arg[n] = static_cast<uint8_t>(i);
+    spec.len_arg[n] = static_cast<uint8_t>(a.len_arg < 0 ? 0 : a.len_arg);
+    ++n;
+  }
+  return spec;
+}
+
+}  // namespace
+
+uint64_t parse_size(const std::string& s) {
+  size_t pos = 0;
+  uint64_t v = 0;
+  try {
+    v = std::stoull(s, &pos);
+  } catch (const std::exception&) {
+    throw UsageError("invalid --size '{}': give bytes with an optional K, M or G suffix (e.g. 4M)", s);
+  }
+  std::string unit = s.substr(pos);
+  std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::toupper(c); });
+  if (unit == "K" || unit == "KB" || unit == "KIB")
+    v <<= 10;
+  else if (unit == "M" || unit == "MB" || unit == "MIB")
+    v <<= 20;
+  else if (unit == "G" || unit == "GB" || unit == "GIB")
+    v <<= 30;
+  else if (!unit.empty())
+    throw UsageError("invalid --size '{}': give bytes with an optional K, M or G suffix (e.g. 4M)", s);
+  if (v == 0 || v > (16ULL << 30)) throw UsageError("--size '{}' out of range: give 1 to 16G bytes", s);
+  return v;
+}
+
+std::vector<int> parse_syscalls(const std::string& list) {
+  std::vector<int> nrs;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    std::string name = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!name.empty()) {
+      auto nr = enrich::SyscallNames::lookup(name);
+      if (!nr || *nr >= RECORD_MAX_SYSCALLS)
+        throw UsageError("unknown syscall '{}' in --syscalls: give names such as read,write,openat", name);
+      nrs.push_back(*nr);
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (nrs.empty()) throw UsageError("--syscalls is empty: give names such as read,write,openat");
+  return nrs;
+}
+
+output::DumpSummary RecorderDump::summary() const {
+  return {number, events.size(), stats.recorded, stats.overwritten, stats.lost};
+}
+
+struct Recorder::Impl {
+  Skeleton<record_bpf> skel{CTRACE_SKELETON_OPS(record_bpf), "record"};
+  int ncpus = libbpf_num_possible_cpus();
+  uint32_t slots_per_cpu = kMinSlotsPerCpu;
+  int string_size = 64;
+  int head_fd = -1;
+  std::unique_ptr<LostCounter> lost;
+  void* ring = MAP_FAILED;
+  size_t ring_len = 0;
+  std::vector<record_argspec> specs = std::vector<record_argspec>(RECORD_MAX_SYSCALLS);
+  const enrich::SyscallFormats* formats = nullptr;
+  int dumps = 0;
+
+  ~Impl() {
+    if (ring != MAP_FAILED) ::munmap(ring, ring_len);
+  }
+
+  std::vector<uint64_t> heads() const {
+    std::vector<uint64_t> h(static_cast<size_t>(ncpus));
+    uint32_t zero = 0;
+    if (bpf_map_lookup_elem(head_fd, &zero, h.data()) != 0) std::fill(h.begin(), h.end(), 0);
+    return h;
+  }
+
+  RecorderStats stats() const {
+    RecorderStats s;
+    for (uint64_t h : heads()) {
+      s.recorded += h;
+      if (h > slots_per_cpu) s.overwritten += h - slots_per_cpu;
+    }
+    s.lost = lost->total();
+    return s;
+  }
+
+  output::TraceEvent decode(const record_event& e, int cpu) const {
+    output::TraceEvent t;
+    t.ts_ns = e.ts_ns;
+    t.cpu = cpu;
+    t.pid = e.tgid;
+    t.tid = e.tid;
+    t.comm.assign(e.comm, strnlen(e.comm, sizeof e.comm));
+    t.nr = static_cast<int>(e.nr);
+    t.enter = e.kind == RECORD_ENTER;
+    t.ret = e.ret;
+    std::copy(std::begin(e.args), std::end(e.args), t.args.begin());
+    for (int i = 0; i < RECORD_MAX_STRS; ++i) {
+      const record_str& m = e.str_meta[i];
+      if (!m.capture) continue;
+      output::TraceString s;
+      s.arg = m.arg;
+      if (m.len < 0) {
+        s.failed = true;
+        t.strings.push_back(std::move(s));
+        continue;
+      }
+      size_t n = std::min<size_t>(static_cast<size_t>(m.len), RECORD_STR_CAP);
+      if (m.capture == RECORD_CAPTURE_CSTR) {
+        if (n > 0) --n;  // the NUL
+        s.truncated = n > static_cast<size_t>(string_size);
+        n = std::min(n, static_cast<size_t>(string_size));
+      } else {
+        // the full length: the count argument (write) or the return value (read)
+        uint64_t full = m.capture == RECORD_CAPTURE_BUF_OUT
+                            ? static_cast<uint64_t>(std::max<int64_t>(e.ret, 0))
+                            : e.args[specs[e.nr % RECORD_MAX_SYSCALLS].len_arg[i]];
+        s.truncated = full > n;
+      }
+      s.bytes.assign(e.str[i], n);
+      t.strings.push_back(std::move(s));
+    }
+    return t;
+  }
+};
+
+Recorder::Recorder(const target::Target& target, unsigned self_tgid, const RecorderOptions& opts,
+                   const enrich::SyscallFormats& formats)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.formats = &formats;
+  m.string_size = std::clamp(opts.string_size, 0, RECORD_STR_MAX);
+  uint64_t per_cpu = opts.size_bytes / sizeof(record_event) / static_cast<uint64_t>(m.ncpus);
+  m.slots_per_cpu = static_cast<uint32_t>(std::clamp<uint64_t>(per_cpu, kMinSlotsPerCpu, 1u << 24));
+
+  auto& skel = m.skel;
+  configure_filter(skel->rodata, target, self_tgid);
+  skel->rodata->targ_slots_per_cpu = m.slots_per_cpu;
+  skel->rodata->targ_string_size = static_cast<uint32_t>(m.string_size);
+  skel->rodata->targ_filter_syscalls = !opts.syscalls.empty();
+  if (int err =
+          bpf_map__set_max_entries(skel->maps.record_ring, m.slots_per_cpu * static_cast<uint32_t>(m.ncpus)))
+    throw_bpf_error("sizing the record ring", err);
+  skel.load();
+
+  int spec_fd = bpf_map__fd(skel->maps.record_argspecs);
+  for (uint32_t nr = 0; nr < RECORD_MAX_SYSCALLS; ++nr) {
+    const auto* f = formats.find(static_cast<int>(nr));
+    if (!f) continue;
+    m.specs[nr] = make_argspec(*f);
+    if (bpf_map_update_elem(spec_fd, &nr, &m.specs[nr], BPF_ANY) != 0)
+      throw Error("configuring syscall arguments: {}", errno_string(errno));
+  }
+  int filter_fd = bpf_map__fd(skel->maps.record_syscalls);
+  for (int nr : opts.syscalls) {
+    auto key = static_cast<uint32_t>(nr);
+    uint8_t one = 1;
+    if (nr < 0 || nr >= RECORD_MAX_SYSCALLS || bpf_map_update_elem(filter_fd, &key, &one, BPF_ANY) != 0)
+      throw Error("configuring the syscall filter for nr {}", nr);
+  }
+  m.head_fd = bpf_map__fd(skel->maps.record_head);
+  m.lost = std::make_unique<LostCounter>(bpf_map__fd(skel->maps.record_lost));
+  m.ring_len = static_cast<size_t>(m.slots_per_cpu) * static_cast<size_t>(m.ncpus) * sizeof(record_event);
+  m.ring = ::mmap(nullptr, m.ring_len, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.record_ring), 0);
+  if (m.ring == MAP_FAILED) throw Error("mapping the record ring: {}", errno_string(errno));
+  start_ns_ = monotonic_ns();
+  skel.attach();
+}
+
+Recorder::~Recorder() = default;
+
+uint64_t Recorder::capacity() const {
+  return static_cast<uint64_t>(impl_->slots_per_cpu) * static_cast<uint64_t>(impl_->ncpus);
+}
+
+RecorderStats Recorder::stats() const {
+  std::lock_guard lock(mutex_);
+  return impl_->stats();
+}
+
+RecorderDump Recorder::dump() {
+  std::lock_guard lock(mutex_);
+  Impl& m = *impl_;
+  RecorderDump d;
+  d.number = ++m.dumps;
+  // Pause the writers; programs already running finish within microseconds.
+  m.skel->bss->record_paused = 1;
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  auto heads = m.heads();
+  const auto* slots = static_cast<const record_event*>(m.ring);
+  for (int cpu = 0; cpu < m.ncpus; ++cpu) {
+    uint64_t h = heads[static_cast<size_t>(cpu)];
+    uint64_t first = h > m.slots_per_cpu ? h - m.slots_per_cpu : 0;
+    for (uint64_t p = first; p < h; ++p) {
+      const record_event& e =
+          slots[static_cast<size_t>(cpu) * m.slots_per_cpu + static_cast<size_t>(p % m.slots_per_cpu)];
+      if (e.seq != p + 1) continue;  // torn: a writer was preempted mid-slot
+      d.events.push_back(m.decode(e, cpu));
+    }
+  }
+  d.stats = m.stats();
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  m.skel->bss->record_paused = 0;
+  std::stable_sort(
+      d.events.begin(), d.events.end(),
+      [](const output::TraceEvent& a, const output::TraceEvent& b) { return a.ts_ns < b.ts_ns; });
+  return d;
+}
+
+}  // namespace ctrace::probe

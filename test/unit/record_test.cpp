@@ -1,0 +1,225 @@
+// ctrace record without a kernel: format files, argument rendering, escaping, pairing.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "ctrace/core/error.hpp"
+#include "ctrace/enrich/names.hpp"
+#include "ctrace/enrich/syscall_formats.hpp"
+#include "ctrace/output/syscall_trace.hpp"
+#include "ctrace/probe/recorder.hpp"
+
+using namespace ctrace;
+using enrich::ArgCapture;
+using output::TraceEvent;
+
+namespace {
+
+const std::string kFixtures = std::string(CTRACE_TEST_FIXTURES) + "/syscalls";
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TraceEvent enter(int nr, std::array<uint64_t, 6> args, uint64_t ts = 1000, uint32_t tid = 42) {
+  TraceEvent e;
+  e.ts_ns = ts;
+  e.pid = e.tid = tid;
+  e.comm = "work";
+  e.nr = nr;
+  e.enter = true;
+  e.args = args;
+  return e;
+}
+
+TraceEvent exit_of(const TraceEvent& in, int64_t ret, uint64_t ts) {
+  TraceEvent e = in;
+  e.enter = false;
+  e.ret = ret;
+  e.ts_ns = ts;
+  e.strings.clear();
+  return e;
+}
+
+struct Fixture {
+  enrich::SyscallNames names{512};
+  enrich::SyscallFormats formats = enrich::SyscallFormats::load_dir(kFixtures);
+  output::TraceContext ctx{names, formats, 0};
+
+  std::string line(const std::vector<TraceEvent>& ev, size_t i = 0) {
+    auto calls = output::pair_calls(ev);
+    REQUIRE(calls.size() > i);
+    return output::format_call_text(calls[i], ctx);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a syscall format file gives argument names and types and captures", "[record][formats]") {
+  auto openat = enrich::parse_syscall_format(slurp(kFixtures + "/sys_enter_openat/format"));
+  REQUIRE(openat);
+  CHECK(openat->name == "openat");
+  REQUIRE(openat->args.size() == 4);
+  CHECK(openat->args[0].name == "dfd");
+  CHECK(openat->args[0].type == "int");
+  CHECK(openat->args[1].name == "filename");
+  CHECK(openat->args[1].type == "const char *");
+  CHECK(openat->args[1].capture == ArgCapture::CString);
+  CHECK(openat->args[2].capture == ArgCapture::None);
+  CHECK(openat->args[3].type == "umode_t");
+
+  auto write = enrich::parse_syscall_format(slurp(kFixtures + "/sys_enter_write/format"));
+  REQUIRE(write);
+  CHECK(write->args[1].capture == ArgCapture::BufferIn);
+  CHECK(write->args[1].len_arg == 2);
+  auto read = enrich::parse_syscall_format(slurp(kFixtures + "/sys_enter_read/format"));
+  REQUIRE(read);
+  CHECK(read->args[1].capture == ArgCapture::BufferOut);
+
+  auto rename = enrich::parse_syscall_format(slurp(kFixtures + "/sys_enter_rename/format"));
+  REQUIRE(rename);
+  CHECK(rename->args[0].capture == ArgCapture::CString);
+  CHECK(rename->args[1].capture == ArgCapture::CString);
+
+  auto execve = enrich::parse_syscall_format(slurp(kFixtures + "/sys_enter_execve/format"));
+  REQUIRE(execve);
+  CHECK(execve->args[0].capture == ArgCapture::CString);
+  CHECK(execve->args[1].name == "argv");
+  CHECK(execve->args[1].type == "const char *const *");
+  CHECK(execve->args[1].capture == ArgCapture::None);
+
+  auto getppid = enrich::parse_syscall_format(slurp(kFixtures + "/sys_enter_getppid/format"));
+  REQUIRE(getppid);
+  CHECK(getppid->args.empty());
+
+  CHECK_FALSE(enrich::parse_syscall_format(slurp(kFixtures + "/sys_exit_read/format")));
+  CHECK_FALSE(enrich::parse_syscall_format("garbage\n"));
+}
+
+TEST_CASE("the formats of a directory are keyed by syscall nr", "[record][formats]") {
+  auto f = enrich::SyscallFormats::load_dir(kFixtures);
+  CHECK(f.size() == 7);
+  REQUIRE(f.find(257));
+  CHECK(f.find(257)->name == "openat");
+  CHECK(f.find(1)->name == "write");
+  CHECK_FALSE(f.find(2));  // open: no fixture
+}
+
+TEST_CASE("escaping is strace-like with printable ASCII and C escapes and octal", "[record][escape]") {
+  using output::escape_bytes;
+  CHECK(escape_bytes("hello\n") == "hello\\n");
+  CHECK(escape_bytes("a\"b\\c\t\r") == "a\\\"b\\\\c\\t\\r");
+  CHECK(escape_bytes(std::string("\0\1\377", 3)) == "\\0\\1\\377");
+  // an octal escape followed by a digit is padded so that it reads back the same
+  CHECK(escape_bytes(std::string("\0"
+                                 "12",
+                                 3)) == "\\00012");
+  // UTF-8 is shown byte by byte, like strace without -x
+  CHECK(escape_bytes("\xc3\xa9t\xc3\xa9") == "\\303\\251t\\303\\251");
+  CHECK(escape_bytes("") == "");
+}
+
+TEST_CASE("return values and errno names", "[record][errno]") {
+  CHECK(output::format_return(6) == "= 6");
+  CHECK(output::format_return(0) == "= 0");
+  CHECK(output::format_return(-2) == "= -2 ENOENT");
+  CHECK(output::format_return(-25) == "= -25 ENOTTY");
+  CHECK(output::format_return(-4096) == "= -4096");
+  CHECK(enrich::errno_name(13) == "EACCES");
+}
+
+TEST_CASE("a complete call shows named arguments and strings and the return value", "[record][format]") {
+  Fixture fx;
+  auto e = enter(257, {static_cast<uint64_t>(-100), 0x5000, 0, 0, 0, 0}, 1'500'000'000);
+  e.cpu = 1;
+  e.strings.push_back({1, "/etc/hostname", false, false});
+  auto x = exit_of(e, -2, 1'500'001'000);
+  CHECK(fx.line({e, x}) ==
+        "00:01.500000000 cpu#1 pid 42 [work] openat(dfd=-100, filename=\"/etc/hostname\", flags=0x0, "
+        "mode=0x0) = -2 ENOENT");
+
+  // write: buffer at enter, binary and truncated
+  auto w = enter(1, {1, 0x7000, 300, 0, 0, 0});
+  w.strings.push_back({1, std::string("hi\0\n\xff", 5), true, false});
+  CHECK(fx.line({w, exit_of(w, 300, 2000)}) ==
+        "00:00.000001000 cpu#0 pid 42 [work] write(fd=1, buf=\"hi\\0\\n\\377\"..., count=300) = 300");
+
+  // read: the buffer comes with the exit
+  auto r = enter(0, {3, 0x7000, 64, 0, 0, 0});
+  auto rx = exit_of(r, 6, 2000);
+  rx.strings.push_back({1, "2*3*7\n", false, false});
+  CHECK(fx.line({r, rx}) == "00:00.000001000 cpu#0 pid 42 [work] read(fd=3, buf=\"2*3*7\\n\", count=64) = 6");
+
+  // a faulting pointer prints in hex
+  auto bad = enter(257, {static_cast<uint64_t>(-100), 0xdead, 0, 0, 0, 0});
+  bad.strings.push_back({1, "", false, true});
+  CHECK(fx.line({bad, exit_of(bad, -14, 2000)}).find("filename=0xdead") != std::string::npos);
+}
+
+TEST_CASE("interleaved calls are unfinished and resumed", "[record][pairing]") {
+  Fixture fx;
+  auto a = enter(0, {0, 0x1000, 10, 0, 0, 0}, 100, 1);
+  auto b = enter(110, {}, 200, 2);
+  auto bx = exit_of(b, 1, 300);
+  auto ax = exit_of(a, 3, 400);
+  ax.strings.push_back({1, "abc", false, false});
+  std::vector<TraceEvent> ev{a, b, bx, ax};
+  auto calls = output::pair_calls(ev);
+  REQUIRE(calls.size() == 3);
+  CHECK(calls[0].state == output::TraceCall::State::Unfinished);
+  CHECK(calls[1].state == output::TraceCall::State::Complete);
+  CHECK(calls[2].state == output::TraceCall::State::Resumed);
+  CHECK(output::format_call_text(calls[0], fx.ctx) ==
+        "00:00.000000100 cpu#0 pid 1 [work] read(fd=0, buf=0x1000, count=10)...");
+  CHECK(output::format_call_text(calls[1], fx.ctx) == "00:00.000000200 cpu#0 pid 2 [work] getppid() = 1");
+  CHECK(output::format_call_text(calls[2], fx.ctx) ==
+        "00:00.000000400 cpu#0 pid 1 [work] ...read(buf=\"abc\") = 3");
+}
+
+TEST_CASE("json objects have the documented fields", "[record][json]") {
+  Fixture fx;
+  auto w = enter(1, {1, 0x7000, 6, 0, 0, 0}, 5);
+  w.pid = 40;
+  w.strings.push_back({1, "hello\n", false, false});
+  std::vector<TraceEvent> ev{w, exit_of(w, 6, 9)};  // calls point into it
+  auto calls = output::pair_calls(ev);
+  auto j = output::format_call_json(calls[0], fx.ctx);
+  CHECK(
+      j.dump() ==
+      R"({"type":"syscall","ts_ns":5,"cpu":0,"pid":40,"tid":42,"comm":"work","name":"write","state":"complete",)"
+      R"("args":[{"name":"fd","value":1},{"name":"buf","value":28672,"str":"hello\\n"},{"name":"count","value":6}],)"
+      R"("ret":6,"errno":null})");
+  auto o = enter(257, {static_cast<uint64_t>(-100), 1, 0, 0, 0, 0});
+  std::vector<TraceEvent> oev{o, exit_of(o, -2, 9)};
+  auto oj = output::format_call_json(output::pair_calls(oev)[0], fx.ctx);
+  CHECK(oj["errno"] == "ENOENT");
+  CHECK(oj["args"][0]["value"] == -100);
+}
+
+TEST_CASE("a long string is cut and NUL inside a buffer is kept", "[record][format]") {
+  Fixture fx;
+  std::string big(64, 'x');
+  auto o = enter(257, {static_cast<uint64_t>(-100), 1, 0, 0, 0, 0});
+  o.strings.push_back({1, big, true, false});
+  auto l = fx.line({o, exit_of(o, 3, 9)});
+  CHECK(l.find("filename=\"" + big + "\"...,") != std::string::npos);
+  auto w = enter(1, {1, 2, 3, 0, 0, 0});
+  w.strings.push_back({1, std::string("a\0b", 3), false, false});
+  CHECK(fx.line({w, exit_of(w, 3, 9)}).find("buf=\"a\\0b\"") != std::string::npos);
+}
+
+TEST_CASE("size and syscall list parsing", "[record][options]") {
+  CHECK(probe::parse_size("4M") == 4u << 20);
+  CHECK(probe::parse_size("512k") == 512u << 10);
+  CHECK(probe::parse_size("1G") == 1ull << 30);
+  CHECK(probe::parse_size("65536") == 65536);
+  CHECK_THROWS_AS(probe::parse_size("0"), UsageError);
+  CHECK_THROWS_AS(probe::parse_size("4X"), UsageError);
+  CHECK_THROWS_AS(probe::parse_size("lots"), UsageError);
+  CHECK(probe::parse_syscalls("read,write,openat") == std::vector<int>{0, 1, 257});
+  CHECK_THROWS_AS(probe::parse_syscalls("read,nosuch"), UsageError);
+  CHECK_THROWS_AS(probe::parse_syscalls(","), UsageError);
+}
