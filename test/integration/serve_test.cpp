@@ -82,18 +82,6 @@ size_t count_calls(const std::vector<json>& lines, int pid, const std::string& n
   }));
 }
 
-// BPF program ids held by a process, from its fdinfo.
-std::vector<unsigned> prog_ids_of(pid_t pid) {
-  std::vector<unsigned> ids;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fdinfo", ec)) {
-    std::ifstream in(e.path());
-    std::string line;
-    while (std::getline(in, line))
-      if (line.rfind("prog_id:", 0) == 0) ids.push_back(static_cast<unsigned>(std::stoul(line.substr(8))));
-  }
-  return ids;
-}
 
 }  // namespace
 
@@ -270,14 +258,5 @@ TEST_CASE("SIGTERM stops serve leaving no socket and no program", "[serve]") {
   d->signal(SIGTERM);
   CHECK(d->wait() == 0);
   CHECK_FALSE(std::filesystem::exists(sock));
-  // the kernel frees programs after an RCU grace period: give it a few seconds
-  auto still_loaded = [&] {
-    auto loaded = ctrace_prog_ids();
-    return std::count_if(mine.begin(), mine.end(), [&](unsigned id) {
-      return std::find(loaded.begin(), loaded.end(), id) != loaded.end();
-    });
-  };
-  for (int i = 0; i < 100 && still_loaded() > 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  CHECK(still_loaded() == 0);
+  CHECK(still_loaded(mine, std::chrono::seconds(10)).empty());
 }
