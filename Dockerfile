@@ -26,9 +26,12 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCTRACE_BUILD_TEST
     && ninja -C /build ctrace \
     && strip /build/ctrace
 
-# libbpf, libelf, zlib, libseccomp, fmt and spdlog are linked in: the binary needs only libc and
-# libstdc++, which debian:12-slim has (apt depends on them).
+# libbpf, libelf, zlib, libseccomp, fmt and spdlog are linked in; cpp-httplib and prometheus-cpp
+# (ctrace serve) are shared libraries in Debian, so the runtime image installs those two.
 FROM debian:12-slim
+RUN apt-get update -qq \
+    && apt-get install -y -qq --no-install-recommends libcpp-httplib0.11 libprometheus-cpp-core1.0 \
+    && rm -rf /var/lib/apt/lists/*
 COPY --from=build /build/ctrace /usr/local/bin/ctrace
 ENTRYPOINT ["/usr/local/bin/ctrace"]
 CMD ["--help"]

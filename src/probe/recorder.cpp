@@ -238,17 +238,22 @@ RecorderDump Recorder::dump() {
   std::this_thread::sleep_for(std::chrono::milliseconds(2));
   auto heads = m.heads();
   const auto* slots = static_cast<const record_event*>(m.ring);
+  uint64_t torn = 0;
   for (int cpu = 0; cpu < m.ncpus; ++cpu) {
     uint64_t h = heads[static_cast<size_t>(cpu)];
     uint64_t first = h > m.slots_per_cpu ? h - m.slots_per_cpu : 0;
     for (uint64_t p = first; p < h; ++p) {
       const record_event& e =
           slots[static_cast<size_t>(cpu) * m.slots_per_cpu + static_cast<size_t>(p % m.slots_per_cpu)];
-      if (e.seq != p + 1) continue;  // torn: a writer was preempted mid-slot
+      if (e.seq != p + 1) {  // torn: a writer was preempted mid-slot; reported as lost
+        ++torn;
+        continue;
+      }
       d.events.push_back(m.decode(e, cpu));
     }
   }
   d.stats = m.stats();
+  d.stats.lost += torn;
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
   m.skel->bss->record_paused = 0;
   std::stable_sort(

@@ -25,7 +25,7 @@ struct RecorderOptions {
 struct RecorderStats {
   uint64_t recorded = 0;     // events written since the start
   uint64_t overwritten = 0;  // of those, overwritten by newer ones
-  uint64_t lost = 0;         // not written while a dump paused the ring
+  uint64_t lost = 0;         // not written while a dump paused the ring, or torn slots skipped by a dump
 };
 
 struct RecorderDump {
