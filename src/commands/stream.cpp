@@ -89,6 +89,7 @@ int stream_events(Session& session, double duration_sec, int ring_fd, int lost_f
   probe::EventLoop loop(session.stop());
   loop.add_ring_buffer(ring);
   loop.add_lost_counter(lost, [&out](uint64_t n) { out.lost(n); });
+  loop.after_each_wake([&out] { out.flush(); });
   session.watch(loop, duration_sec);
   loop.run();
   int code = session.finish();

@@ -9,6 +9,7 @@
 #include "commands/registry.hpp"
 #include "commands/unshare_decode.hpp"
 #include "ctrace/commands/session.hpp"
+#include "ctrace/commands/stream.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/enrich/cgroups.hpp"
@@ -88,22 +89,13 @@ class UnshareCommand final : public Command {
     UnshareDecodeContext ctx{WallClock(), precision_, [&](uint64_t id) { return cgroups.path_of(id); }};
     auto formatter = output::make_formatter(format_, stdout);
     formatter->begin(schema());
-    probe::RingBuffer events(bpf_map__fd(skel->maps.unshare_events), [&](const void* data, size_t size) {
-      if (size < sizeof(unshare_event)) return;
-      formatter->record(decode_unshare(*static_cast<const unshare_event*>(data), ctx));
-    });
-    probe::LostCounter lost(bpf_map__fd(skel->maps.unshare_lost));
-
     session.attached("Collecting events... Ctrl-C to stop");
-    probe::EventLoop loop(session.stop());
-    loop.add_ring_buffer(events);
-    loop.add_lost_counter(lost, [&](uint64_t n) { formatter->lost(n); });
-    session.watch(loop, duration_);
-    StopReason why = loop.run();
-    int code = session.finish();
+    int code = stream_events(session, duration_, bpf_map__fd(skel->maps.unshare_events),
+                             bpf_map__fd(skel->maps.unshare_lost), *formatter, [&](const void* data, size_t size) {
+                               if (size < sizeof(unshare_event)) return;
+                               formatter->record(decode_unshare(*static_cast<const unshare_event*>(data), ctx));
+                             });
     formatter->end();
-    if (uint64_t n = lost.total(); n && why != StopReason::OutputClosed)
-      spdlog::warn("{} events were lost in total", n);
     return code;
   }
 

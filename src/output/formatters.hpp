@@ -15,6 +15,7 @@ class TextFormatter : public Formatter {
   void table(const Table& t) override;
   void series(const Series& s) override;
   void lost(uint64_t n) override;
+  void flush() override { std::fflush(out_); }
   void end() override;
 
  private:
@@ -31,10 +32,11 @@ class JsonFormatter : public Formatter {
   void table(const Table& t) override;
   void series(const Series& s) override;
   void lost(uint64_t n) override;
-  void end() override {}
+  void flush() override { std::fflush(out_); }
+  void end() override { std::fflush(out_); }
 
  private:
-  void line(const std::string& s);
+  void line(const std::string& s, bool flush = true);
   std::FILE* out_;
   Schema schema_;
 };
@@ -47,7 +49,8 @@ class GraphFormatter : public Formatter {
   void table(const Table& t) override;
   void series(const Series& s) override;
   void lost(uint64_t n) override { text_.lost(n); }
-  void end() override {}
+  void flush() override { std::fflush(out_); }
+  void end() override { std::fflush(out_); }
 
  private:
   std::FILE* out_;

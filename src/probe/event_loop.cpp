@@ -154,10 +154,12 @@ StopReason EventLoop::run() {
     }
     for (auto* rb : rings_) rb->consume();
     report_lost();
+    if (after_wake_) after_wake_();
   }
   // Drain what the kernel already wrote before we stopped.
   for (auto* rb : rings_) rb->consume();
   report_lost();
+  if (after_wake_) after_wake_();
   return stop_.reason();
 }
 

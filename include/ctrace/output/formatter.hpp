@@ -27,6 +27,8 @@ class Formatter {
   virtual void series(const Series& s) = 0;
   // Events lost since the last call (n > 0).
   virtual void lost(uint64_t n) = 0;
+  // Streams write records unflushed; the event loop flushes once per wake-up (not per event).
+  virtual void flush() = 0;
   virtual void end() = 0;
 };
 

@@ -60,6 +60,8 @@ class EventLoop {
   // Calls `handler` in the loop when fd becomes readable (e.g. a signal's eventfd).
   void on_readable(int fd, std::function<void()> handler);
   void every(std::chrono::milliseconds period, std::function<void()> tick);
+  // Runs after the ring buffers were drained, at every wake-up and at the end (e.g. flush output).
+  void after_each_wake(std::function<void()> f) { after_wake_ = std::move(f); }
   void stop_after(std::chrono::milliseconds d);
 
   // Runs until stopped; returns why.
@@ -75,6 +77,7 @@ class EventLoop {
   std::vector<std::pair<int, std::function<void()>>> readers_;
   std::chrono::milliseconds period_{0};
   std::function<void()> tick_;
+  std::function<void()> after_wake_;
   std::chrono::milliseconds duration_{0};
 };
 

@@ -38,17 +38,17 @@ json histogram_json(const Histogram& h) {
 
 }  // namespace
 
-void JsonFormatter::line(const std::string& s) {
+void JsonFormatter::line(const std::string& s, bool flush) {
   std::fwrite(s.data(), 1, s.size(), out_);
   std::fputc('\n', out_);
-  std::fflush(out_);
+  if (flush) std::fflush(out_);
 }
 
 void JsonFormatter::record(const Record& r) {
   json j = json::object();
   j["type"] = schema_.type;
   for (const auto& [k, v] : r.fields) j[k] = to_json(v);
-  line(j.dump(-1, ' ', false, json::error_handler_t::replace));
+  line(j.dump(-1, ' ', false, json::error_handler_t::replace), false);
 }
 
 void JsonFormatter::table(const Table& t) {

@@ -51,7 +51,6 @@ void TextFormatter::record(const Record& r) {
     line += last ? s : pad(s, static_cast<size_t>(cols[i].min_width), cols[i].align) + " ";
   }
   write_line(out_, line);
-  std::fflush(out_);
 }
 
 void TextFormatter::table(const Table& t) {
