@@ -1,0 +1,79 @@
+#pragma once
+// ContainerInfo: from a cgroup (id or path) to the container it belongs to, shared by every
+// command (ps, top, --container NAME, the `container` field of events, the exporter).
+// Resolution order: cgroup path patterns first, then the runtimes' own files or HTTP/1.1 on
+// their unix sockets. Cached, with a negative cache that is retried: a name that is not there
+// yet appears later. Never called per event on a hot path without the cache.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ctrace/output/record.hpp"
+
+namespace ctrace::enrich {
+
+struct ContainerInfo {
+  std::string id;         // full container id; "" for a systemd unit or a plain cgroup
+  std::string name;       // podman/docker name, k8s container name, runc id, unit name
+  std::string runtime;    // "docker", "podman", "containerd", "cri-o", "runc", "systemd", ""
+  std::string image;      // where known
+  std::string pod;        // kubernetes pod name
+  std::string pod_namespace;
+  std::string pod_uid;
+  std::string cgroup;     // the container's cgroup, relative to the cgroup2 mount ("/a/b")
+  uint64_t cgroup_id = 0; // the container's cgroup id (nested cgroups are folded into it)
+  std::string hostname;   // of its UTS namespace, where a task of it is alive
+  uint32_t uts_inum = 0;
+
+  bool is_container() const { return !id.empty(); }
+  // What a user calls it: the name, else the short id, else the cgroup path.
+  std::string display_name() const;
+  // {"id","name","runtime","image","pod","namespace","pod_uid","cgroup","cgroup_id",...}
+  output::Object to_object() const;
+};
+
+// Where the runtimes keep their state; every path is overridable for fixture tests.
+struct RuntimePaths {
+  std::filesystem::path root = "/";  // prefix for all of the below (a fixture tree in tests)
+  std::vector<std::filesystem::path> runc_state = {"run/runc", "run/docker/runtime-runc/moby",
+                                                   "run/containerd/runc"};
+  std::filesystem::path docker_containers = "var/lib/docker/containers";
+  std::filesystem::path docker_socket = "run/docker.sock";
+  std::vector<std::filesystem::path> podman_storage = {"var/lib/containers/storage",
+                                                       "run/containers/storage"};
+  std::filesystem::path podman_socket = "run/podman/podman.sock";
+};
+
+class ContainerResolver {
+ public:
+  // `mount`: the cgroup2 mount. `names` false (--no-names): path patterns only, no runtime files.
+  explicit ContainerResolver(std::filesystem::path mount, RuntimePaths paths = {}, bool names = true);
+  ~ContainerResolver();
+  ContainerResolver(const ContainerResolver&) = delete;
+  ContainerResolver& operator=(const ContainerResolver&) = delete;
+
+  // The container a cgroup belongs to: walks up from the cgroup to the nearest container
+  // cgroup (libpod-ID.scope/container -> libpod-ID.scope; a pod's containers stay themselves).
+  // nullopt when the cgroup is in no container (and is not a systemd unit).
+  std::optional<ContainerInfo> lookup(uint64_t cgroup_id);
+  std::optional<ContainerInfo> lookup_path(const std::string& cgroup_path);
+
+  // Every container on the host (ps); with `all`, also plain cgroups that hold processes.
+  std::vector<ContainerInfo> list(bool all = false);
+
+  // --container QUERY: id prefix (>= 4 chars), full name, "pod/container" or
+  // "namespace/pod/container", or cgroup directory name. Several matches: the caller lists them.
+  std::vector<ContainerInfo> find(const std::string& query);
+
+  // Forget cached misses (a new cgroup appeared: cgroup_mkdir).
+  void invalidate(uint64_t cgroup_id = 0);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ctrace::enrich
