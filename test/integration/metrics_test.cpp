@@ -144,8 +144,11 @@ TEST_CASE("the TCP metrics port serves only GET /metrics and /healthz; control w
   m = tcp_request(port, "GET", "/metrics");
   CHECK(m.body.find("\nctrace_record_targets 1\n") != std::string::npos);
   CHECK(m.body.find("ctrace_record_events_total{trace=\"t1\"}") != std::string::npos);
-  // The unix socket's /metrics is the same exporter.
+  // The unix socket's /metrics is the same exporter, and `ctl metrics` prints it.
   CHECK(unix_http_request(sock, "GET", "/metrics").body.find("\nctrace_up 1\n") != std::string::npos);
+  auto ctl = run({ctrace_bin(), "ctl", "--socket", sock, "metrics"});
+  CHECK(ctl.code == 0);
+  CHECK(ctl.out.find("\nctrace_record_targets 1\n") != std::string::npos);
 
   // promtool lints the exposition (types, HELP, counter names).
   auto file = write_temp("ctrace-metrics.prom", m.body);
