@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "ctrace/commands/daemon.hpp"
+#include "ctrace/commands/metrics_server.hpp"
 #include "support.hpp"
 
 using namespace ctrace::test;
@@ -41,15 +42,25 @@ int free_port() {
   return ntohs(a.sin_port);
 }
 
-bool port_listening(int port) {
+// A connected TCP socket to the loopback port, or -1.
+int connect_tcp(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   a.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool port_listening(int port) {
+  int fd = connect_tcp(port);
+  if (fd < 0) return false;
   ::close(fd);
-  return ok;
+  return true;
 }
 
 std::unique_ptr<Process> start_serve(const std::string& sock, std::vector<std::string> extra) {
@@ -149,6 +160,22 @@ TEST_CASE("the TCP metrics port serves only GET /metrics and /healthz; control w
   auto ctl = run({ctrace_bin(), "ctl", "--socket", sock, "metrics"});
   CHECK(ctl.code == 0);
   CHECK(ctl.out.find("\nctrace_record_targets 1\n") != std::string::npos);
+
+  // Bounded: 8 connections at once (idle ones hold their slot until they close or time out),
+  // a 9th gets 503; once they close, scrapes are served again. A body over 4096 bytes: 413.
+  {
+    std::vector<int> idle;
+    for (size_t i = 0; i < ctrace::commands::kMaxMetricsConnections; ++i) idle.push_back(connect_tcp(port));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // accepted and waiting for a request
+    CHECK(tcp_request(port, "GET", "/metrics").status == 503);
+    for (int fd : idle) ::close(fd);
+    CHECK(eventually([&] { return tcp_request(port, "GET", "/healthz").status == 200; },
+                     std::chrono::seconds(5)));
+    httplib::Client c("127.0.0.1", port);
+    auto big = c.Post("/metrics", std::string(8192, 'x'), "text/plain");
+    REQUIRE(big);
+    CHECK(big->status == 413);
+  }
 
   // promtool lints the exposition (types, HELP, counter names).
   auto file = write_temp("ctrace-metrics.prom", m.body);
