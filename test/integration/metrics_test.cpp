@@ -118,8 +118,9 @@ bool eventually(Pred pred, std::chrono::seconds timeout) {
 
 }  // namespace
 
-TEST_CASE("the TCP metrics port serves only GET /metrics and /healthz; control works on the unix socket only",
-          "[metrics]") {
+TEST_CASE(
+    "the TCP metrics port serves only GET /metrics and /healthz and control works on the unix socket only",
+    "[metrics]") {
   const auto sock = temp_socket("tcp");
   const int port = free_port();
   auto d = start_serve(sock, {"--metrics-address", "127.0.0.1:" + std::to_string(port)});

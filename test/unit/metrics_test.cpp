@@ -71,7 +71,7 @@ TEST_CASE("the metric catalog: unique names, counters end in _total, Prometheus-
   CHECK(names.count("ctrace_container_syscalls_total"));
 }
 
-TEST_CASE("--metrics-address takes IPV4:PORT or [IPV6]:PORT", "[metrics]") {
+TEST_CASE("the metrics address is IPV4:PORT or a bracketed IPV6 address and PORT", "[metrics]") {
   auto a = commands::parse_tcp_address("127.0.0.1:9586");
   CHECK(a.host == "127.0.0.1");
   CHECK(a.port == 9586);
