@@ -8,6 +8,7 @@
 #include <charconv>
 
 #include "ctrace/core/error.hpp"
+#include "ctrace/core/log.hpp"
 #include "ctrace/core/unique_fd.hpp"
 
 namespace ctrace::commands {
@@ -111,6 +112,31 @@ void MetricsHttpServer::bind_tcp(const TcpAddress& address) {
   port_ = ntohs(address.ipv6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
                              : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
   listen_fd_ = fd.release();
+}
+
+MetricsListener::MetricsListener(output::MetricsExporter& exporter, const TcpAddress& address,
+                                 StopToken& stop)
+    : server_(exporter), address_(address), stop_(stop) {
+  server_.bind_tcp(address_);
+  address_.port = server_.port();
+}
+
+MetricsListener::~MetricsListener() {
+  if (!thread_.joinable()) return;
+  if (!stop_.stopped()) stop_.request_stop(StopReason::Terminated);
+  thread_.join();
+}
+
+std::string MetricsListener::start() {
+  thread_ = std::thread([this] {
+    try {
+      server_.serve_until(stop_.wake_fd());
+    } catch (const std::exception& e) {
+      spdlog::error("metrics listener: {}", e.what());
+      stop_.request_stop(StopReason::Terminated);
+    }
+  });
+  return "http://" + address_.to_string() + "/metrics";
 }
 
 }  // namespace ctrace::commands

@@ -10,7 +10,6 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
-#include <thread>
 
 #include "commands/registry.hpp"
 #include "ctrace/commands/daemon.hpp"
@@ -97,28 +96,13 @@ class ServeCommand final : public Command, public output::MetricsSource {
 
     UnixHttpServer server;
     routes(server);
-    std::optional<MetricsHttpServer> tcp;
-    if (metrics_address) {
-      tcp.emplace(exporter_);
-      tcp->bind_tcp(*metrics_address);
-    }
+    std::optional<MetricsListener> tcp;
+    if (metrics_address) tcp.emplace(exporter_, *metrics_address, stop);
     server.bind_unix(socket_);
-    std::thread tcp_thread;
-    if (tcp) {
-      tcp_thread = std::thread([&] { serve_metrics(*tcp, stop); });
-      TcpAddress shown = *metrics_address;
-      shown.port = tcp->port();
-      notice(fmt::format("Serving metrics on http://{}/metrics", shown.to_string()));
-    }
+    if (tcp) notice("Serving metrics on " + tcp->start());
     notice(fmt::format("Listening on {} (root only, at most {} targets)", socket_, kMaxTraces));
-    try {
-      server.serve_until(stop.wake_fd());
-    } catch (...) {
-      stop.request_stop(StopReason::Terminated);
-      if (tcp_thread.joinable()) tcp_thread.join();
-      throw;
-    }
-    if (tcp_thread.joinable()) tcp_thread.join();
+    server.serve_until(stop.wake_fd());
+    tcp.reset();
     server.close_socket();
     std::lock_guard lock(mutex_);
     spdlog::info("stopping: {} ({} targets detached)", to_string(stop.reason()), traces_.size());
@@ -290,17 +274,6 @@ class ServeCommand final : public Command, public output::MetricsSource {
     for (const auto& m : output::metric_catalog())
       fmt::print("{} {} {} {} {}\n", m.name, m.type, m.labels.empty() ? "-" : m.labels, m.source, m.help);
     return 0;
-  }
-
-  // The TCP port lives on its own thread; an error there stops the daemon rather than leaving
-  // Prometheus with a dead port.
-  static void serve_metrics(MetricsHttpServer& tcp, StopToken& stop) {
-    try {
-      tcp.serve_until(stop.wake_fd());
-    } catch (const std::exception& e) {
-      spdlog::error("metrics listener: {}", e.what());
-      stop.request_stop(StopReason::Terminated);
-    }
   }
 
   void metrics(httplib::Response& res) {

@@ -3,8 +3,10 @@
 // GET /healthz are served there; control (add, dump, close) stays on the root-only unix socket.
 #include <cstdint>
 #include <string>
+#include <thread>
 
 #include "ctrace/commands/daemon.hpp"
+#include "ctrace/core/stop.hpp"
 #include "ctrace/output/metrics.hpp"
 
 namespace ctrace::commands {
@@ -31,6 +33,26 @@ class MetricsHttpServer final : public SocketHttpServer {
 
  private:
   uint16_t port_ = 0;
+};
+
+// The TCP listener of `serve`, from bind to join: it binds in the constructor (so that a taken
+// port fails before anything else starts), serves on its own thread from start() until `stop`
+// fires, and joins in the destructor (requesting the stop first when the owner is leaving on
+// an exception). An error on that thread stops the daemon rather than leaving a dead port.
+class MetricsListener {
+ public:
+  MetricsListener(output::MetricsExporter& exporter, const TcpAddress& address, StopToken& stop);
+  ~MetricsListener();
+  MetricsListener(const MetricsListener&) = delete;
+  MetricsListener& operator=(const MetricsListener&) = delete;
+  // Starts serving; returns the URL of /metrics (with the port actually bound).
+  std::string start();
+
+ private:
+  MetricsHttpServer server_;
+  TcpAddress address_;
+  StopToken& stop_;
+  std::thread thread_;
 };
 
 }  // namespace ctrace::commands
