@@ -10,7 +10,12 @@ packages=(
   libcpp-httplib-dev prometheus-cpp-dev
   # tests
   catch2 jq util-linux procps iproute2 curl
+  # deploy/ checks and the exporter's tests: prometheus ships promtool; python3-yaml
+  prometheus python3-yaml
 )
+# kubectl (kustomize, offline) from Debian's kubernetes-client, unless one is installed already
+# (another package owning /usr/bin/kubectl would conflict).
+command -v kubectl >/dev/null || packages+=(kubernetes-client)
 export DEBIAN_FRONTEND=noninteractive
 missing=()
 for p in "${packages[@]}"; do

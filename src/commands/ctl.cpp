@@ -23,6 +23,7 @@ constexpr const char* kExamples = R"(ACTIONS:
   close-sd UNIT INVOCATION_ID            close the trace add-current-cgroup-sd made
   list-sd-units                          units with a systemd_ trace
   dump-sd UNIT                           dump the newest trace of a unit
+  metrics                                the daemon's Prometheus metrics, once (as GET /metrics)
 
 EXAMPLES:
   ctrace ctl add web system.slice/nginx.service && ctrace ctl dump web
@@ -92,6 +93,10 @@ class CtlCommand final : public Command {
       for (const auto& [unit, name] : sd_traces()) std::printf("%s %s\n", unit.c_str(), name.c_str());
       return 0;
     }
+    if (action == "metrics") {
+      need(0, "metrics");
+      return print(request("GET", "/metrics"));
+    }
     if (action == "dump-sd") {
       need(1, "dump-sd UNIT");
       std::string newest;
@@ -104,7 +109,7 @@ class CtlCommand final : public Command {
     }
     throw UsageError(
         "unknown action '{}': use list, add, add-current-cgroup, dump, close, add-current-cgroup-sd, "
-        "list-sd-units or dump-sd",
+        "list-sd-units, dump-sd or metrics",
         action);
   }
 

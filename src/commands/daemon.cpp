@@ -80,14 +80,14 @@ void send_all(int fd, const std::string& s) {
   }
 }
 
-void raw_error(int fd, int status, const char* reason, const std::string& message) {
+}  // namespace
+
+void send_http_error(int fd, int status, const char* reason, const std::string& message) {
   std::string body = "{\"error\":\"" + message + "\"}";
   send_all(fd, "HTTP/1.1 " + std::to_string(status) + " " + reason +
                    "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
                    std::to_string(body.size()) + "\r\n\r\n" + body);
 }
-
-}  // namespace
 
 bool valid_trace_name(const std::string& name) {
   if (name.empty() || name.size() > kMaxNameLength || name[0] == '.' || name[0] == '-') return false;
@@ -119,8 +119,12 @@ std::string url_encode(const std::string& s) {
   return out;
 }
 
-UnixHttpServer::UnixHttpServer() {
+SocketHttpServer::SocketHttpServer(size_t max_connections) : max_connections_(max_connections) {
   set_payload_max_length(kMaxBody);
+}
+
+SocketHttpServer::~SocketHttpServer() {
+  if (listen_fd_ >= 0) ::close(std::exchange(listen_fd_, -1));
 }
 
 UnixHttpServer::~UnixHttpServer() {
@@ -152,7 +156,7 @@ void UnixHttpServer::bind_unix(const std::string& path) {
   listen_fd_ = fd.release();
 }
 
-void UnixHttpServer::serve_until(int stop_fd) {
+void SocketHttpServer::serve_until(int stop_fd) {
   pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_fd, POLLIN, 0}};
   for (;;) {
     int n = ::poll(fds, 2, -1);
@@ -163,9 +167,9 @@ void UnixHttpServer::serve_until(int stop_fd) {
     int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (c < 0) continue;
     std::unique_lock lock(mutex_);
-    if (active_ >= kMaxConnections) {
+    if (active_ >= max_connections_) {
       lock.unlock();
-      raw_error(c, 503, "Service Unavailable", "too many connections, retry later");
+      send_http_error(c, 503, "Service Unavailable", "too many connections, retry later");
       ::close(c);
       continue;
     }
@@ -188,13 +192,17 @@ void UnixHttpServer::close_socket() {
   if (!path_.empty()) ::unlink(std::exchange(path_, std::string()).c_str());
 }
 
-void UnixHttpServer::handle_connection(int fd) {
+bool UnixHttpServer::admit(int fd) {
   ucred cred{};
   socklen_t len = sizeof cred;
-  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != 0) {
-    spdlog::warn("refused a client with uid {} (pid {}): only root may use the daemon", cred.uid, cred.pid);
-    raw_error(fd, 403, "Forbidden", "only root may use ctrace serve");
-  } else {
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == 0) return true;
+  spdlog::warn("refused a client with uid {} (pid {}): only root may use the daemon", cred.uid, cred.pid);
+  send_http_error(fd, 403, "Forbidden", "only root may use ctrace serve");
+  return false;
+}
+
+void SocketHttpServer::handle_connection(int fd) {
+  if (admit(fd)) {
     FdStream strm(fd);
     bool closed = false;
     process_request(strm, true, closed, nullptr);

@@ -1,9 +1,5 @@
 // ctrace serve: a daemon recording several targets at once, each in its own kernel ring,
 // answering HTTP/1.1 on a root-only unix socket: /list /add /dump /close /metrics.
-#include <prometheus/counter.h>
-#include <prometheus/gauge.h>
-#include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -12,15 +8,20 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "commands/registry.hpp"
 #include "ctrace/commands/daemon.hpp"
+#include "ctrace/commands/metrics_server.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/core/stop.hpp"
+#include "ctrace/core/unique_fd.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
+#include "ctrace/output/metrics.hpp"
+#include "ctrace/probe/bpf_stats.hpp"
 #include "ctrace/probe/recorder.hpp"
 #include "ctrace/probe/skeleton.hpp"
 
@@ -36,9 +37,12 @@ constexpr const char* kExamples = R"(EXAMPLES:
   ctrace ctl dump web                                 # its ring, strace-style
   curl --unix-socket /run/ctrace.sock http://localhost/list
   curl --unix-socket /run/ctrace.sock http://localhost/metrics
+  ctrace serve --metrics-address [::]:9586            # Prometheus scrapes GET /metrics on TCP
+  ctrace serve --list-metrics                         # the metric families ctrace may expose
 
 At most 16 targets; each gets its own ring of --size bytes (default 4M).
-Only root may connect; see docs/commands/serve.md for the HTTP API and systemd units.)";
+Only root may connect; see docs/commands/serve.md for the HTTP API and systemd units.
+The TCP metrics port serves GET /metrics and /healthz only; see docs/deploy.md.)";
 
 struct Trace {
   std::string name;
@@ -52,7 +56,7 @@ struct HttpError {
   std::string message;
 };
 
-class ServeCommand final : public Command {
+class ServeCommand final : public Command, public output::MetricsSource {
  public:
   CLI::App* setup(CLI::App& root) override {
     auto* app = root.add_subcommand(
@@ -64,22 +68,41 @@ class ServeCommand final : public Command {
     app->add_option("--string-size", string_size_, "bytes shown of a string or buffer (max 256)")
         ->check(CLI::Range(0, 256))
         ->default_str("64");
+    app->add_option("--metrics-address", metrics_address_,
+                    "also serve GET /metrics and /healthz on TCP: IPV4:PORT or [IPV6]:PORT (off by default)");
+    app->add_flag("--bpf-stats", bpf_stats_,
+                  "have the kernel count the run time of BPF programs while serving "
+                  "(ctrace_bpf_run_time_seconds_total; ~2 clock reads per program run)");
+    app->add_flag("--list-metrics", list_metrics_, "print the metric families ctrace may expose and exit");
     return app;
   }
 
   int run(const GlobalOptions&) override {
+    if (list_metrics_) return list_metrics();
     if (!size_.empty()) default_size_ = probe::parse_size(size_);
+    std::optional<TcpAddress> metrics_address;
+    if (!metrics_address_.empty()) metrics_address = parse_tcp_address(metrics_address_);
     StopToken& stop = StopToken::install();
     ::signal(SIGPIPE, SIG_IGN);  // a client that goes away must not stop the daemon
     probe::check_bpf_available();
     cgroup_fs_ = target::CgroupFs::discover();
     formats_ = enrich::SyscallFormats::load();
 
+    UniqueFd stats_fd;
+    if (bpf_stats_) stats_fd = probe::enable_bpf_stats();
+    probe::BpfStatsSource bpf_stats(static_cast<bool>(stats_fd));
+    exporter_.add(*this);
+    exporter_.add(bpf_stats);
+
     UnixHttpServer server;
     routes(server);
+    std::optional<MetricsListener> tcp;
+    if (metrics_address) tcp.emplace(exporter_, *metrics_address, stop);
     server.bind_unix(socket_);
+    if (tcp) notice("Serving metrics on " + tcp->start());
     notice(fmt::format("Listening on {} (root only, at most {} targets)", socket_, kMaxTraces));
     server.serve_until(stop.wake_fd());
+    tcp.reset();
     server.close_socket();
     std::lock_guard lock(mutex_);
     spdlog::info("stopping: {} ({} targets detached)", to_string(stop.reason()), traces_.size());
@@ -247,25 +270,23 @@ class ServeCommand final : public Command {
            {"capacity", t->recorder->capacity()}});
   }
 
+  static int list_metrics() {
+    for (const auto& m : output::metric_catalog())
+      fmt::print("{} {} {} {} {}\n", m.name, m.type, m.labels.empty() ? "-" : m.labels, m.source, m.help);
+    return 0;
+  }
+
   void metrics(httplib::Response& res) {
-    // Built per scrape from the kernel's counters, so closed traces disappear.
-    auto registry = std::make_shared<prometheus::Registry>();
-    auto& events = prometheus::BuildCounter()
-                       .Name("ctrace_record_events_total")
-                       .Help("Syscall enters and exits written to the ring")
-                       .Register(*registry);
-    auto& overwritten = prometheus::BuildCounter()
-                            .Name("ctrace_record_overwritten_total")
-                            .Help("Events overwritten by newer ones in the ring")
-                            .Register(*registry);
-    auto& lost = prometheus::BuildCounter()
-                     .Name("ctrace_record_lost_total")
-                     .Help("Events not recorded while a dump paused the ring")
-                     .Register(*registry);
-    auto& targets = prometheus::BuildGauge()
-                        .Name("ctrace_record_targets")
-                        .Help("Targets being recorded")
-                        .Register(*registry);
+    res.status = 200;
+    res.set_content(exporter_.render(), output::kMetricsContentType);
+  }
+
+  // Read from the kernel's counters per scrape, so closed traces disappear.
+  void collect(prometheus::Registry& registry) override {
+    auto& events = output::counter_family(registry, "ctrace_record_events_total");
+    auto& overwritten = output::counter_family(registry, "ctrace_record_overwritten_total");
+    auto& lost = output::counter_family(registry, "ctrace_record_lost_total");
+    auto& targets = output::gauge_family(registry, "ctrace_record_targets");
     std::lock_guard lock(mutex_);
     targets.Add({}).Set(static_cast<double>(traces_.size()));
     for (const auto& [name, t] : traces_) {
@@ -274,16 +295,23 @@ class ServeCommand final : public Command {
       overwritten.Add({{"trace", name}}).Increment(static_cast<double>(st.overwritten));
       lost.Add({{"trace", name}}).Increment(static_cast<double>(st.lost));
     }
-    std::ostringstream out;
-    prometheus::TextSerializer().Serialize(out, registry->Collect());
-    res.status = 200;
-    res.set_content(out.str(), "text/plain; version=0.0.4");
+  }
+
+  uint64_t lost_events() override {
+    uint64_t total = 0;
+    std::lock_guard lock(mutex_);
+    for (const auto& [name, t] : traces_) total += t->recorder->stats().lost;
+    return total;
   }
 
   std::string socket_ = kDefaultSocket;
   std::string size_;
   uint64_t default_size_ = probe::RecorderOptions::kDefaultSize;
   int string_size_ = 64;
+  std::string metrics_address_;
+  bool bpf_stats_ = false;
+  bool list_metrics_ = false;
+  output::MetricsExporter exporter_;
 
   target::CgroupFs cgroup_fs_;
   enrich::SyscallFormats formats_;

@@ -142,7 +142,7 @@ TEST_CASE("serve records two cgroups and dumps and closes each and metrics are P
     CHECK(std::regex_match(line, sample));
     ++samples;
   }
-  CHECK(samples == 7);
+  CHECK(samples == 9);  // 3 per trace, the targets gauge, ctrace_up, ctrace_lost_events_total
   CHECK(m.body.find("ctrace_record_targets 2") != std::string::npos);
   CHECK(m.body.find("ctrace_record_events_total{trace=\"ta\"}") != std::string::npos);
 

@@ -1,0 +1,304 @@
+// ctrace serve --metrics-address on the real kernel: the TCP port serves metrics only, its
+// text passes promtool, and Debian's real Prometheus scrapes it.
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "ctrace/commands/daemon.hpp"
+#include "ctrace/commands/metrics_server.hpp"
+#include "support.hpp"
+
+using namespace ctrace::test;
+using ctrace::commands::unix_http_request;
+using ctrace::commands::url_encode;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string temp_socket(const std::string& tag) {
+  return "/tmp/ctrace-test-metrics-" + tag + "-" + std::to_string(::getpid()) + ".sock";
+}
+
+// A loopback port nobody listens on now (the kernel's pick for port 0).
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), len);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// A connected TCP socket to the loopback port, or -1.
+int connect_tcp(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool port_listening(int port) {
+  int fd = connect_tcp(port);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
+std::unique_ptr<Process> start_serve(const std::string& sock, std::vector<std::string> extra) {
+  std::vector<std::string> argv{ctrace_bin(), "serve", "--socket", sock};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto p = std::make_unique<Process>(argv);
+  if (!p->wait_for_stderr("Listening on"))
+    throw std::runtime_error("ctrace serve did not start: " + p->err());
+  return p;
+}
+
+struct Reply {
+  int status = 0;
+  std::string body;
+};
+
+Reply tcp_request(int port, const std::string& method, const std::string& target) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(5);
+  c.set_read_timeout(10);
+  httplib::Result r = method == "GET"    ? c.Get(target.c_str())
+                      : method == "POST" ? c.Post(target.c_str(), "", "application/x-www-form-urlencoded")
+                                         : c.Delete(target.c_str());
+  if (!r) return {};
+  return {r->status, r->body};
+}
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  fs::path p = fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()));
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+// The value of one series in a Prometheus instant query, or nullopt when absent.
+std::optional<std::string> prom_value(int port, const std::string& query, json* metric = nullptr) {
+  auto r = tcp_request(port, "GET", "/api/v1/query?query=" + url_encode(query));
+  if (r.status != 200) return std::nullopt;
+  auto j = json::parse(r.body, nullptr, false);
+  if (j.is_discarded() || j.value("status", "") != "success") return std::nullopt;
+  const auto& result = j["data"]["result"];
+  if (result.size() != 1) return std::nullopt;
+  if (metric) *metric = result[0]["metric"];
+  return result[0]["value"][1].get<std::string>();
+}
+
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::seconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return pred();
+}
+
+}  // namespace
+
+TEST_CASE(
+    "the TCP metrics port serves only GET /metrics and /healthz and control works on the unix socket only",
+    "[metrics]") {
+  const auto sock = temp_socket("tcp");
+  const int port = free_port();
+  auto d = start_serve(sock, {"--metrics-address", "127.0.0.1:" + std::to_string(port)});
+  CHECK(d->err().find("Serving metrics on http://127.0.0.1:" + std::to_string(port) + "/metrics") !=
+        std::string::npos);
+  TestCgroup cg("ctrace-test-metrics-tcp");
+  const std::string add = "/add?name=t1&cgroup=" + url_encode(cg.relative());
+
+  auto m = tcp_request(port, "GET", "/metrics");
+  REQUIRE(m.status == 200);
+  CHECK(m.body.find("\nctrace_up 1\n") != std::string::npos);
+  CHECK(m.body.find("\nctrace_lost_events_total 0\n") != std::string::npos);
+  CHECK(m.body.find("\nctrace_record_targets 0\n") != std::string::npos);
+  auto h = tcp_request(port, "GET", "/healthz");
+  CHECK(h.status == 200);
+  CHECK(h.body == "ok\n");
+
+  // Every control route of the unix socket, on TCP: none exists there.
+  CHECK(tcp_request(port, "POST", add).status == 404);
+  CHECK(tcp_request(port, "GET", add).status == 404);
+  CHECK(tcp_request(port, "GET", "/list").status == 404);
+  CHECK(tcp_request(port, "GET", "/dump?name=t1").status == 404);
+  CHECK(tcp_request(port, "POST", "/close?name=t1").status == 404);
+  CHECK(tcp_request(port, "POST", "/metrics").status == 405);
+  CHECK(tcp_request(port, "DELETE", "/healthz").status == 405);
+  CHECK(unix_http_request(sock, "GET", "/list").body.find("\"traces\":[]") != std::string::npos);
+
+  // Positive control: the same requests on the unix socket do add, list and dump.
+  CHECK(unix_http_request(sock, "POST", add).status == 201);
+  CHECK(unix_http_request(sock, "GET", "/dump?name=t1").status == 200);
+  auto list = json::parse(unix_http_request(sock, "GET", "/list").body);
+  CHECK(list["traces"].size() == 1);
+  m = tcp_request(port, "GET", "/metrics");
+  CHECK(m.body.find("\nctrace_record_targets 1\n") != std::string::npos);
+  CHECK(m.body.find("ctrace_record_events_total{trace=\"t1\"}") != std::string::npos);
+  // The unix socket's /metrics is the same exporter, and `ctl metrics` prints it.
+  CHECK(unix_http_request(sock, "GET", "/metrics").body.find("\nctrace_up 1\n") != std::string::npos);
+  auto ctl = run({ctrace_bin(), "ctl", "--socket", sock, "metrics"});
+  CHECK(ctl.code == 0);
+  CHECK(ctl.out.find("\nctrace_record_targets 1\n") != std::string::npos);
+
+  // Bounded: 8 connections at once (idle ones hold their slot until they close or time out),
+  // a 9th gets 503; once they close, scrapes are served again. A body over 4096 bytes: 413.
+  {
+    std::vector<int> idle;
+    for (size_t i = 0; i < ctrace::commands::kMaxMetricsConnections; ++i) idle.push_back(connect_tcp(port));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // accepted and waiting for a request
+    CHECK(tcp_request(port, "GET", "/metrics").status == 503);
+    for (int fd : idle) ::close(fd);
+    CHECK(eventually([&] { return tcp_request(port, "GET", "/healthz").status == 200; },
+                     std::chrono::seconds(5)));
+    httplib::Client c("127.0.0.1", port);
+    auto big = c.Post("/metrics", std::string(8192, 'x'), "text/plain");
+    REQUIRE(big);
+    CHECK(big->status == 413);
+  }
+
+  // promtool lints the exposition (types, HELP, counter names).
+  auto file = write_temp("ctrace-metrics.prom", m.body);
+  auto lint = run({"sh", "-c", "promtool check metrics < " + file});
+  fs::remove(file);
+  INFO(lint.out << lint.err);
+  CHECK(lint.code == 0);
+
+  auto progs = prog_ids_of(d->pid());
+  CHECK(!progs.empty());
+  d->signal(SIGHUP);
+  CHECK(d->wait() == 0);
+  CHECK_FALSE(port_listening(port));
+  CHECK_FALSE(fs::exists(sock));
+  CHECK(still_loaded(progs).empty());
+}
+
+TEST_CASE("serve --metrics-address: a bad address is a usage error, a taken port a runtime error",
+          "[metrics]") {
+  for (const char* bad :
+       {"9586", "localhost:9586", "127.0.0.1:99999", "[::1]9586", "::1:9586", "127.0.0.1:"}) {
+    auto r = run({ctrace_bin(), "serve", "--socket", temp_socket("bad"), "--metrics-address", bad});
+    INFO(bad << ": " << r.err);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("--metrics-address") != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+  // Positive control: [::]:PORT is accepted (dual stack) and answers on IPv4 loopback.
+  const int port = free_port();
+  auto d = start_serve(temp_socket("v6"), {"--metrics-address", "[::]:" + std::to_string(port)});
+  CHECK(tcp_request(port, "GET", "/healthz").status == 200);
+  auto taken = run({ctrace_bin(), "serve", "--socket", temp_socket("taken"), "--metrics-address",
+                    "127.0.0.1:" + std::to_string(port)});
+  INFO(taken.err);
+  CHECK(taken.code == 1);
+  CHECK(taken.err.find("choose another --metrics-address") != std::string::npos);
+  d->signal(SIGINT);
+  CHECK(d->wait() == 0);
+  CHECK_FALSE(port_listening(port));
+}
+
+TEST_CASE("Debian's Prometheus scrapes serve --metrics-address and stores the recorder's values",
+          "[metrics]") {
+  REQUIRE(run({"sh", "-c", "command -v prometheus"}).code == 0);  // scripts/install-deps.sh installs it
+  const auto sock = temp_socket("prom");
+  const int port = free_port();
+  const std::string target = "127.0.0.1:" + std::to_string(port);
+  auto d = start_serve(sock, {"--metrics-address", target, "--bpf-stats"});
+  auto progs = prog_ids_of(d->pid());
+
+  TestCgroup parent("ctrace-test-metrics-prom");
+  TestCgroup a(parent, "a"), b(parent, "b");
+  REQUIRE(unix_http_request(sock, "POST", "/add?name=ta&cgroup=" + url_encode(a.relative())).status == 201);
+  REQUIRE(unix_http_request(sock, "POST", "/add?name=tb&cgroup=" + url_encode(b.relative())).status == 201);
+  Workload w({"getppid", "1000"});
+  a.add(w.pid());
+  w.go();
+  REQUIRE(w.wait() == 0);
+  // Nothing runs in the cgroups any more: the daemon's own count is final.
+  auto list = json::parse(unix_http_request(sock, "GET", "/list").body);
+  const uint64_t recorded_a = list["traces"][0]["recorded"].get<uint64_t>();
+  const uint64_t recorded_b = list["traces"][1]["recorded"].get<uint64_t>();
+  CHECK(recorded_a >= 2000);  // 1000 getppid enters and exits, and the workload's own calls
+  CHECK(recorded_b == 0);
+
+  fs::path dir = fs::temp_directory_path() / ("ctrace-prom-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "prometheus.yml") << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                                        << "scrape_configs:\n  - job_name: ctrace\n    static_configs:\n"
+                                        << "      - targets: ['" << target << "']\n";
+  const int prom_port = free_port();
+  // exec: the Process is Prometheus itself; its log goes to a file, not to a pipe nobody drains.
+  Process prom({"sh", "-c",
+                "exec prometheus --config.file=" + (dir / "prometheus.yml").string() +
+                    " --storage.tsdb.path=" + (dir / "data").string() + " --web.listen-address=127.0.0.1:" +
+                    std::to_string(prom_port) + " 2>" + (dir / "prometheus.log").string()});
+  bool ready = eventually([&] { return tcp_request(prom_port, "GET", "/-/ready").status == 200; },
+                          std::chrono::seconds(30));
+  std::string log;
+  {
+    std::ifstream f(dir / "prometheus.log");
+    log.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  INFO(log);
+  REQUIRE(ready);
+
+  // Two scrapes stored.
+  CHECK(eventually(
+      [&] {
+        auto v = prom_value(prom_port, "count_over_time(ctrace_up[1m])");
+        return v && std::stod(*v) >= 2;
+      },
+      std::chrono::seconds(30)));
+  json metric;
+  CHECK(prom_value(prom_port, "ctrace_up", &metric) == "1");
+  CHECK(metric.value("job", "") == "ctrace");
+  CHECK(metric.value("instance", "") == target);
+  CHECK(prom_value(prom_port, "ctrace_record_targets") == "2");
+  CHECK(eventually(
+      [&] {
+        return prom_value(prom_port, "ctrace_record_events_total{trace=\"ta\"}") ==
+               std::to_string(recorded_a);
+      },
+      std::chrono::seconds(10)));
+  CHECK(prom_value(prom_port, "ctrace_record_events_total{trace=\"tb\"}") == "0");
+  CHECK(prom_value(prom_port, "ctrace_lost_events_total") == "0");
+  // --bpf-stats: the kernel counted the recorder's runs (1000 getppid alone are 2000 runs).
+  auto runs = prom_value(prom_port, "ctrace_bpf_run_count_total{program=\"handle_sys_enter\"}");
+  REQUIRE(runs);
+  CHECK(std::stod(*runs) >= 1000);
+  auto secs = prom_value(prom_port, "ctrace_bpf_run_time_seconds_total{program=\"handle_sys_enter\"}");
+  REQUIRE(secs);
+  CHECK(std::stod(*secs) > 0);
+  // Prometheus reports the target healthy.
+  CHECK(prom_value(prom_port, "up{job=\"ctrace\"}") == "1");
+
+  prom.signal(SIGTERM);
+  CHECK(prom.wait() == 0);
+  d->signal(SIGTERM);
+  CHECK(d->wait() == 0);
+  CHECK_FALSE(port_listening(port));
+  CHECK_FALSE(port_listening(prom_port));
+  CHECK(still_loaded(progs).empty());
+  fs::remove_all(dir);
+}
