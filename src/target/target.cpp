@@ -12,6 +12,7 @@
 #include "ctrace/core/error.hpp"
 #include "ctrace/enrich/container_info.hpp"
 #include "ctrace/enrich/uts.hpp"
+#include "enrich/container_sources.hpp"
 
 namespace fs = std::filesystem;
 
@@ -123,43 +124,13 @@ fs::path resolve_cgroup_dir(const std::string& arg, const CgroupFs& cfs) {
   return p;
 }
 
-bool is_hex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
-bool strip(std::string_view& s, std::string_view prefix, std::string_view suffix) {
-  if (s.size() < prefix.size() + suffix.size()) return false;
-  if (s.substr(0, prefix.size()) != prefix) return false;
-  if (s.substr(s.size() - suffix.size()) != suffix) return false;
-  s = s.substr(prefix.size(), s.size() - prefix.size() - suffix.size());
-  return true;
-}
-
 }  // namespace
 
 std::optional<std::string> container_id_of(const std::string& dir_name) {
-  std::string_view s = dir_name;
-  // conmon and similar helper scopes sit beside the container; they are not it.
-  if (s.find("conmon") != std::string_view::npos) return std::nullopt;
-  for (auto [prefix, suffix] : {std::pair{"docker-", ".scope"}, std::pair{"cri-containerd-", ".scope"},
-                                std::pair{"crio-", ".scope"}, std::pair{"libpod-", ".scope"},
-                                std::pair{"libpod-", ""}}) {
-    std::string_view id = s;
-    if (strip(id, prefix, suffix) && id.size() >= 4 && is_hex(id)) return std::string(id);
-  }
-  // kubepods pods: kubepods-burstable-pod<uid>.slice (systemd) or pod<uid> (cgroupfs)
-  // ("kubepods" itself contains "pod": the uid follows the last "-pod")
-  auto pod = s.rfind("-pod");
-  if (s.rfind("kubepods", 0) == 0 && pod != std::string_view::npos && s.size() > 6 &&
-      s.substr(s.size() - 6) == ".slice" && pod + 4 < s.size() - 6) {
-    std::string uid(s.substr(pod + 4, s.size() - 6 - pod - 4));
-    std::replace(uid.begin(), uid.end(), '_', '-');
-    return uid;
-  }
-  if (s.rfind("pod", 0) == 0 && s.size() > 3 + 8 && s.find('-') != std::string_view::npos) return std::string(s.substr(3));
-  // docker's cgroupfs driver and others: a plain directory named by the id
-  if (s.size() >= 12 && s.size() <= 64 && is_hex(s)) return std::string(s);
-  return std::nullopt;
+  // One set of naming rules for containers and pods: the resolver's.
+  auto m = enrich::detail::match_cgroup_dir(dir_name, "");
+  if (!m || m->kind == enrich::detail::PathMatch::Unit) return std::nullopt;
+  return m->id;
 }
 
 std::vector<ContainerMatch> find_containers(const fs::path& mount, const std::string& query) {

@@ -39,6 +39,29 @@ std::vector<std::string> cat_n(const std::string& file, int n) {
   return {"sh", "-c", loop};
 }
 
+// Two held containers, each traced by its own `ctrace openclose ARGS -o json`: both traces
+// start, both containers run to the end, both traces stop; the events of each trace.
+template <typename A, typename B>
+std::pair<std::vector<json>, std::vector<json>> trace_pair(A& a, B& b, std::vector<std::string> args_a,
+                                                           std::vector<std::string> args_b) {
+  for (auto* args : {&args_a, &args_b}) {
+    args->insert(args->begin(), "openclose");
+    args->insert(args->end(), {"-o", "json"});
+  }
+  auto ta = start_ctrace(args_a);
+  auto tb = start_ctrace(args_b);
+  a.go();
+  b.go();
+  REQUIRE(a.wait_stopped());
+  REQUIRE(b.wait_stopped());
+  ta->signal(SIGINT);
+  tb->signal(SIGINT);
+  REQUIRE(ta->wait() == 0);
+  REQUIRE(tb->wait() == 0);
+  UNSCOPED_INFO("a: " << ta->out() << "\nb: " << tb->out());
+  return {lines_of(ta->out()), lines_of(tb->out())};
+}
+
 }  // namespace
 
 TEST_CASE("ps lists a runc and a podman container with their names", "[names][ps]") {
@@ -86,18 +109,8 @@ TEST_CASE("--container NAME traces exactly that podman container, its sibling on
           "[names][openclose]") {
   PodmanContainer a(container_name("names-a"), cat_n("/etc/group", 3), {.hold = true});
   PodmanContainer b(container_name("names-b"), cat_n("/etc/passwd", 5), {.hold = true});
-  auto ta = start_ctrace({"openclose", "--container", a.name(), "-o", "json", "--show", "container"});
-  auto tb = start_ctrace({"openclose", "--container", b.name(), "-o", "json"});
-  a.go();
-  b.go();
-  REQUIRE(a.wait_stopped());
-  REQUIRE(b.wait_stopped());
-  ta->signal(SIGINT);
-  tb->signal(SIGINT);
-  REQUIRE(ta->wait() == 0);
-  REQUIRE(tb->wait() == 0);
-  auto ea = lines_of(ta->out()), eb = lines_of(tb->out());
-  INFO("a: " << ta->out() << "\nb: " << tb->out());
+  auto [ea, eb] =
+      trace_pair(a, b, {"--container", a.name(), "--show", "container"}, {"--container", b.name()});
   CHECK(opens_of(ea, "/etc/group") == 3);
   CHECK(opens_of(ea, "/etc/passwd") == 0);
   CHECK(opens_of(eb, "/etc/passwd") == 5);  // the sibling's calls happened, in the same run
@@ -112,18 +125,7 @@ TEST_CASE("--uts HOSTNAME traces exactly the runc container with that hostname",
   std::string ha = container_name("uts-a"), hb = container_name("uts-b");
   RuncContainer a(container_name("uts-runc-a"), cat_n("/etc/group", 4), {.hostname = ha, .hold = true});
   RuncContainer b(container_name("uts-runc-b"), cat_n("/etc/passwd", 2), {.hostname = hb, .hold = true});
-  auto ta = start_ctrace({"openclose", "--uts", ha, "-o", "json"});
-  auto tb = start_ctrace({"openclose", "--uts", std::to_string(b.uts_inum()), "-o", "json"});
-  a.go();
-  b.go();
-  REQUIRE(a.wait_stopped());
-  REQUIRE(b.wait_stopped());
-  ta->signal(SIGINT);
-  tb->signal(SIGINT);
-  REQUIRE(ta->wait() == 0);
-  REQUIRE(tb->wait() == 0);
-  auto ea = lines_of(ta->out()), eb = lines_of(tb->out());
-  INFO("a: " << ta->out() << "\nb: " << tb->out());
+  auto [ea, eb] = trace_pair(a, b, {"--uts", ha}, {"--uts", std::to_string(b.uts_inum())});
   CHECK(opens_of(ea, "/etc/group") == 4);
   CHECK(opens_of(ea, "/etc/passwd") == 0);
   CHECK(opens_of(eb, "/etc/passwd") == 2);
