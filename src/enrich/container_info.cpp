@@ -422,8 +422,30 @@ std::vector<ContainerInfo> ContainerResolver::list(bool all) {
 
 std::vector<ContainerInfo> ContainerResolver::find(const std::string& query) {
   std::vector<ContainerInfo> exact, prefix;
+  std::optional<ContainerInfo> pod;  // "NAMESPACE/POD" or "POD": the pod's cgroup, its containers' parent
+  bool pods_differ = false;
   for (auto& c : list(false)) {
     std::string dir = fs::path(c.cgroup).filename().string();
+    if (!c.pod.empty() && (c.pod == query || c.pod_namespace + "/" + c.pod == query)) {
+      std::string parent = fs::path(c.cgroup).parent_path().generic_string();
+      if (pod && pod->cgroup != parent) pods_differ = true;
+      if (!pod) {
+        pod = ContainerInfo{};
+        pod->name = c.pod;
+        pod->runtime = c.runtime;
+        pod->pod = c.pod;
+        pod->pod_namespace = c.pod_namespace;
+        pod->pod_uid = c.pod_uid;
+        pod->qos = c.qos;
+        pod->cgroup = parent;
+        try {
+          pod->cgroup_id = cgroup::cgroup_id(impl_->mount / fs::path(parent).relative_path());
+        } catch (const Error&) {
+          pod->cgroup_id = 0;
+        }
+      }
+      pod->pids += c.pids;
+    }
     bool by_name = c.name == query || c.id == query || dir == query ||
                    (!c.pod.empty() &&
                     (c.pod + "/" + c.name == query ||
@@ -433,7 +455,8 @@ std::vector<ContainerInfo> ContainerResolver::find(const std::string& query) {
     else if (query.size() >= 4 && c.id.rfind(query, 0) == 0)
       prefix.push_back(std::move(c));
   }
-  // A name that is also the start of another container's id means the name.
+  // A container's name wins over a pod's, and a name over the start of another container's id.
+  if (exact.empty() && pod && !pods_differ) exact.push_back(std::move(*pod));
   return exact.empty() ? prefix : exact;
 }
 

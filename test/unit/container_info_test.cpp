@@ -255,6 +255,13 @@ TEST_CASE("resolver: list and find over the fixture tree", "[container_info]") {
   CHECK(r.find("api-7d9f-x2/api").at(0).id == C);
   CHECK(r.find("shop/api-7d9f-x2/api").at(0).id == C);
   CHECK(r.find(D.substr(0, 6)).at(0).name == "web");
+  // a pod by NAMESPACE/POD or POD: its cgroup, which covers its containers
+  auto pod = r.find("shop/api-7d9f-x2");
+  REQUIRE(pod.size() == 1);
+  CHECK(pod[0].cgroup == kPod);
+  CHECK(pod[0].name == "api-7d9f-x2");
+  CHECK_FALSE(pod[0].is_container());
+  CHECK(r.find("worker-5c8").at(0).cgroup == kKPod);
   CHECK(r.find("nope").empty());
   CHECK(r.find("c0f").empty());  // a prefix needs 4 characters
 }

@@ -71,7 +71,8 @@ class ContainerResolver {
   std::vector<ContainerInfo> list(bool all = false);
 
   // --container QUERY: id prefix (>= 4 chars), full name, "pod/container" or
-  // "namespace/pod/container", or cgroup directory name. Several matches: the caller lists them.
+  // "namespace/pod/container", or cgroup directory name; "namespace/pod" or "pod" gives the pod's
+  // cgroup (id ""), which covers its containers. Several matches: the caller lists them.
   std::vector<ContainerInfo> find(const std::string& query);
 
   // Forget cached misses (a new cgroup appeared: cgroup_mkdir).
