@@ -105,7 +105,7 @@ TEST_CASE("ps lists a runc and a podman container with their names", "[names][ps
   CHECK_THAT(quiet.out, Contains(podman.id() + "\n") && Contains(runc.id() + "\n"));
 }
 
-TEST_CASE("--container NAME traces exactly that podman container, its sibling only its own",
+TEST_CASE("target --container NAME traces exactly that podman container, its sibling only its own",
           "[names][openclose]") {
   PodmanContainer a(container_name("names-a"), cat_n("/etc/group", 3), {.hold = true});
   PodmanContainer b(container_name("names-b"), cat_n("/etc/passwd", 5), {.hold = true});
@@ -121,7 +121,8 @@ TEST_CASE("--container NAME traces exactly that podman container, its sibling on
     if (e.value("type", "") == "openclose") CHECK(e.at("container") == b.name());
 }
 
-TEST_CASE("--uts HOSTNAME traces exactly the runc container with that hostname", "[names][openclose]") {
+TEST_CASE("target --uts HOSTNAME traces exactly the runc container with that hostname",
+          "[names][openclose]") {
   std::string ha = container_name("uts-a"), hb = container_name("uts-b");
   RuncContainer a(container_name("uts-runc-a"), cat_n("/etc/group", 4), {.hostname = ha, .hold = true});
   RuncContainer b(container_name("uts-runc-b"), cat_n("/etc/passwd", 2), {.hostname = hb, .hold = true});
@@ -134,7 +135,8 @@ TEST_CASE("--uts HOSTNAME traces exactly the runc container with that hostname",
     if (e.value("type", "") == "openclose") CHECK(e.at("hostname") == ha);
 }
 
-TEST_CASE("--uts and --container: unknown and ambiguous are one-line usage errors", "[names][errors]") {
+TEST_CASE("target --uts and --container: unknown and ambiguous are one-line usage errors",
+          "[names][errors]") {
   std::string host = container_name("uts-twin");
   RuncContainer a(container_name("twin-a"), {"sleep", "60"}, {.hostname = host});
   RuncContainer b(container_name("twin-b"), {"sleep", "60"}, {.hostname = host});

@@ -210,7 +210,7 @@ TEST_CASE("resolver: Kubernetes on containerd from io.kubernetes.cri annotations
   CHECK(c->image == "registry.example/batch/worker:7");
 }
 
-TEST_CASE("resolver: podman from containers.json; nested cgroups fold into the container",
+TEST_CASE("resolver: podman from containers.json, nested cgroups folded into the container",
           "[container_info]") {
   ContainerResolver r(kMount, fixture_paths());
   auto c = r.lookup_path("/machine.slice/libpod-" + P + ".scope/container");
