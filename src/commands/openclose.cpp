@@ -70,6 +70,7 @@ class OpenCloseCommand final : public Command {
     add_output_option(*app, format_, {output::Format::Text, output::Format::Json});
     add_duration_option(*app, duration_);
     add_container_by_options(*app, container_by_);
+    add_names_option(*app, no_names_);
     app->add_flag("-I,--ignore-host-ns", ignore_host_, "hide events of tasks in the host's UTS namespace");
     app->add_flag("--failed", failed_, "show only failed calls");
     app->add_option("--syscall", syscall_list_,
@@ -93,7 +94,11 @@ class OpenCloseCommand final : public Command {
     skel.attach();
 
     enrich::CgroupNames cgroup_paths(session.cgroup_fs().mount);
-    TaskFields task(WallClock(), container_by_ == ContainerBy::CgroupPath ? &cgroup_paths : nullptr);
+    // The containers there are now are named before the first event; new ones in the background.
+    enrich::ContainerResolver containers(session.cgroup_fs().mount, {}, !no_names_);
+    containers.list(true);
+    TaskFields task(WallClock(), container_by_ == ContainerBy::CgroupPath ? &cgroup_paths : nullptr,
+                    &containers);
     OpenCloseContext ctx{&task, full_path_, "/proc"};
     auto out = output::make_formatter(format_, stdout);
     out->begin(schema());
@@ -148,6 +153,7 @@ class OpenCloseCommand final : public Command {
   output::Format format_ = output::Format::Text;
   double duration_ = 0;
   ContainerBy container_by_ = ContainerBy::Hostname;
+  bool no_names_ = false;
   bool ignore_host_ = false;
   bool failed_ = false;
   bool full_path_ = false;

@@ -36,4 +36,9 @@ void add_duration_option(CLI::App& app, double& seconds) {
       ->check(cli::seconds());
 }
 
+void add_names_option(CLI::App& app, bool& no_names) {
+  app.add_flag("--no-names", no_names,
+               "container names from cgroup paths only: read no runtime state (runc, Docker, podman, CRI-O)");
+}
+
 }  // namespace ctrace::commands

@@ -6,6 +6,7 @@
 
 namespace ctrace::commands {
 
+std::unique_ptr<Command> make_ps();
 std::unique_ptr<Command> make_stat();
 std::unique_ptr<Command> make_unshare();
 std::unique_ptr<Command> make_biograph();

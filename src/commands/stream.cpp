@@ -39,6 +39,17 @@ void set_ring_buffer_pages(bpf_map* map, unsigned pages) {
 }
 
 void add_container_by_options(CLI::App& app, ContainerBy& by) {
+  app.add_option_function<std::string>(
+         "--show",
+         [&by](const std::string& what) {
+           by = what == "container" ? ContainerBy::Name
+                : what == "cgroup"  ? ContainerBy::CgroupPath
+                                    : ContainerBy::Hostname;
+         },
+         "what the container column shows: container (name from its runtime), hostname (UTS) or cgroup "
+         "(path)")
+      ->type_name("WHAT")
+      ->check(CLI::IsMember({"container", "hostname", "cgroup"}));
   app.add_flag_callback(
       "-C,--cgroup-id-column", [&by] { by = ContainerBy::CgroupId; },
       "tell containers apart by cgroup v2 id instead of UTS hostname");
@@ -53,6 +64,8 @@ output::Column container_column(ContainerBy by, const std::string& header) {
       return {"cgroup_id", "CGROUPID", output::Align::Right, -1, "", 8};
     case ContainerBy::CgroupPath:
       return {"cgroup", "CGROUP", output::Align::Left, -1, "", 24};
+    case ContainerBy::Name:
+      return {"container", "CONTAINER", output::Align::Left, -1, "", 16};
     case ContainerBy::Hostname:
       break;
   }
@@ -70,11 +83,18 @@ void TaskFields::add(output::Record& r, const ctrace_task_info& t) const {
       .set("hostname", c_string(t.hostname, sizeof t.hostname))
       .set("cgroup_id", static_cast<uint64_t>(t.cgroup_id));
   if (cgroup_paths_) r.set("cgroup", cgroup_paths_->path_of(t.cgroup_id));
+  if (containers_) r.set("container", container_value(*containers_, t.cgroup_id));
   r.set("pid", t.pid)
       .set("tid", t.tid)
       .set("uid", t.uid)
       .set("gid", t.gid)
       .set("comm", c_string(t.comm, sizeof t.comm));
+}
+
+output::Value container_value(enrich::ContainerResolver& containers, uint64_t cgroup_id) {
+  auto c = containers.lookup_cached(cgroup_id);
+  if (!c) return {};
+  return c->display_name();
 }
 
 std::string ret_text(int64_t ret) {

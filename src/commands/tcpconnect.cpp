@@ -59,6 +59,7 @@ class TcpConnectCommand final : public Command {
     add_output_option(*app, format_, {output::Format::Text, output::Format::Json});
     add_duration_option(*app, duration_);
     add_container_by_options(*app, container_by_);
+    add_names_option(*app, no_names_);
     app->add_flag("--count", count_,
                   "print connects per container and destination at the end instead of events");
     add_buffer_pages_option(*app, buffer_pages_);
@@ -74,7 +75,11 @@ class TcpConnectCommand final : public Command {
     skel.attach();
 
     enrich::CgroupNames cgroup_paths(session.cgroup_fs().mount);
-    TaskFields task(WallClock(), container_by_ == ContainerBy::CgroupPath ? &cgroup_paths : nullptr);
+    // The containers there are now are named before the first event; new ones in the background.
+    enrich::ContainerResolver containers(session.cgroup_fs().mount, {}, !no_names_);
+    containers.list(true);
+    TaskFields task(WallClock(), container_by_ == ContainerBy::CgroupPath ? &cgroup_paths : nullptr,
+                    &containers);
     auto out = output::make_formatter(format_, stdout);
     out->begin(count_ ? count_schema() : schema());
     session.attached(count_ ? "Collecting events... Ctrl-C to stop and show counts"
@@ -148,6 +153,7 @@ class TcpConnectCommand final : public Command {
   output::Format format_ = output::Format::Text;
   double duration_ = 0;
   ContainerBy container_by_ = ContainerBy::Hostname;
+  bool no_names_ = false;
   bool count_ = false;
   unsigned buffer_pages_ = kDefaultBufferPages;
 };

@@ -28,7 +28,8 @@ constexpr const char* kExamples = R"(EXAMPLES:
   ctrace unshare                          # successful unshare(2) calls on the host
   ctrace unshare --all                    # failed ones too, with RET -1 and ERRNO
   ctrace unshare --any --container web    # unshare, setns, clone with CLONE_NEW* in one container
-  ctrace unshare --setns --uts            # setns too; show the caller's hostname, not its cgroup
+  ctrace unshare --setns --show hostname  # setns too; show the caller's hostname, not its cgroup
+  ctrace unshare --show container         # the container's name (docker, podman, k8s...)
   ctrace unshare -o json -d 60 | jq .     # one JSON object per call, for a minute
   ctrace unshare --clone -- unshare --fork --pid --uts true
 
@@ -60,7 +61,8 @@ class UnshareCommand final : public Command {
     app->add_flag("--setns", setns_, "also show setns(2): FLAGS is nstype, FD_NS the fd's namespace");
     app->add_flag("--clone", clone_, "also show clone/clone3 calls that carry a CLONE_NEW* flag");
     app->add_flag("--any", any_, "unshare, setns and clone: --setns --clone");
-    app->add_flag("--uts", uts_, "CONTAINER shows the caller's UTS hostname instead of its cgroup");
+    add_container_by_options(*app, container_by_);
+    add_names_option(*app, no_names_);
     app->add_option("--time-precision", precision_name_, "TIME precision: s|ms|us|ns")
         ->type_name("P")
         ->check(CLI::IsMember({"s", "ms", "us", "ns"}).description(""))
@@ -86,7 +88,11 @@ class UnshareCommand final : public Command {
     skel.attach();
 
     enrich::CgroupNames cgroups(session.cgroup_fs().mount);
-    UnshareDecodeContext ctx{WallClock(), precision_, [&](uint64_t id) { return cgroups.path_of(id); }};
+    // The containers there are now are named before the first event; new ones in the background.
+    enrich::ContainerResolver containers(session.cgroup_fs().mount, {}, !no_names_);
+    containers.list(true);
+    UnshareDecodeContext ctx{WallClock(), precision_, [&](uint64_t id) { return cgroups.path_of(id); },
+                             [&](uint64_t id) { return container_value(containers, id); }};
     auto formatter = output::make_formatter(format_, stdout);
     formatter->begin(schema());
     session.attached("Collecting events... Ctrl-C to stop");
@@ -113,10 +119,10 @@ class UnshareCommand final : public Command {
     s.columns.push_back({"flags", "FLAGS", Align::Left, -1, "", 10, true});
     if (setns_) s.columns.push_back({"fd_ns", "FD_NS", Align::Left, -1, "", 6});
     s.columns.push_back({"flags_names", "FLAGS(human)", Align::Left, -1, "", 44});
-    if (uts_)
-      s.columns.push_back({"hostname", "HOSTNAME", Align::Left});
-    else
+    if (container_by_ == ContainerBy::CgroupPath)
       s.columns.push_back({"cgroup", "CONTAINER", Align::Left});
+    else
+      s.columns.push_back(container_column(container_by_));
     return s;
   }
 
@@ -127,7 +133,8 @@ class UnshareCommand final : public Command {
   bool setns_ = false;
   bool clone_ = false;
   bool any_ = false;
-  bool uts_ = false;
+  ContainerBy container_by_ = ContainerBy::CgroupPath;
+  bool no_names_ = false;
   std::string precision_name_ = "s";
   TimePrecision precision_ = TimePrecision::Seconds;
 };

@@ -55,8 +55,9 @@ output::Record decode_unshare(const unshare_event& e, const UnshareDecodeContext
     r.set("fd_ns", kind.empty() ? output::Value() : output::Value(kind));
   }
   r.set("cgroup_id", static_cast<uint64_t>(e.cgroup_id))
-      .set("cgroup", ctx.cgroup_path ? ctx.cgroup_path(e.cgroup_id) : std::string())
-      .set("hostname", c_string(e.hostname, sizeof e.hostname));
+      .set("cgroup", ctx.cgroup_path ? ctx.cgroup_path(e.cgroup_id) : std::string());
+  if (ctx.container) r.set("container", ctx.container(e.cgroup_id));
+  r.set("hostname", c_string(e.hostname, sizeof e.hostname));
   return r;
 }
 

@@ -19,6 +19,8 @@ struct UnshareDecodeContext {
   TimePrecision precision = TimePrecision::Seconds;
   // cgroup id -> path relative to the cgroup2 mount (enrich::CgroupNames in ctrace).
   std::function<std::string(uint64_t)> cgroup_path;
+  // cgroup id -> the container's name (commands::container_value); unset: no "container" field.
+  std::function<output::Value(uint64_t)> container;
 };
 
 // "unshare", "setns", "clone", "clone3".
@@ -26,7 +28,8 @@ const char* unshare_call_name(uint32_t call);
 
 // Fields, in JSON order: time, ts_ns (wall clock, ns since the epoch), tid, pid, comm, call,
 // ret (-1 on failure, as libc returns it), errno (name or null), flags, flags_names,
-// fd_ns (setns only: kind of the fd's namespace or null), cgroup_id, cgroup, hostname.
+// fd_ns (setns only: kind of the fd's namespace or null), cgroup_id, cgroup, container (with
+// ctx.container), hostname.
 output::Record decode_unshare(const unshare_event& e, const UnshareDecodeContext& ctx);
 
 }  // namespace ctrace::commands

@@ -4,10 +4,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 #include "ctrace/core/cgroup.hpp"
 #include "ctrace/core/cli_checks.hpp"
 #include "ctrace/core/error.hpp"
+#include "ctrace/enrich/container_info.hpp"
+#include "ctrace/enrich/uts.hpp"
+#include "enrich/container_sources.hpp"
 
 namespace fs = std::filesystem;
 
@@ -27,17 +32,22 @@ void add_target_options(CLI::App& app, TargetOptions& opts) {
                 ->check(cli::positive_integer())
                 ->group("Target");
   auto* ct = app.add_option("--container", opts.container,
-                            "container id (prefix of >= 4 chars) or cgroup directory name: docker, "
-                            "podman, containerd, CRI-O, kubepods")
+                            "container name (as 'ctrace ps' shows it, or POD/NAME), id (prefix of >= 4 "
+                            "chars) or cgroup directory name: docker, podman, containerd, CRI-O, kubepods")
                  ->type_name("ID|NAME")
                  ->group("Target");
+  auto* uts = app.add_option("--uts", opts.uts,
+                             "the processes of one UTS namespace, by hostname or namespace inode (works "
+                             "where containers have no cgroup v2 of their own)")
+                  ->type_name("HOSTNAME|INUM")
+                  ->group("Target");
   app.add_flag("--exact", opts.exact, "match only that cgroup, not its subtree")->group("Target");
   auto* cmd = app.add_option("command", opts.command,
                              "-- CMD ARGS...: run CMD in a new cgroup and trace it until it exits "
                              "(CMD's stdout goes to stderr)")
                   ->type_name("-- CMD ARGS")
                   ->group("Target");
-  std::vector<CLI::Option*> all{c, id, p, ct, cmd};
+  std::vector<CLI::Option*> all{c, id, p, ct, uts, cmd};
   for (auto* a : all)
     for (auto* b : all)
       if (a != b) a->excludes(b);
@@ -114,43 +124,13 @@ fs::path resolve_cgroup_dir(const std::string& arg, const CgroupFs& cfs) {
   return p;
 }
 
-bool is_hex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
-bool strip(std::string_view& s, std::string_view prefix, std::string_view suffix) {
-  if (s.size() < prefix.size() + suffix.size()) return false;
-  if (s.substr(0, prefix.size()) != prefix) return false;
-  if (s.substr(s.size() - suffix.size()) != suffix) return false;
-  s = s.substr(prefix.size(), s.size() - prefix.size() - suffix.size());
-  return true;
-}
-
 }  // namespace
 
 std::optional<std::string> container_id_of(const std::string& dir_name) {
-  std::string_view s = dir_name;
-  // conmon and similar helper scopes sit beside the container; they are not it.
-  if (s.find("conmon") != std::string_view::npos) return std::nullopt;
-  for (auto [prefix, suffix] : {std::pair{"docker-", ".scope"}, std::pair{"cri-containerd-", ".scope"},
-                                std::pair{"crio-", ".scope"}, std::pair{"libpod-", ".scope"},
-                                std::pair{"libpod-", ""}}) {
-    std::string_view id = s;
-    if (strip(id, prefix, suffix) && id.size() >= 4 && is_hex(id)) return std::string(id);
-  }
-  // kubepods pods: kubepods-burstable-pod<uid>.slice (systemd) or pod<uid> (cgroupfs)
-  // ("kubepods" itself contains "pod": the uid follows the last "-pod")
-  auto pod = s.rfind("-pod");
-  if (s.rfind("kubepods", 0) == 0 && pod != std::string_view::npos && s.size() > 6 &&
-      s.substr(s.size() - 6) == ".slice" && pod + 4 < s.size() - 6) {
-    std::string uid(s.substr(pod + 4, s.size() - 6 - pod - 4));
-    std::replace(uid.begin(), uid.end(), '_', '-');
-    return uid;
-  }
-  if (s.rfind("pod", 0) == 0 && s.size() > 3 + 8 && s.find('-') != std::string_view::npos) return std::string(s.substr(3));
-  // docker's cgroupfs driver and others: a plain directory named by the id
-  if (s.size() >= 12 && s.size() <= 64 && is_hex(s)) return std::string(s);
-  return std::nullopt;
+  // One set of naming rules for containers and pods: the resolver's.
+  auto m = enrich::detail::match_cgroup_dir(dir_name, "");
+  if (!m || m->kind == enrich::detail::PathMatch::Unit) return std::nullopt;
+  return m->id;
 }
 
 std::vector<ContainerMatch> find_containers(const fs::path& mount, const std::string& query) {
@@ -170,6 +150,106 @@ std::vector<ContainerMatch> find_containers(const fs::path& mount, const std::st
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.dir < b.dir; });
   return out;
 }
+
+namespace {
+
+// A container known only on a cgroup v1 hierarchy (Docker with cgroupfs v1): its directory
+// there, if the query names one. Only the first v1 hierarchy is walked: they mirror each other.
+std::optional<fs::path> v1_only_match(const CgroupFs& cfs, const std::string& query) {
+  std::ifstream mounts(cfs.mounts_file);
+  std::string dev, dir, type;
+  for (std::string line; std::getline(mounts, line);) {
+    std::istringstream in(line);
+    if (!(in >> dev >> dir >> type) || type != "cgroup") continue;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it.depth() >= 8) it.disable_recursion_pending();
+      std::string name = it->path().filename().string();
+      auto id = container_id_of(name);
+      if (name == query || (id && query.size() >= 4 && id->rfind(query, 0) == 0)) return it->path();
+    }
+    break;
+  }
+  return std::nullopt;
+}
+
+Target resolve_container(const TargetOptions& opts, const CgroupFs& cfs) {
+  const std::string& query = opts.container;
+  // Names first (the runtimes' own), then what cgroup directory names say.
+  enrich::ContainerResolver resolver(cfs.mount);
+  auto named = resolver.find(query);
+  if (named.size() > 1) {
+    std::string list;
+    for (size_t i = 0; i < named.size() && i < 10; ++i)
+      list += fmt::format("{}{} ({}, {})", i ? ", " : "", named[i].display_name(),
+                          named[i].runtime.empty() ? "?" : named[i].runtime, named[i].cgroup.substr(1));
+    if (named.size() > 10) list += fmt::format(", ... ({} in all)", named.size());
+    throw UsageError("container '{}' is ambiguous, it matches: {}; give more of the id or POD/NAME", query,
+                     list);
+  }
+  if (named.size() == 1) {
+    const auto& c = named[0];
+    std::string desc =
+        !c.id.empty() && c.id.rfind(query, 0) == 0 ? "container " + c.id : "container " + c.display_name();
+    return from_dir(cfs.mount / fs::path(c.cgroup).relative_path(), cfs, opts.exact, desc);
+  }
+  if (query.find('/') != std::string::npos)
+    throw UsageError("no container is named '{}' (POD/NAME), and --container is not a path: use -c {}", query,
+                     query);
+  auto matches = find_containers(cfs.mount, query);
+  if (matches.empty()) {
+    if (auto v1 = v1_only_match(cfs, query))
+      throw UsageError(
+          "container '{}' is only on cgroup v1 ({}): ctrace filters by cgroup v2; trace it by its "
+          "UTS namespace instead: --uts HOSTNAME",
+          query, v1->string());
+    throw UsageError(
+        "no container matches '{}' under {} (looked for names in 'ctrace ps', docker-ID.scope, "
+        "libpod-ID, cri-containerd-ID.scope, crio-ID.scope, kubepods pods and ID directories; an id "
+        "prefix needs at least 4 characters)",
+        query, cfs.mount.string());
+  }
+  if (matches.size() > 1) {
+    std::string list;
+    for (size_t i = 0; i < matches.size() && i < 10; ++i)
+      list += (i ? ", " : "") + matches[i].dir.lexically_relative(cfs.mount).string();
+    if (matches.size() > 10) list += fmt::format(", ... ({} in all)", matches.size());
+    throw UsageError("container '{}' is ambiguous, it matches: {}; give more of the id", query, list);
+  }
+  return from_dir(matches[0].dir, cfs, opts.exact, "container " + matches[0].id);
+}
+
+Target resolve_uts(const std::string& arg, const CgroupFs& cfs) {
+  auto namespaces = enrich::uts_namespaces(cfs.proc);
+  std::vector<enrich::UtsNamespace> hits;
+  bool by_inum = !arg.empty() && arg.find_first_not_of("0123456789") == std::string::npos;
+  for (const auto& ns : namespaces)
+    if (by_inum ? std::to_string(ns.inum) == arg : ns.hostname == arg) hits.push_back(ns);
+  if (hits.empty() && by_inum)
+    throw UsageError("no process is in UTS namespace {}: list them with 'lsns -t uts'", arg);
+  if (hits.empty())
+    throw UsageError(
+        "no UTS namespace has the hostname '{}': list them with 'lsns -t uts' and 'ctrace ps -o json' "
+        "(hostname), or give the namespace inode",
+        arg);
+  if (hits.size() > 1) {
+    std::string list;
+    for (size_t i = 0; i < hits.size() && i < 10; ++i)
+      list +=
+          fmt::format("{}{} (pid {}, {} processes)", i ? ", " : "", hits[i].inum, hits[i].pid, hits[i].tasks);
+    throw UsageError(
+        "hostname '{}' is ambiguous, these UTS namespaces have it: {}; give the inode: --uts INUM", arg,
+        list);
+  }
+  Target t;
+  t.mode = Mode::Uts;
+  t.uts_inum = hits[0].inum;
+  t.description = by_inum ? fmt::format("uts {}", arg) : fmt::format("uts {} ({})", arg, hits[0].inum);
+  return t;
+}
+
+}  // namespace
 
 Target resolve(const TargetOptions& opts, const CgroupFs& cfs) {
   if (!opts.cgroup.empty()) {
@@ -191,24 +271,8 @@ Target resolve(const TargetOptions& opts, const CgroupFs& cfs) {
       throw UsageError("process {} is in cgroup {} which is not under {}", *opts.pid, *rel, cfs.mount.string());
     return from_dir(dir.lexically_normal(), cfs, opts.exact, fmt::format("pid {}", *opts.pid));
   }
-  if (!opts.container.empty()) {
-    if (opts.container.find('/') != std::string::npos)
-      throw UsageError("--container takes an id or a name, not a path: use -c {}", opts.container);
-    auto matches = find_containers(cfs.mount, opts.container);
-    if (matches.empty())
-      throw UsageError("no container matches '{}' under {} (looked for docker-ID.scope, libpod-ID, "
-                       "cri-containerd-ID.scope, crio-ID.scope, kubepods pods and ID directories; an id "
-                       "prefix needs at least 4 characters)",
-                       opts.container, cfs.mount.string());
-    if (matches.size() > 1) {
-      std::string list;
-      for (size_t i = 0; i < matches.size() && i < 10; ++i)
-        list += (i ? ", " : "") + matches[i].dir.lexically_relative(cfs.mount).string();
-      if (matches.size() > 10) list += fmt::format(", ... ({} in all)", matches.size());
-      throw UsageError("container '{}' is ambiguous, it matches: {}; give more of the id", opts.container, list);
-    }
-    return from_dir(matches[0].dir, cfs, opts.exact, "container " + matches[0].id);
-  }
+  if (!opts.container.empty()) return resolve_container(opts, cfs);
+  if (!opts.uts.empty()) return resolve_uts(opts.uts, cfs);
   return Target{};
 }
 

@@ -254,12 +254,13 @@ TEST_CASE("unshare --any with -- CMD traces exactly the command's namespace call
   CHECK(events[0].at("comm") == "unshare");
 }
 
-TEST_CASE("unshare --uts shows the caller's hostname in text output", "[unshare]") {
+TEST_CASE("unshare --show hostname shows the caller's hostname in text output", "[unshare]") {
   TestCgroup cg("ctrace-test-unshare-uts");
   // the first unshare (into a new UTS namespace) happens before tracing starts
   Held h("unshare --ipc true", {"unshare", "--uts"}, "hostname ctrace-uts-test");
   cg.add(h.pid());
-  auto ct = start_ctrace({"unshare", "--uts", "--time-precision", "us", "-c", cg.path().string()});
+  auto ct =
+      start_ctrace({"unshare", "--show", "hostname", "--time-precision", "us", "-c", cg.path().string()});
   h.go();
   REQUIRE(h.wait() == 0);
   ct->signal(SIGINT);

@@ -111,6 +111,9 @@ TEST_CASE("stat option errors from CLI11", "[cli]") {
   CHECK_THROWS_AS(Parsed({"stat", "-s", "size"}), CLI::ValidationError);
   CHECK_THROWS_AS(Parsed({"stat", "-c", "a", "-p", "1"}), CLI::ExcludesError);
   CHECK_THROWS_AS(Parsed({"stat", "--container", "abcd", "--", "true"}), CLI::ExcludesError);
+  CHECK_THROWS_AS(Parsed({"stat", "--uts", "web", "--container", "abcd"}), CLI::ExcludesError);
+  CHECK_THROWS_AS(Parsed({"openclose", "--show", "pod"}), CLI::ValidationError);
+  CHECK_THROWS_AS(Parsed({"ps", "-o", "graph"}), CLI::ValidationError);
   CHECK_THROWS_AS(Parsed({"stat", "--bogus"}), CLI::ExtrasError);
   CHECK_THROWS_AS(Parsed({}), CLI::RequiredError);
 }

@@ -34,4 +34,7 @@ void add_output_option(CLI::App& app, output::Format& format, const std::vector<
 // `-d/--duration SEC`: must be > 0.
 void add_duration_option(CLI::App& app, double& seconds);
 
+// `--no-names`: container names from cgroup paths only, no runtime state files or sockets.
+void add_names_option(CLI::App& app, bool& no_names);
+
 }  // namespace ctrace::commands

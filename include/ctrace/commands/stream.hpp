@@ -11,6 +11,7 @@
 #include "ctrace/commands/session.hpp"
 #include "ctrace/core/time.hpp"
 #include "ctrace/enrich/cgroups.hpp"
+#include "ctrace/enrich/container_info.hpp"
 #include "ctrace/output/formatter.hpp"
 #include "ctrace/probe/event_loop.hpp"
 extern "C" {
@@ -35,26 +36,32 @@ void add_buffer_pages_option(CLI::App& app, unsigned& pages);
 void set_ring_buffer_pages(bpf_map* map, unsigned pages);
 
 // How events say which container they come from.
-enum class ContainerBy { Hostname, CgroupId, CgroupPath };
+enum class ContainerBy { Hostname, CgroupId, CgroupPath, Name };
 
-// `-C/--cgroup-id-column` and `--cgroup-path`.
+// `--show container|hostname|cgroup`, `-C/--cgroup-id-column` and `--cgroup-path` (= --show cgroup).
 void add_container_by_options(CLI::App& app, ContainerBy& by);
 
-// The text column for the container: HOSTNAME (or `header`), CGROUPID or CGROUP.
+// The text column for the container: HOSTNAME (or `header`), CGROUPID, CGROUP or CONTAINER.
 output::Column container_column(ContainerBy by, const std::string& header = "HOSTNAME");
 
 // Adds the task header of an event to a record: time, ts_ns, hostname, cgroup_id,
-// cgroup (with --cgroup-path), pid, tid, uid, gid, comm.
+// cgroup (with --cgroup-path), container (with a resolver), pid, tid, uid, gid, comm.
 class TaskFields {
  public:
-  TaskFields(WallClock clock, enrich::CgroupNames* cgroup_paths)
-      : clock_(clock), cgroup_paths_(cgroup_paths) {}
+  TaskFields(WallClock clock, enrich::CgroupNames* cgroup_paths,
+             enrich::ContainerResolver* containers = nullptr)
+      : clock_(clock), cgroup_paths_(cgroup_paths), containers_(containers) {}
   void add(output::Record& r, const ctrace_task_info& t) const;
 
  private:
   WallClock clock_;
-  enrich::CgroupNames* cgroup_paths_;  // null: no "cgroup" field
+  enrich::CgroupNames* cgroup_paths_;      // null: no "cgroup" field
+  enrich::ContainerResolver* containers_;  // null: no "container" field
 };
+
+// The "container" field of an event: the container's name from the resolver's cache (never
+// waiting for it: null until resolved), null outside containers.
+output::Value container_value(enrich::ContainerResolver& containers, uint64_t cgroup_id);
 
 // A syscall return value as printed: "5", "0", "-ENOENT".
 std::string ret_text(int64_t ret);

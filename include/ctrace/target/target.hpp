@@ -23,11 +23,12 @@ struct TargetOptions {
   std::optional<uint64_t> cgroup_id;   // --cgroup-id N
   std::optional<int> pid;              // -p PID
   std::string container;               // --container ID-or-name
+  std::string uts;                     // --uts HOSTNAME|INUM
   bool exact = false;                  // --exact
   std::vector<std::string> command;    // -- CMD ARGS...
 };
 
-// Adds -c, --cgroup-id, -p, --container, --exact and `-- CMD` to a subcommand.
+// Adds -c, --cgroup-id, -p, --container, --uts, --exact and `-- CMD` to a subcommand.
 void add_target_options(CLI::App& app, TargetOptions& opts);
 
 enum class Mode { All, Cgroup, Uts };

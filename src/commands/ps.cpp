@@ -1,0 +1,100 @@
+// ctrace ps: the containers on this host, named by their runtimes (enrich::ContainerResolver).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "commands/registry.hpp"
+#include "ctrace/core/error.hpp"
+#include "ctrace/enrich/container_info.hpp"
+#include "ctrace/target/target.hpp"
+
+namespace ctrace::commands {
+
+namespace {
+
+using output::Align;
+
+constexpr const char* kExamples = R"EX(EXAMPLES:
+  ctrace ps                       # containers (docker, podman, containerd, CRI-O, runc) and systemd units
+  ctrace ps --all                 # also plain cgroups that hold processes
+  ctrace ps -o json | jq -r .name # one JSON object per container
+  ctrace stat --container "$(ctrace ps -q | head -1)")EX";
+
+// 64-hex ids shortened as runtimes print them; other ids (runc's own names) in full.
+std::string short_id(const std::string& id) {
+  bool hex = id.size() == 64 && id.find_first_not_of("0123456789abcdef") == std::string::npos;
+  return hex ? id.substr(0, 12) : id;
+}
+
+std::string or_dash(const std::string& s) {
+  return s.empty() ? "-" : s;
+}
+
+class PsCommand final : public Command {
+ public:
+  CLI::App* setup(CLI::App& root) override {
+    auto* app =
+        root.add_subcommand("ps", "list the containers on this host: name, runtime, pod, pids, cgroup");
+    app->footer(kExamples);
+    add_output_option(*app, format_, {output::Format::Text, output::Format::Json});
+    app->add_flag("-a,--all", all_, "also plain cgroups that hold processes, and pod sandboxes");
+    app->add_flag("-q,--quiet", quiet_, "print container ids only (cgroup paths for the others)");
+    add_names_option(*app, no_names_);
+    return app;
+  }
+
+  int run(const GlobalOptions&) override {
+    auto cfs = target::CgroupFs::discover();
+    enrich::ContainerResolver resolver(cfs.mount, {}, !no_names_);
+    auto rows = resolver.list(all_);
+    if (quiet_) {
+      for (const auto& c : rows) std::printf("%s\n", (c.id.empty() ? c.cgroup : c.id).c_str());
+      std::fflush(stdout);
+      return 0;
+    }
+    auto out = output::make_formatter(format_, stdout);
+    out->begin({"container",
+                {{"name", "CONTAINER"},
+                 {"short_id", "ID"},
+                 {"runtime", "RUNTIME"},
+                 {"pod_text", "POD/NAMESPACE"},
+                 {"pids", "PIDS", Align::Right},
+                 {"cgroup_id", "CGROUP_ID", Align::Right},
+                 {"cgroup", "CGROUP"}}});
+    if (format_ == output::Format::Json) {
+      // One object per container, so that `jq` sees each alone.
+      for (const auto& c : rows) out->record({c.to_object()});
+    } else {
+      output::Table t;
+      for (const auto& c : rows) {
+        output::Record r;
+        r.set("name", c.display_name())
+            .set("short_id", or_dash(short_id(c.id)))
+            .set("runtime", or_dash(c.runtime))
+            .set("pod_text", c.pod.empty()
+                                 ? "-"
+                                 : c.pod + (c.pod_namespace.empty() ? "" : " (ns " + c.pod_namespace + ")"))
+            .set("pids", c.pids)
+            .set("cgroup_id", c.cgroup_id)
+            .set("cgroup", c.cgroup);
+        t.rows.push_back(std::move(r));
+      }
+      out->table(t);
+    }
+    out->end();
+    return 0;
+  }
+
+ private:
+  output::Format format_ = output::Format::Text;
+  bool all_ = false;
+  bool quiet_ = false;
+  bool no_names_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_ps() {
+  return std::make_unique<PsCommand>();
+}
+
+}  // namespace ctrace::commands
