@@ -47,7 +47,7 @@ StopToken& StopToken::install() {
     struct sigaction sa {};
     sa.sa_handler = stop_signal_handler;
     sigemptyset(&sa.sa_mask);
-    for (int sig : {SIGINT, SIGTERM, SIGPIPE}) ::sigaction(sig, &sa, nullptr);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) ::sigaction(sig, &sa, nullptr);
   }
   return token;
 }
