@@ -87,9 +87,10 @@ class TopCommand final : public Command {
     full_screen_ = format_ == output::Format::Text && ::isatty(STDOUT_FILENO);
     formatter_ = output::make_formatter(format_, stdout);
     formatter_->begin(schema());
+    // The baseline before the user (or `-- CMD`) is told to go: nothing after it is missed.
+    prev_ = view.read();
     session.attached(full_screen_ ? "Collecting... q or Ctrl-C to quit, s/S to change the sort"
                                   : "Collecting events... Ctrl-C to stop");
-    prev_ = view.read();
 
     std::optional<output::FullScreen> screen;
     probe::EventLoop loop(session.stop());
@@ -109,10 +110,9 @@ class TopCommand final : public Command {
     }
     StopReason why = loop.run();
     int code = session.finish();
-    // The last stretch of a -d run that a tick did not cover, unless nobody reads any more.
-    if (!full_screen_ && why != StopReason::OutputClosed &&
-        std::chrono::steady_clock::now() - prev_.time > std::chrono::milliseconds(100))
-      tick();
+    // The last stretch that no tick covered (what ran just before Ctrl-C or the end of -d),
+    // unless nobody reads any more.
+    if (!full_screen_ && why != StopReason::OutputClosed) tick(/*final=*/true);
     screen.reset();
     screen_ = nullptr;
     formatter_->end();
@@ -227,10 +227,11 @@ class TopCommand final : public Command {
     cpu_usage_ = std::move(usage);
   }
 
-  void tick() {
+  void tick(bool final = false) {
     probe::HostSnapshot now = view_->read();
     double seconds = std::chrono::duration<double>(now.time - prev_.time).count();
     auto delta = probe::diff(now, prev_);
+    if (final && delta.empty()) return;  // the end fell on a tick: nothing left to show
     std::vector<uint64_t> ids;
     ids.reserve(now.cgroups.size());
     for (const auto& [id, _] : now.cgroups) ids.push_back(id);
