@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "containers.hpp"
 #include "support.hpp"
 
 using namespace ctrace::test;
@@ -210,6 +211,35 @@ TEST_CASE("a cgroup made and removed within one interval gets its row, named and
   }
   CHECK(seen);
   CHECK(total(rows, "/" + control.relative(), "syscalls") >= 300);
+}
+
+TEST_CASE("a podman container started and removed within one interval gets its row with its name", "[top]") {
+  std::string name = container_name("top-brief");
+  auto ct = start_ctrace({"top", "-o", "json", "-i", "8"});
+  auto started = std::chrono::steady_clock::now();
+  std::string id;
+  {
+    PodmanContainer c(name, {"sh", "-c", "cat /proc/self/status >/dev/null"}, {.hold = true});
+    id = c.id();
+    c.go();
+    REQUIRE(c.wait_stopped());
+  }  // podman rm: the container and its cgroup are gone before the first tick
+  REQUIRE(std::chrono::steady_clock::now() - started < std::chrono::seconds(7));
+  std::this_thread::sleep_until(started + std::chrono::milliseconds(8500));
+  ct->signal(SIGINT);
+  REQUIRE(ct->wait() == 0);
+  INFO("stderr: " << ct->err());
+  auto rows = top_records(ct->out());
+  const json* row = nullptr;
+  for (const auto& r : rows)
+    if (r.at("interval") == 1 && r.at("id") == id) row = &r;
+  REQUIRE(row != nullptr);
+  CHECK(row->at("container") == name);
+  CHECK(row->at("runtime") == "podman");
+  CHECK(row->at("syscalls").get<uint64_t>() > 0);
+  CHECK(row->at("exited") == true);
+  // positive control: the host's own activity in the same interval is listed too
+  CHECK(rows.size() > 1);
 }
 
 TEST_CASE("top in a terminal: alternate screen entered and left, terminal restored on SIGTERM and on q",
