@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 
+#include "commands/host_groups.hpp"
 #include "commands/registry.hpp"
 #include "commands/top_model.hpp"
 #include "ctrace/commands/session.hpp"
@@ -18,8 +19,6 @@
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/core/time.hpp"
-#include "ctrace/enrich/cgroups.hpp"
-#include "ctrace/enrich/container_info.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/output/terminal.hpp"
 #include "ctrace/probe/event_loop.hpp"
@@ -78,10 +77,9 @@ class TopCommand final : public Command {
     group_by_ = top::parse_group_by(by_);
     Session session(target_);
     mount_ = session.cgroup_fs().mount;
-    cgroup_names_.emplace(mount_);
-    resolver_.emplace(mount_);
+    groups_.emplace(mount_, group_by_);
     probe::HostView view(session.target(), session.self_tgid(),
-                         [this](const probe::CgroupEvent& e) { on_cgroup_event(e); });
+                         [this](const probe::CgroupEvent& e) { groups_->on_event(e); });
     view_ = &view;
 
     full_screen_ = format_ == output::Format::Text && ::isatty(STDOUT_FILENO);
@@ -95,7 +93,8 @@ class TopCommand final : public Command {
     std::optional<output::FullScreen> screen;
     probe::EventLoop loop(session.stop());
     loop.add_ring_buffer(view.events());
-    loop.add_lost_counter(view.lost(), [](uint64_t n) {
+    loop.add_lost_counter(view.lost(), [this](uint64_t n) {
+      if (format_ == output::Format::Json) formatter_->lost(n);
       spdlog::warn("{} cgroup creations or removals were missed: names of short-lived cgroups may be missing",
                    n);
     });
@@ -123,13 +122,6 @@ class TopCommand final : public Command {
   }
 
  private:
-  struct CgroupState {
-    std::string path;  // relative to the mount
-    std::optional<enrich::ContainerInfo> info;
-    bool resolved = false;  // a named container, or nothing more to learn
-    std::optional<std::chrono::steady_clock::time_point> removed_at;
-  };
-
   output::Schema schema() const {
     output::Schema s;
     s.type = "top";
@@ -151,53 +143,6 @@ class TopCommand final : public Command {
         {"status", "STATUS", Align::Left},
     };
     return s;
-  }
-
-  CgroupState& state_of(uint64_t id) {
-    auto [it, fresh] = cgroups_.try_emplace(id);
-    if (fresh) it->second.path = cgroup_names_->path_of(id);
-    return it->second;
-  }
-
-  // Names are looked up when a cgroup appears (the runtime's files exist), again at every
-  // tick until found, and once more when it goes away; never per event.
-  void resolve(CgroupState& s) {
-    if (s.resolved || group_by_ == top::GroupBy::Cgroup) return;
-    if (s.path.rfind("cgroup:", 0) == 0) return;  // gone before we knew its path
-    if (auto info = resolver_->lookup_path(s.path)) {
-      s.info = std::move(info);
-      s.resolved = !s.info->name.empty();
-    }
-  }
-
-  void on_cgroup_event(const probe::CgroupEvent& e) {
-    auto [it, fresh] = cgroups_.try_emplace(e.cgroup_id);
-    CgroupState& s = it->second;
-    if (!e.path.empty()) s.path = e.path;
-    if (!e.removed) resolver_->invalidate(e.cgroup_id);
-    resolve(s);
-    if (e.removed) s.removed_at = std::chrono::steady_clock::now();
-  }
-
-  Group group_of(uint64_t id) {
-    CgroupState& s = state_of(id);
-    if (!s.removed_at) resolve(s);
-    Group g{s.path, s.path, "", "", "", s.path};
-    if (!s.info) return g;
-    const auto& info = *s.info;
-    if (group_by_ == top::GroupBy::Pod && !info.pod.empty()) {
-      std::string pod = info.pod_namespace.empty() ? info.pod : info.pod_namespace + "/" + info.pod;
-      std::string cg = std::filesystem::path(info.cgroup).parent_path().generic_string();
-      return {"pod:" + pod, pod, info.pod_uid, info.runtime, pod, cg};
-    }
-    std::string pod =
-        info.pod.empty() ? "" : (info.pod_namespace.empty() ? "" : info.pod_namespace + "/") + info.pod;
-    return {"container:" + (info.id.empty() ? info.cgroup : info.id),
-            info.display_name(),
-            info.id,
-            info.runtime,
-            pod,
-            info.cgroup};
   }
 
   // cpu.stat usage_usec and memory.current of a cgroup, when the controllers are there.
@@ -236,8 +181,8 @@ class TopCommand final : public Command {
     ids.reserve(now.cgroups.size());
     for (const auto& [id, _] : now.cgroups) ids.push_back(id);
     rows_now_ = top::fold(
-        ids, delta, seconds, [this](uint64_t id) { return group_of(id); },
-        [this](uint64_t id) { return state_of(id).removed_at.has_value(); });
+        ids, delta, seconds, [this](uint64_t id) { return groups_->group_of(id); },
+        [this](uint64_t id) { return groups_->removed(id); });
     add_resources(rows_now_);
     wall_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
                    std::chrono::system_clock::now().time_since_epoch())
@@ -246,17 +191,8 @@ class TopCommand final : public Command {
     emit();
 
     // Gone long enough: forget them in the kernel too, so that churn does not fill the maps.
-    std::vector<uint64_t> expired;
-    auto t = std::chrono::steady_clock::now();
-    for (auto it = cgroups_.begin(); it != cgroups_.end();) {
-      if (it->second.removed_at && t - *it->second.removed_at >= kExitedGrace) {
-        expired.push_back(it->first);
-        now.cgroups.erase(it->first);
-        it = cgroups_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    std::vector<uint64_t> expired = groups_->expire(kExitedGrace);
+    for (uint64_t id : expired) now.cgroups.erase(id);
     view_->forget(expired);
     prev_ = std::move(now);
   }
@@ -420,10 +356,8 @@ class TopCommand final : public Command {
 
   top::GroupBy group_by_ = top::GroupBy::Container;
   std::filesystem::path mount_;
-  std::optional<enrich::CgroupNames> cgroup_names_;
-  std::optional<enrich::ContainerResolver> resolver_;
+  std::optional<top::HostGroups> groups_;
   probe::HostView* view_ = nullptr;
-  std::unordered_map<uint64_t, CgroupState> cgroups_;
   std::map<std::string, uint64_t> cpu_usage_;
   probe::HostSnapshot prev_;
   std::vector<Row> rows_now_;
