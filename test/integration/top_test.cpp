@@ -280,3 +280,44 @@ TEST_CASE("top in a terminal: alternate screen entered and left, terminal restor
   CHECK(p.out().find("\033[?1049l") != std::string::npos);
   CHECK_THAT(p.out().substr(p.out().rfind("speed")), Contains(" icanon"));
 }
+
+TEST_CASE("stat --by-container: one table per container from the host view, exact counts", "[top][stat]") {
+  TestCgroup parent("ctrace-test-stat-by");
+  TestCgroup a(parent, "a"), b(parent, "b");
+  TestCgroup outside("ctrace-test-stat-by-outside");
+  Workload wa({"getppid", "1000"}), wb({"openat-fail", "37", "getppid", "5"}), wo({"getppid", "700"});
+  a.add(wa.pid());
+  b.add(wb.pid());
+  outside.add(wo.pid());
+  auto ct = start_ctrace({"stat", "--by-container", "-c", parent.path().string(), "-o", "json"});
+  wa.go();
+  wb.go();
+  wo.go();
+  REQUIRE(wa.wait() == 0);
+  REQUIRE(wb.wait() == 0);
+  REQUIRE(wo.wait() == 0);
+  ct->signal(SIGINT);
+  REQUIRE(ct->wait() == 0);
+  INFO("stderr: " << ct->err() << "\nstdout: " << ct->out());
+  std::map<std::string, json> docs;
+  std::istringstream in(ct->out());
+  for (std::string line; std::getline(in, line);) {
+    json d = json::parse(line);
+    docs[d.at("container").at("name")] = d;
+  }
+  auto count = [&](const std::string& cg, const std::string& name, const char* key) -> uint64_t {
+    for (const auto& s : docs.at(cg).at("syscalls"))
+      if (s.at("name") == name) return s.at(key).get<uint64_t>();
+    return 0;
+  };
+  const std::string pa = "/" + a.relative(), pb = "/" + b.relative();
+  REQUIRE(docs.count(pa) == 1);
+  REQUIRE(docs.count(pb) == 1);
+  CHECK(docs.count("/" + outside.relative()) == 0);  // ran at the same time, outside -c
+  CHECK(docs.size() == 2);
+  CHECK(count(pa, "getppid", "count") == 1000);
+  CHECK(count(pb, "getppid", "count") == 5);
+  CHECK(count(pb, "openat", "count") == 37);
+  CHECK(count(pb, "openat", "errors") == 37);
+  CHECK(count(pa, "openat", "count") == 0);
+}
