@@ -321,3 +321,30 @@ TEST_CASE("stat --by-container: one table per container from the host view, exac
   CHECK(count(pb, "openat", "errors") == 37);
   CHECK(count(pa, "openat", "count") == 0);
 }
+
+TEST_CASE("top: block I/O bytes by the cgroup that submitted them (direct I/O)", "[top]") {
+  // The build dir is on a real block device (see biograph_test.cpp); tmpfs does no block I/O.
+  const std::string file = std::string(CTRACE_BUILD_DIR) + "/top-bio-" + std::to_string(::getpid()) + ".dat";
+  TestCgroup parent("ctrace-test-top-bio");
+  TestCgroup writer(parent, "writer"), reader(parent, "reader");
+  auto dd_in = [](const TestCgroup& cg, const std::string& args) {
+    auto r = run({"sh", "-c", "echo $$ > " + (cg.path() / "cgroup.procs").string() + " && exec dd " + args});
+    INFO("dd: " << r.err);
+    REQUIRE(r.code == 0);
+  };
+  auto ct = start_ctrace({"top", "-c", parent.path().string(), "--by", "cgroup", "-o", "json", "-i", "1"});
+  dd_in(writer, "if=/dev/zero of=" + file + " bs=1M count=16 oflag=direct");
+  dd_in(reader, "if=" + file + " of=/dev/null bs=1M iflag=direct");
+  ct->signal(SIGINT);
+  REQUIRE(ct->wait() == 0);
+  fs::remove(file);
+  INFO("stderr: " << ct->err());
+  auto rows = top_records(ct->out());
+  constexpr double kMiB16 = 16.0 * 1024 * 1024;
+  const std::string w = "/" + writer.relative(), r = "/" + reader.relative();
+  // within 10%: the filesystem adds its metadata and journal to the data
+  CHECK(static_cast<double>(total(rows, w, "write_bytes")) == Approx(kMiB16).epsilon(0.10));
+  CHECK(static_cast<double>(total(rows, r, "read_bytes")) == Approx(kMiB16).epsilon(0.10));
+  CHECK(total(rows, w, "read_bytes") < kMiB16 / 10);
+  CHECK(total(rows, r, "write_bytes") < kMiB16 / 10);
+}
