@@ -269,6 +269,16 @@ TEST_CASE("top in a terminal: alternate screen entered and left, terminal restor
   CHECK_THAT(out.substr(last), Contains(" icanon"));
   CHECK_THAT(out.substr(last), Contains(" echo "));
 
+  // SIGHUP (the terminal went away) restores it as well.
+  std::string cmd_hup = fmt::format(
+      "{} top -c {} -i 0.2 </dev/tty & pid=$!; sleep 2; kill -HUP $pid; wait $pid; echo EXIT=$?; stty -a",
+      ctrace_bin(), cg.path().string());
+  auto h = run({"script", "-qfec", cmd_hup, "/dev/null"}, std::chrono::seconds(30));
+  INFO(h.out);
+  CHECK_THAT(h.out, Contains("EXIT=0"));
+  CHECK(h.out.find("\033[?1049l") != std::string::npos);
+  CHECK_THAT(h.out.substr(h.out.rfind("speed")), Contains(" icanon"));
+
   // q quits with 0 and restores as well.
   std::string cmd_q =
       fmt::format("{} top -c {} -i 0.2; echo EXIT=$?; stty -a", ctrace_bin(), cg.path().string());
