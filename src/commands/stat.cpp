@@ -9,8 +9,8 @@
 
 #include "commands/host_groups.hpp"
 #include "commands/registry.hpp"
-#include "commands/top_model.hpp"
 #include "commands/stat_lskel.h"
+#include "commands/top_model.hpp"
 #include "ctrace/commands/session.hpp"
 #include "ctrace/core/cli_checks.hpp"
 #include "ctrace/core/error.hpp"
@@ -165,8 +165,8 @@ class StatCommand final : public Command {
     if (why != StopReason::OutputClosed) print();
     formatter_->end();
     if (uint64_t n = view.dropped().total())
-      spdlog::warn("{} counts were dropped: a map was full (more than {} cgroups or {} cgroup/syscall pairs)", n,
-                   probe::HostView::max_cgroups, probe::HostView::max_syscall_keys);
+      spdlog::warn("{} counts were dropped: a map was full (more than {} cgroups or {} cgroup/syscall pairs)",
+                   n, probe::HostView::max_cgroups, probe::HostView::max_syscall_keys);
     return code;
   }
 
@@ -198,9 +198,9 @@ class StatCommand final : public Command {
     Record total;
     total.set("name", "ALL").set("count", d.syscalls).set("errors", d.errors);
     t.total = std::move(total);
-    output::Object container{{"name", row.group.name},   {"id", row.group.id},
+    output::Object container{{"name", row.group.name},       {"id", row.group.id},
                              {"runtime", row.group.runtime}, {"pod", row.group.pod},
-                             {"cgroup", row.group.cgroup}, {"exited", row.exited}};
+                             {"cgroup", row.group.cgroup},   {"exited", row.exited}};
     t.meta.emplace_back("container", container);
     t.meta.emplace_back("target", session_target_);
     t.meta.emplace_back("duration_ms", duration_ms);
@@ -208,7 +208,8 @@ class StatCommand final : public Command {
     if (format_ == output::Format::Text) {
       // the text formatter has no table titles: say whose table follows
       std::string title = "CONTAINER " + row.group.name;
-      if (!row.group.runtime.empty()) title += " (" + row.group.runtime + " " + row.group.id.substr(0, 12) + ")";
+      if (!row.group.runtime.empty())
+        title += " (" + row.group.runtime + " " + row.group.id.substr(0, 12) + ")";
       if (row.exited) title += " exited";
       std::fprintf(stdout, "\n%s\n", title.c_str());
     }
