@@ -72,8 +72,7 @@ int closed_port() {
 }  // namespace
 
 TEST_CASE(
-    "top ranks three cgroups by syscall rate, within 10% of the rates they made; a sibling outside -c is "
-    "absent",
+    "top ranks three cgroups by syscall rate within 10% of the rates they made, a sibling outside -c absent",
     "[top]") {
   TestCgroup parent("ctrace-test-top");
   TestCgroup fast(parent, "fast"), medium(parent, "medium"), slow(parent, "slow");
