@@ -75,6 +75,7 @@ class TopCommand final : public Command {
 
   int run(const GlobalOptions&) override {
     group_by_ = top::parse_group_by(by_);
+    names_.emplace(1024);
     Session session(target_);
     mount_ = session.cgroup_fs().mount;
     groups_.emplace(mount_, group_by_);
@@ -201,7 +202,7 @@ class TopCommand final : public Command {
     auto [nr, count] = r.delta.top_syscall();
     std::string top_text = "-";
     if (nr >= 0 && r.delta.syscalls)
-      top_text = fmt::format("{} ({:.0f}%)", names_.name(nr),
+      top_text = fmt::format("{} ({:.0f}%)", names_->name(nr),
                              100.0 * static_cast<double>(count) / static_cast<double>(r.delta.syscalls));
     Record rec;
     rec.set("name", r.group.name)
@@ -238,7 +239,7 @@ class TopCommand final : public Command {
         .set("syscalls_per_s", r.per_sec(d.syscalls))
         .set("errors", d.errors)
         .set("errors_per_s", r.per_sec(d.errors))
-        .set("top_syscall", nr >= 0 ? Value(names_.name(nr)) : Value())
+        .set("top_syscall", nr >= 0 ? Value(names_->name(nr)) : Value())
         .set("top_syscall_pct", d.syscalls && nr >= 0
                                     ? 100.0 * static_cast<double>(count) / static_cast<double>(d.syscalls)
                                     : 0.0)
@@ -366,7 +367,7 @@ class TopCommand final : public Command {
   bool full_screen_ = false;
   output::FullScreen* screen_ = nullptr;
   std::unique_ptr<output::Formatter> formatter_;
-  enrich::SyscallNames names_{1024};
+  std::optional<enrich::SyscallNames> names_;  // made in run(): every command constructs every Command
 };
 
 }  // namespace
