@@ -2,8 +2,8 @@
 
 namespace ctrace::commands::top {
 
-HostGroups::HostGroups(const std::filesystem::path& mount, GroupBy by)
-    : by_(by), cgroup_names_(mount), resolver_(mount) {}
+HostGroups::HostGroups(const std::filesystem::path& mount, GroupBy by, enrich::RuntimePaths paths)
+    : by_(by), cgroup_names_(mount), resolver_(mount, std::move(paths)) {}
 
 HostGroups::CgroupState& HostGroups::state_of(uint64_t id) {
   auto [it, fresh] = cgroups_.try_emplace(id);

@@ -20,7 +20,8 @@ namespace ctrace::commands::top {
 
 class HostGroups {
  public:
-  HostGroups(const std::filesystem::path& mount, GroupBy by);
+  // `paths`: where the runtimes keep their state (a fixture tree in tests).
+  HostGroups(const std::filesystem::path& mount, GroupBy by, enrich::RuntimePaths paths = {});
 
   // Feed every HostView cgroup event here.
   void on_event(const probe::CgroupEvent& e);

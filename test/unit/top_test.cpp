@@ -1,6 +1,7 @@
 // ctrace top without a kernel: snapshot diffs, folding cgroups into rows, sorting.
 #include <catch2/catch.hpp>
 
+#include "commands/host_groups.hpp"
 #include "commands/top_model.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/probe/host_view.hpp"
@@ -120,4 +121,62 @@ TEST_CASE("human_bytes", "[top]") {
   CHECK(top::human_bytes(512) == "512 B");
   CHECK(top::human_bytes(1536) == "1.5 KiB");
   CHECK(top::human_bytes(4.0 * 1024 * 1024) == "4.0 MiB");
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path kFixtures = fs::path(CTRACE_TEST_FIXTURES) / "containers";
+const std::string kPodDir =
+    "/kubepods.slice/kubepods-burstable.slice/"
+    "kubepods-burstable-pod1b2c3d4e_5f60_7182_93a4_b5c6d7e8f901.slice";
+const std::string kCrio =
+    kPodDir + "/crio-c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee01.scope";
+const std::string kLibpod =
+    "/machine.slice/libpod-3f2a9c0d1e7b3f2a9c0d1e7b3f2a9c0d1e7b3f2a9c0d1e7b3f2a9c0d1e7b3f2a.scope";
+
+ctrace::enrich::RuntimePaths fixture_paths() {
+  ctrace::enrich::RuntimePaths p;
+  p.root = kFixtures;
+  p.docker_socket = "run/no-docker.sock";
+  p.podman_socket = "run/no-podman.sock";
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "HostGroups: nested cgroups fold into their container, pods group their containers, paths of "
+    "removed cgroups stay",
+    "[top]") {
+  const auto mount = kFixtures / "sys/fs/cgroup";
+  top::HostGroups by_container(mount, top::GroupBy::Container, fixture_paths());
+  top::HostGroups by_pod(mount, top::GroupBy::Pod, fixture_paths());
+  for (auto* g : {&by_container, &by_pod}) {
+    g->on_event({1, false, 4, kCrio});
+    g->on_event({2, false, 3, kLibpod + "/container"});
+    g->on_event({3, false, 4, kLibpod + "/container/worker"});
+    g->on_event({4, false, 1, "/plain"});
+  }
+  auto c1 = by_container.group_of(1);
+  CHECK(c1.name == "api");
+  CHECK(c1.runtime == "cri-o");
+  CHECK(c1.pod == "shop/api-7d9f-x2");
+  CHECK(by_container.group_of(2).key == by_container.group_of(3).key);  // both are podman's "db"
+  CHECK(by_container.group_of(3).name == "db");
+  CHECK(by_container.group_of(3).cgroup == kLibpod);
+  CHECK(by_container.group_of(4).name == "/plain");  // not a container: its path
+
+  auto p1 = by_pod.group_of(1);
+  CHECK(p1.name == "shop/api-7d9f-x2");
+  CHECK(p1.cgroup == kPodDir);
+  CHECK(by_pod.group_of(3).name == "db");  // no pod: the container
+
+  // Removed: still named from the event's path, listed as removed, expired after the grace.
+  by_container.on_event({2, true, 3, kLibpod + "/container"});
+  CHECK(by_container.removed(2));
+  CHECK_FALSE(by_container.removed(3));
+  CHECK(by_container.group_of(2).name == "db");
+  CHECK(by_container.expire(std::chrono::hours(1)).empty());
+  CHECK(by_container.expire(std::chrono::seconds(0)) == std::vector<uint64_t>{2});
 }
