@@ -111,7 +111,7 @@ TEST_CASE("sort_rows: descending by the column, by name on ties and for 'name'",
   for (const auto& k : top::sort_keys()) top::sort_rows(rows, k);  // every key is known
 }
 
-TEST_CASE("--by accepts container, pod, cgroup", "[top]") {
+TEST_CASE("parse_group_by accepts container, pod and cgroup", "[top]") {
   CHECK(top::parse_group_by("pod") == top::GroupBy::Pod);
   CHECK_THROWS_AS(top::parse_group_by("node"), ctrace::UsageError);
 }
