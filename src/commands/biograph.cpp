@@ -7,14 +7,18 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <map>
 
 #include "biograph.skel.h"
+#include "commands/host_groups.hpp"
 #include "commands/registry.hpp"
+#include "commands/top_model.hpp"
 #include "ctrace/commands/session.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/core/time.hpp"
 #include "ctrace/probe/event_loop.hpp"
+#include "ctrace/probe/host_view.hpp"
 #include "ctrace/probe/skeleton.hpp"
 extern "C" {
 #include "bpf/biograph.h"
@@ -126,6 +130,10 @@ class BiographCommand final : public Command {
     avg->excludes(lat);
     app->add_flag("--rw", rw_, "chart reads and writes as two series");
     app->add_flag("--live", live_, "redraw the chart every interval (only when stdout is a terminal)");
+    app->add_flag(
+           "--by-container", by_container_,
+           "one chart (text/json: rows with a container field) per container, from the host view's maps")
+        ->excludes(lat);
     return app;
   }
 
@@ -133,6 +141,7 @@ class BiographCommand final : public Command {
     metric_ = count_ ? Metric::Count : avg_ ? Metric::Avg : latency_ ? Metric::Latency : Metric::Bytes;
     bool tty = ::isatty(STDOUT_FILENO);
     live_ = live_ && tty && format_ == output::Format::Graph;
+    if (by_container_) return run_by_container(tty);
 
     Session session(target_);
     probe::Skeleton<biograph_bpf> skel(CTRACE_SKELETON_OPS(biograph_bpf), "biograph");
@@ -168,6 +177,90 @@ class BiographCommand final : public Command {
   }
 
  private:
+  // --by-container: bytes and I/Os per container from the host view (the maps `top` reads);
+  // it does not time requests, hence no --latency and no AVG_LAT_US.
+  int run_by_container(bool tty) {
+    Session session(target_);
+    top::HostGroups groups(session.cgroup_fs().mount, top::GroupBy::Container);
+    probe::HostView view(session.target(), session.self_tgid(),
+                         [&](const probe::CgroupEvent& e) { groups.on_event(e); });
+    target_object_ = session.target().to_object();
+    formatter_ = output::make_formatter(
+        format_, stdout,
+        {width_.value_or(terminal_width(80)), height_.value_or(tty ? terminal_height(21) - 1 : 20)});
+    output::Schema s = schema();
+    s.columns.pop_back();  // AVG_LAT_US
+    s.columns.insert(s.columns.begin() + 1, {"container", "CONTAINER", Align::Left, -1, "", 16});
+    formatter_->begin(s);
+    probe::HostSnapshot prev = view.read();
+    session.attached(fmt::format("Collecting events in {} ms... Ctrl-C to stop and show the {} per container",
+                                 interval_ms_, format_ == output::Format::Graph ? "charts" : "totals"));
+    start_ = std::chrono::steady_clock::now();
+    interval_start_ = start_;
+    std::map<std::string, std::pair<std::string, std::vector<Interval>>> per;  // key -> name, intervals
+    auto take = [&] {
+      probe::HostSnapshot now = view.read();
+      auto delta = probe::diff(now, prev);
+      std::vector<uint64_t> ids;
+      for (const auto& [id, _] : delta) ids.push_back(id);
+      auto t_now = std::chrono::steady_clock::now();
+      Interval base{std::chrono::duration<double>(interval_start_ - start_).count(),
+                    std::chrono::duration<double, std::milli>(t_now - interval_start_).count(),
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count(),
+                    {}};
+      auto rows = top::fold(
+          ids, delta, base.duration_ms / 1000, [&](uint64_t id) { return groups.group_of(id); },
+          [&](uint64_t id) { return groups.removed(id); });
+      for (const auto& row : rows) {
+        if (!row.delta.read_ios && !row.delta.write_ios) continue;
+        Interval iv = base;
+        iv.delta[BIOGRAPH_READ].bytes = row.delta.read_bytes;
+        iv.delta[BIOGRAPH_READ].ios = row.delta.read_ios;
+        iv.delta[BIOGRAPH_WRITE].bytes = row.delta.write_bytes;
+        iv.delta[BIOGRAPH_WRITE].ios = row.delta.write_ios;
+        auto& entry = per[row.group.key];
+        entry.first = row.group.name;
+        entry.second.push_back(iv);
+        if (format_ != output::Format::Graph) {
+          Record rec = to_record(iv);
+          std::erase_if(rec.fields,
+                        [](const auto& f) { return f.first == "avg_lat_us" || f.first == "timed_requests"; });
+          rec.fields.insert(rec.fields.begin() + 1, {"container", row.group.name});
+          formatter_->record(rec);
+        }
+      }
+      if (format_ != output::Format::Graph) formatter_->flush();
+      prev = std::move(now);
+      interval_start_ = t_now;
+    };
+    auto draw_all = [&] {
+      if (live_) std::fputs("\033[H\033[2J", stdout);
+      for (const auto& [key, entry] : per) {
+        std::fprintf(stdout, "CONTAINER %s\n", entry.first.c_str());
+        intervals_ = entry.second;
+        formatter_->series(series());
+      }
+      std::fflush(stdout);
+    };
+    probe::EventLoop loop(session.stop());
+    loop.add_ring_buffer(view.events());
+    session.watch(loop, duration_);
+    loop.every(std::chrono::milliseconds(interval_ms_), [&] {
+      take();
+      if (live_) draw_all();
+    });
+    StopReason why = loop.run();
+    int code = session.finish();
+    if (why != StopReason::OutputClosed) {
+      take();
+      if (format_ == output::Format::Graph) draw_all();
+    }
+    formatter_->end();
+    return code;
+  }
+
   output::Schema schema() const {
     output::Schema s;
     s.type = "interval";
@@ -325,7 +418,7 @@ class BiographCommand final : public Command {
   int interval_ms_ = 1000;
   double duration_ = 0;
   std::optional<int> width_, height_;
-  bool count_ = false, avg_ = false, latency_ = false, rw_ = false, live_ = false;
+  bool count_ = false, avg_ = false, latency_ = false, rw_ = false, live_ = false, by_container_ = false;
 
   Metric metric_ = Metric::Bytes;
   std::unique_ptr<output::Formatter> formatter_;

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -209,4 +210,28 @@ TEST_CASE("biograph rejects bad options with exit code 2", "[biograph]") {
   CHECK(run({ctrace_bin(), "biograph", "-t", "0"}).code == 2);
   CHECK(run({ctrace_bin(), "biograph", "-o", "yaml"}).code == 2);
   CHECK(run({ctrace_bin(), "biograph", "--width", "0"}).code == 2);
+}
+
+TEST_CASE("biograph --by-container: each container's own bytes, a sibling outside -c absent", "[biograph]") {
+  TestCgroup parent("ctrace-test-biograph-by");
+  TestCgroup a(parent, "a"), b(parent, "b");
+  TestCgroup outside("ctrace-test-biograph-by-out");
+  ScratchFile fa("biograph-by-a"), fb("biograph-by-b"), fo("biograph-by-out");
+  auto ct = start_ctrace({"biograph", "--by-container", "-c", parent.path().string(), "-t", "200", "-o", "json"});
+  dd_in(a, write_args(fa, 8));
+  dd_in(b, write_args(fb, 16));
+  dd_in(outside, write_args(fo, 4));  // at the same time as the traced ones, outside -c
+  ct->signal(SIGINT);
+  REQUIRE(ct->wait() == 0);
+  INFO("stderr: " << ct->err() << "\nstdout: " << ct->out());
+  std::map<std::string, uint64_t> written;
+  std::istringstream in(ct->out());
+  for (std::string line; std::getline(in, line);) {
+    json j = json::parse(line);
+    REQUIRE(j.at("type") == "interval");
+    written[j.at("container")] += j.at("write_bytes").get<uint64_t>();
+  }
+  check_within_10pct(written["/" + a.relative()], 8 * kMiB);
+  check_within_10pct(written["/" + b.relative()], 16 * kMiB);
+  CHECK(written.count("/" + outside.relative()) == 0);
 }
