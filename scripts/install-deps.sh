@@ -10,6 +10,8 @@ packages=(
   libcpp-httplib-dev prometheus-cpp-dev
   # tests
   catch2 jq util-linux procps iproute2 curl
+  # real containers in the integration tests (podman runs with --runtime runc here: crun fails)
+  runc podman busybox-static
 )
 export DEBIAN_FRONTEND=noninteractive
 missing=()
