@@ -36,4 +36,9 @@ void add_duration_option(CLI::App& app, double& seconds) {
       ->check(cli::seconds());
 }
 
+void add_failed_option(CLI::App& app, bool& failed, const std::vector<std::string>& old_names) {
+  app.add_flag("-x,--failed", failed, "only failed calls (return value -ERRNO)");
+  for (const auto& name : old_names) app.add_flag(name, failed)->group("");
+}
+
 }  // namespace ctrace::commands

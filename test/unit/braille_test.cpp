@@ -176,3 +176,10 @@ TEST_CASE("json format writes one object per point of a series", "[braille][form
     CHECK_NOTHROW(nlohmann::json::parse(out.substr(start, nl - start)));
   CHECK(n == 2);
 }
+
+TEST_CASE("a big chart is allocated and drawn without overflow", "[braille]") {
+  // 1000 x 500 cells: the largest biograph accepts (--width/--height are bounded)
+  std::vector<double> x{0, 1, 2}, y{0, 5, 10};
+  auto lines = render_line_chart(x, {{"", y}}, 1000, 500);
+  CHECK(lines.size() == 500);
+}

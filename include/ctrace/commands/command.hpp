@@ -34,4 +34,8 @@ void add_output_option(CLI::App& app, output::Format& format, const std::vector<
 // `-d/--duration SEC`: must be > 0.
 void add_duration_option(CLI::App& app, double& seconds);
 
+// `-x/--failed`: failed calls only, the one spelling of every command; `old_names` (such as
+// "--failures") keep working but are not shown in --help.
+void add_failed_option(CLI::App& app, bool& failed, const std::vector<std::string>& old_names = {});
+
 }  // namespace ctrace::commands

@@ -8,7 +8,7 @@ enum class StopReason { None, Interrupted, Terminated, OutputClosed, Duration, T
 
 const char* to_string(StopReason r);
 
-// Set from signal handlers (SIGINT, SIGTERM, SIGPIPE) and from the event loop.
+// Set from signal handlers (SIGINT, SIGTERM and SIGHUP, SIGPIPE) and from the event loop.
 // Signal handlers write to an eventfd so that a sleeping loop wakes at once.
 class StopToken {
  public:
