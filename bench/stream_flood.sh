@@ -31,7 +31,7 @@ sleep 0.5
 kill -INT "$tracer"
 wait "$tracer" || true
 events=$(grep -c "\"type\":\"$cmd\"" "$out" || true)
-lost=$(grep '"type":"lost"' "$out" | sed 's/.*"count":\([0-9]*\).*/\1/' | paste -sd+ | bc)
+lost=$(awk -F'"count":' '/"type":"lost"/ {n += $2 + 0} END {print n + 0}' "$out")
 awk -v t="$total" -v e="$events" -v l="${lost:-0}" -v s="$start" -v f="$end" -v c="$cmd" 'BEGIN {
   d = f - s
   printf "%s: %d calls in %.2f s (%.0f/s): %d events written, %d lost (%.2f%%), %d unaccounted\n",
