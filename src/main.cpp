@@ -1,6 +1,5 @@
 // ctrace: container-aware syscall and I/O tracing with eBPF.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <memory>
 #include <string_view>
@@ -95,7 +94,9 @@ int main(int argc, char** argv) {
     std::string name;
     for (auto& [sub, cmd] : subs)
       if (sub->parsed()) name = sub->get_name();
-    std::fprintf(stderr, "ctrace: error: -- needs a command to run after it: ctrace %s [options] -- CMD ARGS... (see 'ctrace %s --help')\n",
+    std::fprintf(stderr,
+                 "ctrace: error: -- needs a command to run after it: ctrace %s [options] -- CMD ARGS... (see "
+                 "'ctrace %s --help')\n",
                  name.c_str(), name.c_str());
     return kExitUsage;
   }

@@ -119,11 +119,13 @@ class BiographCommand final : public Command {
         ->default_str("1000");
     add_duration_option(*app, duration_);
     app->add_option("--width", width_,
-                    fmt::format("chart width in columns, {}-{} (default: the terminal's, or 80)", kMinWidth, kMaxWidth))
+                    fmt::format("chart width in columns, {}-{} (default: the terminal's, or 80)", kMinWidth,
+                                kMaxWidth))
         ->type_name("N")
         ->check(cli::integer_between(kMinWidth, kMaxWidth));
     app->add_option("--height", height_,
-                    fmt::format("chart height in lines, {}-{} (default: the terminal's, or 20)", kMinHeight, kMaxHeight))
+                    fmt::format("chart height in lines, {}-{} (default: the terminal's, or 20)", kMinHeight,
+                                kMaxHeight))
         ->type_name("N")
         ->check(cli::integer_between(kMinHeight, kMaxHeight));
     auto* count = app->add_flag("--count", count_, "chart I/Os per interval instead of bytes");

@@ -95,7 +95,8 @@ class OpenCloseCommand final : public Command {
     session.follow([&](const target::Target& t) { probe::retarget(skel->bss, t); });
 
     enrich::CgroupNames cgroup_paths(session.cgroup_fs().mount);
-    TaskFields task(WallClock(), container_by_ == ContainerBy::CgroupPath ? &cgroup_paths : nullptr, precision_);
+    TaskFields task(WallClock(), container_by_ == ContainerBy::CgroupPath ? &cgroup_paths : nullptr,
+                    precision_);
     OpenCloseContext ctx{&task, full_path_, "/proc"};
     auto out = output::make_formatter(format_, stdout);
     out->begin(schema());
@@ -137,10 +138,14 @@ class OpenCloseCommand final : public Command {
     output::Schema s;
     s.type = "openclose";
     s.columns = {
-        time_column(precision_),   container_column(container_by_),
-        {"pid", "PID", Align::Left, -1, "", 7},      {"uid", "UID", Align::Left, -1, "", 6},
-        {"gid", "GID", Align::Left, -1, "", 6},      {"syscall", "SYSCALL", Align::Left, -1, "", 8},
-        {"result", "RET", Align::Right, -1, "", 13}, {"comm", "COMM", Align::Left, -1, "", 16},
+        time_column(precision_),
+        container_column(container_by_),
+        {"pid", "PID", Align::Left, -1, "", 7},
+        {"uid", "UID", Align::Left, -1, "", 6},
+        {"gid", "GID", Align::Left, -1, "", 6},
+        {"syscall", "SYSCALL", Align::Left, -1, "", 8},
+        {"result", "RET", Align::Right, -1, "", 13},
+        {"comm", "COMM", Align::Left, -1, "", 16},
         {"detail", "DETAIL", Align::Left},
     };
     return s;

@@ -61,10 +61,10 @@ void Session::check_target() {
   if (change == target::TargetWatch::Change::Back) {
     retarget_(next);
     *target_ = std::move(next);
-    notice(opts_.container.empty()
-               ? fmt::format("cgroup {} was created again: following cgroup {}", target_->cgroup_path,
-                             target_->cgroup_id)
-               : fmt::format("container {} restarted: following cgroup {}", opts_.container, target_->cgroup_id));
+    notice(opts_.container.empty() ? fmt::format("cgroup {} was created again: following cgroup {}",
+                                                 target_->cgroup_path, target_->cgroup_id)
+                                   : fmt::format("container {} restarted: following cgroup {}",
+                                                 opts_.container, target_->cgroup_id));
   }
 }
 

@@ -1,8 +1,8 @@
 // ctrace stat: syscall count, latency and errors of a container, aggregated in the kernel.
-#include <CLI/CLI.hpp>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>

@@ -76,7 +76,8 @@ class TcpConnectCommand final : public Command {
     session.follow([&](const target::Target& t) { probe::retarget(skel->bss, t); });
 
     enrich::CgroupNames cgroup_paths(session.cgroup_fs().mount);
-    TaskFields task(WallClock(), container_by_ == ContainerBy::CgroupPath ? &cgroup_paths : nullptr, precision_);
+    TaskFields task(WallClock(), container_by_ == ContainerBy::CgroupPath ? &cgroup_paths : nullptr,
+                    precision_);
     auto out = output::make_formatter(format_, stdout);
     out->begin(count_ ? count_schema() : schema());
     session.attached(count_ ? "Collecting events... Ctrl-C to stop and show counts"
@@ -107,11 +108,16 @@ class TcpConnectCommand final : public Command {
     output::Schema s;
     s.type = "tcpconnect";
     s.columns = {
-        time_column(precision_),  container_column(container_by_, "CONTAINER"),
-        {"pid", "PID", Align::Left, -1, "", 7},     {"comm", "COMM", Align::Left, -1, "", 16},
-        {"ip", "IP", Align::Left, -1, "", 2},       {"saddr", "SADDR", Align::Left, -1, "", 16},
-        {"sport", "SPORT", Align::Left, -1, "", 6}, {"daddr", "DADDR", Align::Left, -1, "", 16},
-        {"dport", "DPORT", Align::Left, -1, "", 6}, {"result", "RET", Align::Left},
+        time_column(precision_),
+        container_column(container_by_, "CONTAINER"),
+        {"pid", "PID", Align::Left, -1, "", 7},
+        {"comm", "COMM", Align::Left, -1, "", 16},
+        {"ip", "IP", Align::Left, -1, "", 2},
+        {"saddr", "SADDR", Align::Left, -1, "", 16},
+        {"sport", "SPORT", Align::Left, -1, "", 6},
+        {"daddr", "DADDR", Align::Left, -1, "", 16},
+        {"dport", "DPORT", Align::Left, -1, "", 6},
+        {"result", "RET", Align::Left},
     };
     return s;
   }

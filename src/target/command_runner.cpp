@@ -66,8 +66,8 @@ void remove_stale_cgroups(const CgroupFs& cfs) {
     for (int i = 0; i < 50 && !(removed = ::rmdir(entry.path().c_str()) == 0) && errno == EBUSY; ++i)
       ::usleep(10000);
     if (removed)
-      spdlog::debug("removed cgroup {} left by ctrace pid {}, which is no longer running", entry.path().string(),
-                    pid);
+      spdlog::debug("removed cgroup {} left by ctrace pid {}, which is no longer running",
+                    entry.path().string(), pid);
     else
       spdlog::debug("cgroup {} left by ctrace pid {} not removed: {}", entry.path().string(), pid,
                     errno_string(errno));

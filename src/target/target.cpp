@@ -1,11 +1,10 @@
 #include "ctrace/target/target.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
-
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 
 #include "ctrace/core/cgroup.hpp"
@@ -204,9 +203,10 @@ Target resolve(const TargetOptions& opts, const CgroupFs& cfs) {
     auto rel = cgroup::cgroup_of_pid(*opts.pid, cfs.proc);
     if (!rel) throw UsageError("no process with pid {} (or it has no cgroup v2 entry in /proc/{}/cgroup)", *opts.pid, *opts.pid);
     if (fs::path(*rel).relative_path().empty())
-      throw UsageError("process {} is in the root cgroup: that is the whole host, not a container; run "
-                       "without a target to trace the host, or give the container's cgroup with -c",
-                       *opts.pid);
+      throw UsageError(
+          "process {} is in the root cgroup: that is the whole host, not a container; run "
+          "without a target to trace the host, or give the container's cgroup with -c",
+          *opts.pid);
     fs::path dir = cfs.mount / fs::path(*rel).relative_path();
     if (!fs::is_directory(dir))
       throw UsageError("process {} is in cgroup {} which is not under {}", *opts.pid, *rel, cfs.mount.string());
@@ -240,12 +240,15 @@ TargetWatch::TargetWatch(const Target& target, const TargetOptions& opts, const 
   if (::inotify_add_watch(fd_, dir_.parent_path().c_str(), IN_DELETE | IN_CREATE | IN_ONLYDIR) < 0) {
     int err = errno;
     ::close(fd_);
-    throw Error("watching {} for the removal of the target: {}", dir_.parent_path().string(), errno_string(err));
+    throw Error("watching {} for the removal of the target: {}", dir_.parent_path().string(),
+                errno_string(err));
   }
   id_ = target.cgroup_id;
 }
 
-TargetWatch::~TargetWatch() { ::close(fd_); }
+TargetWatch::~TargetWatch() {
+  ::close(fd_);
+}
 
 bool TargetWatch::gone() const {
   // a cgroup removed and created again between two reads has another id

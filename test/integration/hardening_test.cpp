@@ -94,11 +94,12 @@ TEST_CASE("SIGKILL of ctrace kills the -- CMD child; the next run removes the st
   ct->signal(SIGKILL);
   ct->wait();
   CHECK(wait_until([&] { return !alive(child[0]); }, 5s));  // PR_SET_PDEATHSIG
-  REQUIRE(fs::exists(cg));  // nobody was left to remove it
+  REQUIRE(fs::exists(cg));                                  // nobody was left to remove it
   auto next = run({ctrace_bin(), "-v", "stat", "--", "true"});
   INFO("stderr: " << next.err);
   CHECK(next.code == 0);
-  CHECK_THAT(next.err, Contains(fmt::format("removed cgroup {} left by ctrace pid {}", cg.string(), ctrace_pid)));
+  CHECK_THAT(next.err,
+             Contains(fmt::format("removed cgroup {} left by ctrace pid {}", cg.string(), ctrace_pid)));
   CHECK_FALSE(fs::exists(cg));
 }
 
@@ -107,8 +108,8 @@ TEST_CASE("stat -- CMD resolves CMD along PATH before the child joins the cgroup
   // an execve in each, counted as the command's own.
   fs::path bin = fs::path(workload_bin()).parent_path();
   std::string path = "/nonexistent/ctrace-a:/nonexistent/ctrace-b:" + bin.string() + ":/usr/bin:/bin";
-  auto r = run({"env", "PATH=" + path, ctrace_bin(), "stat", "-o", "json", "--", "ctrace_workload", "getppid",
-                "300"});
+  auto r = run(
+      {"env", "PATH=" + path, ctrace_bin(), "stat", "-o", "json", "--", "ctrace_workload", "getppid", "300"});
   INFO("stderr: " << r.err);
   REQUIRE(r.code == 0);
   json doc = json::parse(r.out);
@@ -134,11 +135,12 @@ TEST_CASE("the target cgroup removed: said at once, summary printed, exit 0", "[
   auto ct = start_ctrace({"stat", "-o", "json", "-c", path});
   w.go();
   REQUIRE(w.wait() == 0);
-  cg.reset();  // rmdir
+  cg.reset();                // rmdir
   int code = ct->wait(10s);  // no signal: the removal ends the run
   INFO("stderr: " << ct->err());
   CHECK(code == 0);
-  CHECK_THAT(ct->err(), Contains(fmt::format("target cgroup /{} was removed", fs::path(path).filename().string())));
+  CHECK_THAT(ct->err(),
+             Contains(fmt::format("target cgroup /{} was removed", fs::path(path).filename().string())));
   json doc = json::parse(ct->out());
   CHECK(syscall_field(doc, "getppid", "count") == 400);
 }
@@ -176,8 +178,8 @@ TEST_CASE("biograph piped: the first row reaches the pipe within one interval", 
     // text: the header and a first row; json: a first object
     bool got = ct->wait_for_stdout(std::string(format) == "text" ? "Z " : "\"type\"", 1500ms);
     auto waited = std::chrono::steady_clock::now() - t0;
-    INFO(format << " stdout: " << ct->out() << " waited ms: "
-                << std::chrono::duration_cast<std::chrono::milliseconds>(waited).count());
+    INFO(format << " stdout: " << ct->out()
+                << " waited ms: " << std::chrono::duration_cast<std::chrono::milliseconds>(waited).count());
     CHECK(got);
     ct->close_stdout();  // like `| head -1`: the next row ends it quietly
     CHECK(ct->wait(5s) == 0);
@@ -204,8 +206,8 @@ TEST_CASE("--container follows a restarted container (runc delete + run with the
   REQUIRE(ct->wait_for_stderr("was removed", 10s));
   RuncContainer second(name, probe("/ctrace-probe-second", 5), opts);
   REQUIRE(second.cgroup_id() != first_id);
-  REQUIRE(ct->wait_for_stderr(fmt::format("container {} restarted: following cgroup {}", name, second.cgroup_id()),
-                              10s));
+  REQUIRE(ct->wait_for_stderr(
+      fmt::format("container {} restarted: following cgroup {}", name, second.cgroup_id()), 10s));
   second.go();
   REQUIRE(second.wait_stopped());
   ct->signal(SIGINT);

@@ -168,7 +168,8 @@ TEST_CASE("openclose text output has the documented columns", "[openclose]") {
   REQUIRE(ct->wait() == 0);
   INFO(ct->out());
   // TIME in microseconds (27 columns), HOSTNAME 20 wide
-  CHECK(ct->out().rfind("TIME                        HOSTNAME             PID     UID    GID    SYSCALL            RET COMM",
+  CHECK(ct->out().rfind("TIME                        HOSTNAME             PID     UID    GID    SYSCALL      "
+                        "      RET COMM",
                         0) == 0);
   CHECK(ct->out().find(fmt::format("{:<20} {:<7} ", kHostname, w.pid())) != std::string::npos);
   CHECK(ct->out().find("openat         -ENOENT ctrace_workload  /nonexistent/ctrace-workload") !=

@@ -182,7 +182,8 @@ TEST_CASE("openclose/tcpconnect: -C and --cgroup-path exclude each other", "[cli
 }
 
 TEST_CASE("--help lists no CLI11 'Excludes:' clutter, and one spelling of failed calls only", "[cli]") {
-  for (const char* cmd : {"stat", "unshare", "openclose", "tcpconnect", "biograph", "record", "serve", "ctl"}) {
+  for (const char* cmd :
+       {"stat", "unshare", "openclose", "tcpconnect", "biograph", "record", "serve", "ctl"}) {
     auto r = run_ctrace({cmd, "--help"});
     INFO(cmd);
     CHECK(r.code == 0);

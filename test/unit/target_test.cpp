@@ -299,7 +299,7 @@ TEST_CASE("find_in_path: what execvp would run, searched before the child enters
   CHECK(find_in_path("dir", path.c_str()) == "dir");
   CHECK(find_in_path("missing", path.c_str()) == "missing");
   CHECK(find_in_path("./tool", path.c_str()) == "./tool");  // a path is not searched
-  CHECK(find_in_path("sh", nullptr) == "/bin/sh");           // execvp's default PATH
+  CHECK(find_in_path("sh", nullptr) == "/bin/sh");          // execvp's default PATH
 }
 
 TEST_CASE("remove_stale_cgroups empties the ctrace-PID cgroups of dead ctrace processes only", "[target]") {

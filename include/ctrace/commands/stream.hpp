@@ -53,7 +53,8 @@ output::Column container_column(ContainerBy by, const std::string& header = "HOS
 // cgroup (with --cgroup-path), pid, tid, uid, gid, comm.
 class TaskFields {
  public:
-  TaskFields(WallClock clock, enrich::CgroupNames* cgroup_paths, TimePrecision precision = TimePrecision::Seconds)
+  TaskFields(WallClock clock, enrich::CgroupNames* cgroup_paths,
+             TimePrecision precision = TimePrecision::Seconds)
       : clock_(clock), cgroup_paths_(cgroup_paths), precision_(precision) {}
   void add(output::Record& r, const ctrace_task_info& t) const;
 

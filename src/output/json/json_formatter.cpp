@@ -45,7 +45,8 @@ json histogram_json(const Histogram& h) {
 // characters and integers are written here, everything else (escapes, non-ASCII, doubles,
 // arrays, objects) still goes through nlohmann.
 void append_string(std::string& out, const std::string& s) {
-  bool plain = std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+  bool plain =
+      std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
   if (!plain) {
     out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
     return;
@@ -87,8 +88,10 @@ void JsonFormatter::record(const Record& r) {
   out += "{\"type\":";
   // "type" comes first: the schema's, or the record's own when it has one
   const Value* type = r.get("type");
-  if (type) append_value(out, *type);
-  else append_string(out, schema_.type);
+  if (type)
+    append_value(out, *type);
+  else
+    append_string(out, schema_.type);
   for (const auto& [k, v] : r.fields) {
     if (k == "type") continue;
     out += ',';
