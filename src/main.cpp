@@ -1,7 +1,8 @@
 // ctrace: container-aware syscall and I/O tracing with eBPF.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
+#include <memory>
+#include <string_view>
 
 #include "ctrace/commands/command.hpp"
 #include "ctrace/core/error.hpp"
@@ -29,6 +30,18 @@ EXAMPLES:
 Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF. Diagnostics go to stderr,
 results to stdout. Exit codes: 0 ok, 1 runtime error, 2 usage error.)";
 
+// CLI11 lists every option an option excludes after it ("Excludes: -c --cgroup-id -p ...");
+// the target options exclude each other, so every --help was half clutter. The exclusions
+// still hold when parsing; only their text goes.
+class HelpFormatter : public CLI::Formatter {
+ public:
+  std::string make_option_opts(const CLI::Option* opt) const override {
+    std::string s = CLI::Formatter::make_option_opts(opt);
+    if (auto at = s.find(" " + get_label("Excludes") + ":"); at != std::string::npos) s.erase(at);
+    return s;
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -36,6 +49,7 @@ int main(int argc, char** argv) {
   CLI::App app{kDescription, "ctrace"};
   app.set_version_flag("-V,--version", std::string("ctrace ") + CTRACE_VERSION);
   app.footer(kFooter);
+  app.formatter(std::make_shared<HelpFormatter>());  // before the subcommands: they inherit it
   app.require_subcommand(1);
   commands::GlobalOptions global;
   app.add_flag("-v,--verbose", global.verbosity, "more diagnostics on stderr (-vv: libbpf's full log)");
@@ -72,6 +86,18 @@ int main(int argc, char** argv) {
     for (auto& ch : msg)
       if (ch == '\n') ch = ' ';
     std::fprintf(stderr, "ctrace: error: %s (see '%s')\n", msg.c_str(), hint.c_str());
+    return kExitUsage;
+  }
+
+  // CLI11 takes a trailing `--` as an empty command: the run would trace the whole host.
+  if (argc > 1 && std::string_view(argv[argc - 1]) == "--") {
+    std::string name;
+    for (auto& [sub, cmd] : subs)
+      if (sub->parsed()) name = sub->get_name();
+    std::fprintf(stderr,
+                 "ctrace: error: -- needs a command to run after it: ctrace %s [options] -- CMD ARGS... (see "
+                 "'ctrace %s --help')\n",
+                 name.c_str(), name.c_str());
     return kExitUsage;
   }
 

@@ -14,9 +14,12 @@
  * ctrace::probe::configure_filter). The verifier sees the constants and
  * removes the branches a mode does not use. */
 const volatile __u32 targ_filter_mode = CTRACE_FILTER_NONE;
-const volatile __u64 targ_cgroup_id = 0;
-const volatile __u32 targ_cgroup_level = 0;
 const volatile __u32 targ_uts_inum = 0;
+/* The target cgroup lives in .bss, not rodata: when a followed container is re-created
+ * (a restart gives it a new cgroup id), user space re-targets the running programs
+ * (ctrace::probe::retarget). A plain load either way; see bench/README.md for the cost. */
+__u64 targ_cgroup_id = 0;
+__u32 targ_cgroup_level = 0;
 /* Our own tgid: a command never reports ctrace's own activity. */
 const volatile __u32 targ_self_tgid = 0;
 

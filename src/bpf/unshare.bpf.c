@@ -17,6 +17,8 @@ const volatile __s32 targ_nr_clone = -1;
 const volatile __s32 targ_nr_clone3 = -1;
 /* Report failed calls too (--all). */
 const volatile bool targ_failed = false;
+/* Report failed calls only (-x/--failed). */
+const volatile bool targ_failed_only = false;
 
 struct unshare_start {
 	__u64 ts_ns;
@@ -153,6 +155,8 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	s->call = 0;
 	if (ret < 0 && !targ_failed)
+		return 0;
+	if (ret >= 0 && targ_failed_only)
 		return 0;
 
 	e = reserve_or_count_lost(&unshare_events, &unshare_lost, sizeof(*e));

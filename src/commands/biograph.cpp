@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include "commands/registry.hpp"
 #include "commands/top_model.hpp"
 #include "ctrace/commands/session.hpp"
+#include "ctrace/core/cli_checks.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/core/time.hpp"
@@ -59,6 +61,10 @@ struct Interval {
 };
 
 enum class Metric { Bytes, Count, Avg, Latency };
+
+// The chart's canvas is width x height cells: bounded so that a typo cannot ask for gigabytes.
+constexpr int kMinWidth = 16, kMaxWidth = 1000;
+constexpr int kMinHeight = 3, kMaxHeight = 500;
 
 uint64_t sum(const Snapshot& s, __u64 biograph_value::*field) {
   return s[BIOGRAPH_READ].*field + s[BIOGRAPH_WRITE].*field;
@@ -116,12 +122,16 @@ class BiographCommand final : public Command {
         ->check(CLI::Range(10, 3600 * 1000).description(""))
         ->default_str("1000");
     add_duration_option(*app, duration_);
-    app->add_option("--width", width_, "chart width in columns (default: the terminal's, or 80)")
+    app->add_option("--width", width_,
+                    fmt::format("chart width in columns, {}-{} (default: the terminal's, or 80)", kMinWidth,
+                                kMaxWidth))
         ->type_name("N")
-        ->check(CLI::Range(1, 100000).description(""));
-    app->add_option("--height", height_, "chart height in lines (default: the terminal's, or 20)")
+        ->check(cli::integer_between(kMinWidth, kMaxWidth));
+    app->add_option("--height", height_,
+                    fmt::format("chart height in lines, {}-{} (default: the terminal's, or 20)", kMinHeight,
+                                kMaxHeight))
         ->type_name("N")
-        ->check(CLI::Range(1, 100000).description(""));
+        ->check(cli::integer_between(kMinHeight, kMaxHeight));
     auto* count = app->add_flag("--count", count_, "chart I/Os per interval instead of bytes");
     auto* avg = app->add_flag("--avg", avg_, "chart bytes per I/O");
     auto* lat =
@@ -145,16 +155,18 @@ class BiographCommand final : public Command {
 
     Session session(target_);
     probe::Skeleton<biograph_bpf> skel(CTRACE_SKELETON_OPS(biograph_bpf), "biograph");
-    probe::configure_filter(skel->rodata, session.target(), session.self_tgid());
+    probe::configure_filter(skel->rodata, skel->bss, session.target(), session.self_tgid());
     skel.load();
     skel.attach();
+    session.follow([&](const target::Target& t) { probe::retarget(skel->bss, t); });
     values_fd_ = bpf_map__fd(skel->maps.biograph_values);
     target_object_ = session.target().to_object();
 
     // A tty keeps a line for the shell prompt under the chart.
     formatter_ = output::make_formatter(
         format_, stdout,
-        {width_.value_or(terminal_width(80)), height_.value_or(tty ? terminal_height(21) - 1 : 20)});
+        {width_.value_or(std::clamp(terminal_width(80), kMinWidth, kMaxWidth)),
+         height_.value_or(std::clamp(tty ? terminal_height(21) - 1 : 20, kMinHeight, kMaxHeight))});
     formatter_->begin(schema());
 
     session.attached(fmt::format("Collecting events in {} ms... Ctrl-C to stop and show the {}", interval_ms_,
@@ -323,7 +335,10 @@ class BiographCommand final : public Command {
     prev_ = now;
     interval_start_ = t_now;
     intervals_.push_back(iv);
-    if (format_ != output::Format::Graph) formatter_->record(to_record(iv));
+    if (format_ != output::Format::Graph) {
+      formatter_->record(to_record(iv));
+      formatter_->flush();  // one row per interval: a pipe (| head -1) gets it now, not at exit
+    }
   }
 
   Record to_record(const Interval& iv) const {

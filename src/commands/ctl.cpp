@@ -1,5 +1,6 @@
 // ctrace ctl: talks to `ctrace serve` over its unix socket.
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -56,6 +57,9 @@ class CtlCommand final : public Command {
   }
 
   int run(const GlobalOptions&) override {
+    // `ctl dump NAME | head`: a reader that has seen enough is not an error; the rest of the
+    // dump is dropped quietly (writes fail with EPIPE) and ctl exits 0.
+    ::signal(SIGPIPE, SIG_IGN);
     const std::string action = words_[0];
     auto need = [&](size_t n, const char* usage) {
       if (words_.size() != n + 1) throw UsageError("usage: ctrace ctl {}", usage);

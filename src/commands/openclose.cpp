@@ -71,8 +71,9 @@ class OpenCloseCommand final : public Command {
     add_duration_option(*app, duration_);
     add_container_by_options(*app, container_by_);
     add_names_option(*app, no_names_);
+    add_time_precision_option(*app, precision_, TimePrecision::Micros);
     app->add_flag("-I,--ignore-host-ns", ignore_host_, "hide events of tasks in the host's UTS namespace");
-    app->add_flag("--failed", failed_, "show only failed calls");
+    add_failed_option(*app, failed_);
     app->add_option("--syscall", syscall_list_,
                     "trace only these: open,openat,openat2,accept,accept4,connect,close")
         ->type_name("LIST");
@@ -85,20 +86,21 @@ class OpenCloseCommand final : public Command {
     std::array<int, OC_KINDS> nrs = resolve_syscalls();
     Session session(target_);
     probe::Skeleton<openclose_bpf> skel(CTRACE_SKELETON_OPS(openclose_bpf), "openclose");
-    probe::configure_filter(skel->rodata, session.target(), session.self_tgid());
+    probe::configure_filter(skel->rodata, skel->bss, session.target(), session.self_tgid());
     for (int k = 0; k < OC_KINDS; ++k) skel->rodata->targ_nrs[k] = nrs[static_cast<size_t>(k)];
     if (ignore_host_) skel->rodata->targ_host_uts_inum = host_uts_inum("/proc");
     skel->rodata->targ_failed_only = failed_;
     set_ring_buffer_pages(skel->maps.openclose_events, buffer_pages_);
     skel.load();
     skel.attach();
+    session.follow([&](const target::Target& t) { probe::retarget(skel->bss, t); });
 
     enrich::CgroupNames cgroup_paths(session.cgroup_fs().mount);
     // The containers there are now are named before the first event; new ones in the background.
     enrich::ContainerResolver containers(session.cgroup_fs().mount, {}, !no_names_);
     containers.list(true);
     TaskFields task(WallClock(), container_by_ == ContainerBy::CgroupPath ? &cgroup_paths : nullptr,
-                    &containers);
+                    &containers, precision_);
     OpenCloseContext ctx{&task, full_path_, "/proc"};
     auto out = output::make_formatter(format_, stdout);
     out->begin(schema());
@@ -140,10 +142,14 @@ class OpenCloseCommand final : public Command {
     output::Schema s;
     s.type = "openclose";
     s.columns = {
-        {"time", "TIME", Align::Left, -1, "", 20},   container_column(container_by_),
-        {"pid", "PID", Align::Left, -1, "", 7},      {"uid", "UID", Align::Left, -1, "", 6},
-        {"gid", "GID", Align::Left, -1, "", 6},      {"syscall", "SYSCALL", Align::Left, -1, "", 8},
-        {"result", "RET", Align::Right, -1, "", 13}, {"comm", "COMM", Align::Left, -1, "", 16},
+        time_column(precision_),
+        container_column(container_by_),
+        {"pid", "PID", Align::Left, -1, "", 7},
+        {"uid", "UID", Align::Left, -1, "", 6},
+        {"gid", "GID", Align::Left, -1, "", 6},
+        {"syscall", "SYSCALL", Align::Left, -1, "", 8},
+        {"result", "RET", Align::Right, -1, "", 13},
+        {"comm", "COMM", Align::Left, -1, "", 16},
         {"detail", "DETAIL", Align::Left},
     };
     return s;
@@ -154,6 +160,7 @@ class OpenCloseCommand final : public Command {
   double duration_ = 0;
   ContainerBy container_by_ = ContainerBy::Hostname;
   bool no_names_ = false;
+  TimePrecision precision_ = TimePrecision::Micros;
   bool ignore_host_ = false;
   bool failed_ = false;
   bool full_path_ = false;

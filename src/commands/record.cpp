@@ -87,6 +87,7 @@ class RecordCommand final : public Command {
     formats_ = enrich::SyscallFormats::load();
     probe::Recorder recorder(session.target(), session.self_tgid(), opts, formats_);
     recorder_ = &recorder;
+    session.follow([&](const target::Target& t) { recorder.retarget(t); });
 
     UniqueFd usr1(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!usr1) throw Error("eventfd: {}", errno_string(errno));

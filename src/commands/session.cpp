@@ -9,7 +9,7 @@
 
 namespace ctrace::commands {
 
-Session::Session(const target::TargetOptions& opts) : stop_(StopToken::install()) {
+Session::Session(const target::TargetOptions& opts) : stop_(StopToken::install()), opts_(opts) {
   probe::check_bpf_available();
   cgroup_fs_ = target::CgroupFs::discover();
   if (!opts.command.empty()) {
@@ -36,6 +36,36 @@ void Session::watch(probe::EventLoop& loop, double duration_sec) {
   if (runner_) loop.stop_when_readable(runner_->exit_fd(), StopReason::TargetExited);
   if (duration_sec > 0)
     loop.stop_after(std::chrono::milliseconds(static_cast<long>(duration_sec * 1000.0 + 0.5)));
+  // `-- CMD`'s cgroup is ours until the end; the root cgroup cannot go away.
+  if (!runner_ && target_->mode == target::Mode::Cgroup && target_->cgroup_dir != cgroup_fs_.mount) {
+    watch_ = std::make_unique<target::TargetWatch>(*target_, opts_, cgroup_fs_);
+    loop.on_readable(watch_->fd(), [this] { check_target(); });
+    check_target();  // removed before the watch was set
+  }
+}
+
+void Session::check_target() {
+  target::Target next = *target_;
+  auto change = watch_->read(next);
+  if (change == target::TargetWatch::Change::Removed) {
+    notice(fmt::format("target cgroup {} was removed", target_->cgroup_path));
+    if (!watch_->follows() || !retarget_) {
+      stop_.request_stop(StopReason::TargetExited);
+      return;
+    }
+    notice(opts_.container.empty()
+               ? fmt::format("waiting for {} to be created again (--wait)", target_->cgroup_path)
+               : fmt::format("waiting for container {} to start again", opts_.container));
+    change = watch_->read(next);  // it may be back already
+  }
+  if (change == target::TargetWatch::Change::Back) {
+    retarget_(next);
+    *target_ = std::move(next);
+    notice(opts_.container.empty() ? fmt::format("cgroup {} was created again: following cgroup {}",
+                                                 target_->cgroup_path, target_->cgroup_id)
+                                   : fmt::format("container {} restarted: following cgroup {}",
+                                                 opts_.container, target_->cgroup_id));
+  }
 }
 
 int Session::finish() {

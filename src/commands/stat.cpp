@@ -1,8 +1,8 @@
 // ctrace stat: syscall count, latency and errors of a container, aggregated in the kernel.
-#include <CLI/CLI.hpp>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -15,6 +15,7 @@
 #include "ctrace/core/cli_checks.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
+#include "ctrace/core/time.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/probe/event_loop.hpp"
 #include "ctrace/probe/host_view.hpp"
@@ -68,7 +69,7 @@ class StatCommand final : public Command {
     app->add_flag("-L,--latency", latency_, "add AVG(us) and MAX(us) columns");
     app->add_option("--histogram", histogram_, "log2 latency histogram of this syscall at the end")
         ->type_name("SYSCALL");
-    app->add_flag("-x,--failures", failures_, "count only failed calls");
+    add_failed_option(*app, failures_, {"--failures"});
     app->add_flag("--by-container", by_container_,
                   "one table per container (counts and errors, from the host view's maps)");
     return app;
@@ -89,12 +90,13 @@ class StatCommand final : public Command {
     probe::Skeleton<stat_lbpf> skel({&stat_lbpf_open, &stat_lbpf_load, &stat_lbpf_attach, &stat_lbpf_destroy},
                                     "stat");
     stat_lbpf_config config{};
-    probe::configure_filter(&config, session.target(), session.self_tgid());
+    probe::configure_filter(&config, &config, session.target(), session.self_tgid());
     config.targ_failures_only = failures_;
     config.targ_hist_nr = hist_nr;
     stat_lbpf_configure(skel.get(), &config);
     skel.load();
     skel.attach();
+    session.follow([&](const target::Target& t) { stat_lbpf_retarget(skel.get(), t.cgroup_id, t.level); });
     values_fd_ = stat_lbpf_values_fd(skel.get());
     probe::LostCounter lost(stat_lbpf_lost_fd(skel.get()));
 
@@ -322,7 +324,16 @@ class StatCommand final : public Command {
     table.total = std::move(total);
     table.meta.emplace_back("target", session_target_);
     table.meta.emplace_back("duration_ms", duration_ms);
-    if (interval_ > 0) table.meta.emplace_back("interval", intervals_ + 1);
+    if (interval_ > 0) {
+      // a table per interval says when it was taken
+      int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+      table.title = format_utc(now, TimePrecision::Millis);
+      table.meta.emplace_back("time", table.title);
+      table.meta.emplace_back("interval", intervals_ + 1);
+    }
+    table.empty_text = "no syscalls";
     table.lost = lost;
     if (hist_nr_ >= 0) table.histograms.push_back(histogram(snap[static_cast<size_t>(hist_nr_)]));
     return table;

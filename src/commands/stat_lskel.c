@@ -15,12 +15,18 @@ struct stat_lbpf* stat_lbpf_open(void) {
 
 void stat_lbpf_configure(struct stat_lbpf* skel, const struct stat_lbpf_config* c) {
   skel->rodata->targ_filter_mode = c->targ_filter_mode;
-  skel->rodata->targ_cgroup_id = c->targ_cgroup_id;
-  skel->rodata->targ_cgroup_level = c->targ_cgroup_level;
+  skel->bss->targ_cgroup_id = c->targ_cgroup_id;
+  skel->bss->targ_cgroup_level = c->targ_cgroup_level;
   skel->rodata->targ_uts_inum = c->targ_uts_inum;
   skel->rodata->targ_self_tgid = c->targ_self_tgid;
   skel->rodata->targ_failures_only = c->targ_failures_only;
   skel->rodata->targ_hist_nr = c->targ_hist_nr;
+}
+
+void stat_lbpf_retarget(struct stat_lbpf* skel, __u64 cgroup_id, __u32 level) {
+  /* after load, bss is the map's own memory: the running programs see the change */
+  skel->bss->targ_cgroup_level = level;
+  skel->bss->targ_cgroup_id = cgroup_id;
 }
 
 int stat_lbpf_load(struct stat_lbpf* skel) {

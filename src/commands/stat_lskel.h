@@ -13,7 +13,7 @@ extern "C" {
 
 struct stat_lbpf;
 
-/* The read-only globals of stat.bpf.c (common.bpf.h's filter + stat's own), named as
+/* The filter globals of stat.bpf.c (common.bpf.h's filter + stat's own), named as
  * there so that ctrace::probe::configure_filter() fills them. */
 struct stat_lbpf_config {
   __u32 targ_filter_mode;
@@ -29,6 +29,8 @@ struct stat_lbpf* stat_lbpf_open(void);
 /* between open and load */
 void stat_lbpf_configure(struct stat_lbpf* skel, const struct stat_lbpf_config* config);
 int stat_lbpf_load(struct stat_lbpf* skel);
+/* after load: a new target cgroup for the running programs (a followed container) */
+void stat_lbpf_retarget(struct stat_lbpf* skel, __u64 cgroup_id, __u32 level);
 int stat_lbpf_attach(struct stat_lbpf* skel);
 void stat_lbpf_destroy(struct stat_lbpf* skel);
 int stat_lbpf_values_fd(const struct stat_lbpf* skel);

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstring>
+#include <map>
 
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
@@ -38,8 +39,36 @@ void set_ring_buffer_pages(bpf_map* map, unsigned pages) {
     throw Error("sizing the ring buffer to {} pages: {}", pages, errno_string(-err));
 }
 
+void add_time_precision_option(CLI::App& app, TimePrecision& precision, TimePrecision default_precision) {
+  static const std::map<std::string, TimePrecision> kNames = {{"s", TimePrecision::Seconds},
+                                                              {"ms", TimePrecision::Millis},
+                                                              {"us", TimePrecision::Micros},
+                                                              {"ns", TimePrecision::Nanos}};
+  precision = default_precision;
+  std::string default_name;
+  for (const auto& [name, p] : kNames)
+    if (p == default_precision) default_name = name;
+  app.add_option("--time-precision", precision, "TIME precision: s|ms|us|ns")
+      ->type_name("P")
+      ->transform(CLI::Validator(
+          [](std::string& s) -> std::string {
+            auto it = kNames.find(s);
+            if (it == kNames.end()) return fmt::format("unknown precision '{}': use s, ms, us or ns", s);
+            s = std::to_string(static_cast<int>(it->second));
+            return {};
+          },
+          "", ""))
+      ->default_str(default_name);
+}
+
+output::Column time_column(TimePrecision p) {
+  // "2026-04-21T10:42:32Z" plus ".123", ".123456" or ".123456789"
+  static constexpr int kWidth[] = {20, 24, 27, 30};
+  return {"time", "TIME", output::Align::Left, -1, "", kWidth[static_cast<int>(p)]};
+}
+
 void add_container_by_options(CLI::App& app, ContainerBy& by) {
-  app.add_option_function<std::string>(
+  auto* show = app.add_option_function<std::string>(
          "--show",
          [&by](const std::string& what) {
            by = what == "container" ? ContainerBy::Name
@@ -50,12 +79,15 @@ void add_container_by_options(CLI::App& app, ContainerBy& by) {
          "(path)")
       ->type_name("WHAT")
       ->check(CLI::IsMember({"container", "hostname", "cgroup"}));
-  app.add_flag_callback(
+  auto* id = app.add_flag_callback(
       "-C,--cgroup-id-column", [&by] { by = ContainerBy::CgroupId; },
       "tell containers apart by cgroup v2 id instead of UTS hostname");
-  app.add_flag_callback(
+  auto* path = app.add_flag_callback(
       "--cgroup-path", [&by] { by = ContainerBy::CgroupPath; },
       "tell containers apart by cgroup v2 path instead of UTS hostname");
+  for (auto* a : {show, id, path})
+    for (auto* b : {show, id, path})
+      if (a != b) a->excludes(b);
 }
 
 output::Column container_column(ContainerBy by, const std::string& header) {
@@ -63,13 +95,14 @@ output::Column container_column(ContainerBy by, const std::string& header) {
     case ContainerBy::CgroupId:
       return {"cgroup_id", "CGROUPID", output::Align::Right, -1, "", 8};
     case ContainerBy::CgroupPath:
-      return {"cgroup", "CGROUP", output::Align::Left, -1, "", 24};
+      return {"cgroup", "CGROUP", output::Align::Left, -1, "", 32, false, output::Elide::Start};
     case ContainerBy::Name:
-      return {"container", "CONTAINER", output::Align::Left, -1, "", 16};
+      return {"container", "CONTAINER", output::Align::Left, -1, "", 16, false, output::Elide::End};
     case ContainerBy::Hostname:
       break;
   }
-  return {"hostname", header, output::Align::Left, -1, "", 16};
+  // UTS hostnames go up to 64 bytes: the column keeps their start
+  return {"hostname", header, output::Align::Left, -1, "", 20, false, output::Elide::End};
 }
 
 std::string c_string(const char* s, size_t max) {
@@ -78,7 +111,7 @@ std::string c_string(const char* s, size_t max) {
 
 void TaskFields::add(output::Record& r, const ctrace_task_info& t) const {
   int64_t wall = clock_.to_wall_ns(t.ts_ns);
-  r.set("time", format_utc(wall))
+  r.set("time", format_utc(wall, precision_))
       .set("ts_ns", wall)
       .set("hostname", c_string(t.hostname, sizeof t.hostname))
       .set("cgroup_id", static_cast<uint64_t>(t.cgroup_id));

@@ -60,6 +60,7 @@ class TcpConnectCommand final : public Command {
     add_duration_option(*app, duration_);
     add_container_by_options(*app, container_by_);
     add_names_option(*app, no_names_);
+    add_time_precision_option(*app, precision_, TimePrecision::Micros);
     app->add_flag("--count", count_,
                   "print connects per container and destination at the end instead of events");
     add_buffer_pages_option(*app, buffer_pages_);
@@ -69,17 +70,18 @@ class TcpConnectCommand final : public Command {
   int run(const GlobalOptions&) override {
     Session session(target_);
     probe::Skeleton<tcpconnect_bpf> skel(CTRACE_SKELETON_OPS(tcpconnect_bpf), "tcpconnect");
-    probe::configure_filter(skel->rodata, session.target(), session.self_tgid());
+    probe::configure_filter(skel->rodata, skel->bss, session.target(), session.self_tgid());
     set_ring_buffer_pages(skel->maps.tcpconnect_events, buffer_pages_);
     skel.load();
     skel.attach();
+    session.follow([&](const target::Target& t) { probe::retarget(skel->bss, t); });
 
     enrich::CgroupNames cgroup_paths(session.cgroup_fs().mount);
     // The containers there are now are named before the first event; new ones in the background.
     enrich::ContainerResolver containers(session.cgroup_fs().mount, {}, !no_names_);
     containers.list(true);
     TaskFields task(WallClock(), container_by_ == ContainerBy::CgroupPath ? &cgroup_paths : nullptr,
-                    &containers);
+                    &containers, precision_);
     auto out = output::make_formatter(format_, stdout);
     out->begin(count_ ? count_schema() : schema());
     session.attached(count_ ? "Collecting events... Ctrl-C to stop and show counts"
@@ -110,11 +112,16 @@ class TcpConnectCommand final : public Command {
     output::Schema s;
     s.type = "tcpconnect";
     s.columns = {
-        {"time", "TIME", Align::Left, -1, "", 20},  container_column(container_by_, "CONTAINER"),
-        {"pid", "PID", Align::Left, -1, "", 7},     {"comm", "COMM", Align::Left, -1, "", 16},
-        {"ip", "IP", Align::Left, -1, "", 2},       {"saddr", "SADDR", Align::Left, -1, "", 16},
-        {"sport", "SPORT", Align::Left, -1, "", 6}, {"daddr", "DADDR", Align::Left, -1, "", 16},
-        {"dport", "DPORT", Align::Left, -1, "", 6}, {"result", "RET", Align::Left},
+        time_column(precision_),
+        container_column(container_by_, "CONTAINER"),
+        {"pid", "PID", Align::Left, -1, "", 7},
+        {"comm", "COMM", Align::Left, -1, "", 16},
+        {"ip", "IP", Align::Left, -1, "", 2},
+        {"saddr", "SADDR", Align::Left, -1, "", 16},
+        {"sport", "SPORT", Align::Left, -1, "", 6},
+        {"daddr", "DADDR", Align::Left, -1, "", 16},
+        {"dport", "DPORT", Align::Left, -1, "", 6},
+        {"result", "RET", Align::Left},
     };
     return s;
   }
@@ -154,6 +161,7 @@ class TcpConnectCommand final : public Command {
   double duration_ = 0;
   ContainerBy container_by_ = ContainerBy::Hostname;
   bool no_names_ = false;
+  TimePrecision precision_ = TimePrecision::Micros;
   bool count_ = false;
   unsigned buffer_pages_ = kDefaultBufferPages;
 };

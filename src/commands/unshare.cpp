@@ -27,6 +27,7 @@ using output::Align;
 constexpr const char* kExamples = R"(EXAMPLES:
   ctrace unshare                          # successful unshare(2) calls on the host
   ctrace unshare --all                    # failed ones too, with RET -1 and ERRNO
+  ctrace unshare -x                       # failed ones only
   ctrace unshare --any --container web    # unshare, setns, clone with CLONE_NEW* in one container
   ctrace unshare --setns --show hostname  # setns too; show the caller's hostname, not its cgroup
   ctrace unshare --show container         # the container's name (docker, podman, k8s...)
@@ -35,11 +36,6 @@ constexpr const char* kExamples = R"(EXAMPLES:
 
 clone and clone3 are reported only when they carry a CLONE_NEW* flag. For clone, RET is the
 child's pid (the child's own return is not reported).)";
-
-const std::map<std::string, TimePrecision> kPrecisions = {{"s", TimePrecision::Seconds},
-                                                          {"ms", TimePrecision::Millis},
-                                                          {"us", TimePrecision::Micros},
-                                                          {"ns", TimePrecision::Nanos}};
 
 // The syscall nr of `name` for the rodata filter, -1 (never matches) when the native ABI lacks it.
 int32_t syscall_nr(const char* name) {
@@ -58,25 +54,24 @@ class UnshareCommand final : public Command {
     add_output_option(*app, format_, {output::Format::Text, output::Format::Json});
     add_duration_option(*app, duration_);
     app->add_flag("-a,--all", failed_, "also show failed calls (RET -1 and ERRNO)");
+    add_failed_option(*app, failed_only_);
     app->add_flag("--setns", setns_, "also show setns(2): FLAGS is nstype, FD_NS the fd's namespace");
     app->add_flag("--clone", clone_, "also show clone/clone3 calls that carry a CLONE_NEW* flag");
     app->add_flag("--any", any_, "unshare, setns and clone: --setns --clone");
     add_container_by_options(*app, container_by_);
     add_names_option(*app, no_names_);
-    app->add_option("--time-precision", precision_name_, "TIME precision: s|ms|us|ns")
-        ->type_name("P")
-        ->check(CLI::IsMember({"s", "ms", "us", "ns"}).description(""))
-        ->default_str("s");
+    add_time_precision_option(*app, precision_, TimePrecision::Seconds);
+    add_buffer_pages_option(*app, buffer_pages_);
     return app;
   }
 
   int run(const GlobalOptions&) override {
     if (any_) setns_ = clone_ = true;
-    precision_ = kPrecisions.at(precision_name_);
+    if (failed_only_) failed_ = true;  // the RET and ERRNO columns
 
     Session session(target_);
     probe::Skeleton<unshare_bpf> skel(CTRACE_SKELETON_OPS(unshare_bpf), "unshare");
-    probe::configure_filter(skel->rodata, session.target(), session.self_tgid());
+    probe::configure_filter(skel->rodata, skel->bss, session.target(), session.self_tgid());
     skel->rodata->targ_nr_unshare = syscall_nr("unshare");
     if (setns_) skel->rodata->targ_nr_setns = syscall_nr("setns");
     if (clone_) {
@@ -84,8 +79,11 @@ class UnshareCommand final : public Command {
       skel->rodata->targ_nr_clone3 = syscall_nr("clone3");
     }
     skel->rodata->targ_failed = failed_;
+    skel->rodata->targ_failed_only = failed_only_;
+    set_ring_buffer_pages(skel->maps.unshare_events, buffer_pages_);
     skel.load();
     skel.attach();
+    session.follow([&](const target::Target& t) { probe::retarget(skel->bss, t); });
 
     enrich::CgroupNames cgroups(session.cgroup_fs().mount);
     // The containers there are now are named before the first event; new ones in the background.
@@ -107,10 +105,9 @@ class UnshareCommand final : public Command {
 
  private:
   output::Schema schema() const {
-    static constexpr int kTimeWidth[] = {20, 24, 27, 30};
     output::Schema s;
     s.type = "unshare";
-    s.columns.push_back({"time", "TIME", Align::Left, -1, "", kTimeWidth[static_cast<int>(precision_)]});
+    s.columns.push_back(time_column(precision_));
     s.columns.push_back({"tid", "TID", Align::Right, -1, "", 7});
     s.columns.push_back({"comm", "COMM", Align::Left, -1, "", 16});
     if (setns_ || clone_) s.columns.push_back({"call", "CALL", Align::Left, -1, "", 7});
@@ -130,13 +127,14 @@ class UnshareCommand final : public Command {
   output::Format format_ = output::Format::Text;
   double duration_ = 0;
   bool failed_ = false;
+  bool failed_only_ = false;
   bool setns_ = false;
   bool clone_ = false;
   bool any_ = false;
   ContainerBy container_by_ = ContainerBy::CgroupPath;
   bool no_names_ = false;
-  std::string precision_name_ = "s";
   TimePrecision precision_ = TimePrecision::Seconds;
+  unsigned buffer_pages_ = kDefaultBufferPages;
 };
 
 }  // namespace

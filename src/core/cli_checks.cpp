@@ -5,7 +5,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
 
 namespace ctrace::cli {
 
@@ -28,9 +27,11 @@ CLI::Validator integer_at_least(uint64_t min, const char* expected) {
 CLI::Validator seconds() {
   return CLI::Validator(
       [](std::string& s) -> std::string {
-        char* end = nullptr;
-        double v = std::strtod(s.c_str(), &end);
-        if (s.empty() || *end != '\0' || !std::isfinite(v) || v < 1e-3 || v > 1e9)
+        // from_chars reads plain decimals only: strtod would take "0x10" as 16 seconds
+        double v = 0;
+        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, std::chars_format::fixed);
+        if (s.empty() || ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v) || v < 1e-3 ||
+            v > 1e9)
           return fmt::format("expected a number of seconds > 0 (e.g. 10 or 0.5), got '{}'", s);
         return {};
       },
@@ -43,6 +44,18 @@ CLI::Validator positive_integer() {
 
 CLI::Validator unsigned_integer() {
   return integer_at_least(0, "a whole number >= 0");
+}
+
+CLI::Validator integer_between(long min, long max) {
+  return CLI::Validator(
+      [min, max](std::string& s) -> std::string {
+        long v = 0;
+        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec != std::errc() || end != s.data() + s.size() || v < min || v > max)
+          return fmt::format("expected a whole number from {} to {}, got '{}'", min, max, s);
+        return {};
+      },
+      "", "");
 }
 
 }  // namespace ctrace::cli

@@ -47,6 +47,8 @@ StopToken& StopToken::install() {
     struct sigaction sa {};
     sa.sa_handler = stop_signal_handler;
     sigemptyset(&sa.sa_mask);
+    // SIGHUP (a closed terminal, a dropped ssh session) ends a run like SIGTERM: summary
+    // printed, `-- CMD` stopped and its cgroup removed, serve's socket removed.
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) ::sigaction(sig, &sa, nullptr);
   }
   return token;

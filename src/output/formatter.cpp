@@ -8,6 +8,7 @@
 namespace ctrace::output {
 
 Record& Record::set(std::string key, Value v) {
+  if (fields.empty()) fields.reserve(16);  // an event has about that many: one allocation
   for (auto& [k, old] : fields)
     if (k == key) {
       old = std::move(v);

@@ -39,6 +39,7 @@ class JsonFormatter : public Formatter {
   void line(const std::string& s, bool flush = true);
   std::FILE* out_;
   Schema schema_;
+  std::string record_buf_;  // reused: no allocation per event once it has grown
 };
 
 class GraphFormatter : public Formatter {

@@ -104,7 +104,7 @@ HostView::HostView(const target::Target& target, unsigned self_tgid, EventHandle
     : impl_(std::make_unique<Impl>()) {
   auto& skel = impl_->skel;
   impl_->on_event = std::move(on_event);
-  configure_filter(skel->rodata, target, self_tgid);
+  configure_filter(skel->rodata, skel->bss, target, self_tgid);
   auto nr = [](const char* name) { return enrich::SyscallNames::lookup(name).value_or(-1); };
   skel->rodata->targ_nr_open = nr("open");
   skel->rodata->targ_nr_creat = nr("creat");

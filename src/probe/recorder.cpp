@@ -183,7 +183,7 @@ Recorder::Recorder(const target::Target& target, unsigned self_tgid, const Recor
   m.slots_per_cpu = static_cast<uint32_t>(std::clamp<uint64_t>(per_cpu, kMinSlotsPerCpu, 1u << 24));
 
   auto& skel = m.skel;
-  configure_filter(skel->rodata, target, self_tgid);
+  configure_filter(skel->rodata, skel->bss, target, self_tgid);
   skel->rodata->targ_slots_per_cpu = m.slots_per_cpu;
   skel->rodata->targ_string_size = static_cast<uint32_t>(m.string_size);
   skel->rodata->targ_filter_syscalls = !opts.syscalls.empty();
@@ -217,6 +217,10 @@ Recorder::Recorder(const target::Target& target, unsigned self_tgid, const Recor
 }
 
 Recorder::~Recorder() = default;
+
+void Recorder::retarget(const target::Target& target) {
+  probe::retarget(impl_->skel->bss, target);
+}
 
 uint64_t Recorder::capacity() const {
   return static_cast<uint64_t>(impl_->slots_per_cpu) * static_cast<uint64_t>(impl_->ncpus);

@@ -1,8 +1,10 @@
 #include "ctrace/target/target.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <sys/inotify.h>
+#include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -19,9 +21,18 @@ namespace fs = std::filesystem;
 namespace ctrace::target {
 
 void add_target_options(CLI::App& app, TargetOptions& opts) {
+  // An empty value would leave the option unset: the whole host would be traced.
+  auto not_empty = [](const char* what) {
+    return CLI::Validator(
+        [what](std::string& s) -> std::string {
+          return s.empty() ? fmt::format("needs {}, got an empty string", what) : std::string();
+        },
+        "", "");
+  };
   auto* c = app.add_option("-c,--cgroup", opts.cgroup,
                            "cgroup v2 directory: absolute, or relative to the cgroup2 mount")
                 ->type_name("CGDIR")
+                ->check(not_empty("a cgroup directory such as system.slice/nginx.service"))
                 ->group("Target");
   auto* id = app.add_option("--cgroup-id", opts.cgroup_id, "cgroup v2 id (as in bpftool cgroup tree)")
                  ->type_name("ID")
@@ -35,6 +46,7 @@ void add_target_options(CLI::App& app, TargetOptions& opts) {
                             "container name (as 'ctrace ps' shows it, or POD/NAME), id (prefix of >= 4 "
                             "chars) or cgroup directory name: docker, podman, containerd, CRI-O, kubepods")
                  ->type_name("ID|NAME")
+                 ->check(not_empty("a container id or name"))
                  ->group("Target");
   auto* uts = app.add_option("--uts", opts.uts,
                              "the processes of one UTS namespace, by hostname or namespace inode (works "
@@ -42,6 +54,10 @@ void add_target_options(CLI::App& app, TargetOptions& opts) {
                   ->type_name("HOSTNAME|INUM")
                   ->group("Target");
   app.add_flag("--exact", opts.exact, "match only that cgroup, not its subtree")->group("Target");
+  app.add_flag("--wait", opts.wait,
+               "when the target cgroup is removed, wait for it to be created again at the same path and "
+               "trace the new one (default: print the summary and exit 0; --container always follows)")
+      ->group("Target");
   auto* cmd = app.add_option("command", opts.command,
                              "-- CMD ARGS...: run CMD in a new cgroup and trace it until it exits "
                              "(CMD's stdout goes to stderr)")
@@ -266,6 +282,11 @@ Target resolve(const TargetOptions& opts, const CgroupFs& cfs) {
   if (opts.pid) {
     auto rel = cgroup::cgroup_of_pid(*opts.pid, cfs.proc);
     if (!rel) throw UsageError("no process with pid {} (or it has no cgroup v2 entry in /proc/{}/cgroup)", *opts.pid, *opts.pid);
+    if (fs::path(*rel).relative_path().empty())
+      throw UsageError(
+          "process {} is in the root cgroup: that is the whole host, not a container; run "
+          "without a target to trace the host, or give the container's cgroup with -c",
+          *opts.pid);
     fs::path dir = cfs.mount / fs::path(*rel).relative_path();
     if (!fs::is_directory(dir))
       throw UsageError("process {} is in cgroup {} which is not under {}", *opts.pid, *rel, cfs.mount.string());
@@ -274,6 +295,67 @@ Target resolve(const TargetOptions& opts, const CgroupFs& cfs) {
   if (!opts.container.empty()) return resolve_container(opts, cfs);
   if (!opts.uts.empty()) return resolve_uts(opts.uts, cfs);
   return Target{};
+}
+
+TargetWatch::TargetWatch(const Target& target, const TargetOptions& opts, const CgroupFs& fs)
+    : opts_(opts), fs_(fs), dir_(target.cgroup_dir), follow_(!opts.container.empty() || opts.wait) {
+  fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd_ < 0) throw Error("inotify_init1: {}", errno_string(errno));
+  if (::inotify_add_watch(fd_, dir_.parent_path().c_str(), IN_DELETE | IN_CREATE | IN_ONLYDIR) < 0) {
+    int err = errno;
+    ::close(fd_);
+    throw Error("watching {} for the removal of the target: {}", dir_.parent_path().string(),
+                errno_string(err));
+  }
+  id_ = target.cgroup_id;
+}
+
+TargetWatch::~TargetWatch() {
+  ::close(fd_);
+}
+
+bool TargetWatch::gone() const {
+  // a cgroup removed and created again between two reads has another id
+  try {
+    return cgroup::cgroup_id(dir_) != id_;
+  } catch (const Error&) {
+    return true;
+  }
+}
+
+std::optional<Target> TargetWatch::find_again() const {
+  try {
+    if (!opts_.container.empty()) return resolve(opts_, fs_);
+    std::error_code ec;
+    if (!fs::is_directory(dir_, ec)) return std::nullopt;
+    Target t = from_dir(dir_, fs_, opts_.exact, "");
+    return t;
+  } catch (const Error&) {
+    return std::nullopt;  // not (or no longer) there
+  }
+}
+
+TargetWatch::Change TargetWatch::read(Target& target) {
+  // The events only say that something changed beside the target: what matters is read
+  // from the tree itself, so a lost or coalesced event changes nothing.
+  alignas(inotify_event) char buf[4096];
+  while (::read(fd_, buf, sizeof buf) > 0) {
+  }
+  if (!removed_) {
+    if (!gone()) return Change::None;
+    removed_ = true;
+    return Change::Removed;
+  }
+  auto t = follow_ ? find_again() : std::nullopt;
+  if (!t) return Change::None;
+  t->description = target.description;
+  if (t->cgroup_dir.parent_path() != dir_.parent_path())
+    ::inotify_add_watch(fd_, t->cgroup_dir.parent_path().c_str(), IN_DELETE | IN_CREATE | IN_ONLYDIR);
+  dir_ = t->cgroup_dir;
+  id_ = t->cgroup_id;
+  removed_ = false;
+  target = std::move(*t);
+  return Change::Back;
 }
 
 }  // namespace ctrace::target

@@ -29,6 +29,13 @@ TestCgroup::TestCgroup(const TestCgroup& parent, const std::string& name) : path
   fs::create_directories(path_);
 }
 
+std::unique_ptr<TestCgroup> TestCgroup::at(const fs::path& path) {
+  std::unique_ptr<TestCgroup> cg(new TestCgroup());
+  cg->path_ = path;
+  fs::create_directories(path);
+  return cg;
+}
+
 TestCgroup::~TestCgroup() {
   // Children first: a cgroup with sub-cgroups cannot be removed.
   std::vector<fs::path> dirs;

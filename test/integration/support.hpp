@@ -20,6 +20,8 @@ class TestCgroup {
  public:
   explicit TestCgroup(const std::string& name);
   TestCgroup(const TestCgroup& parent, const std::string& name);
+  // A cgroup at exactly `path` (e.g. one created again where a removed one was).
+  static std::unique_ptr<TestCgroup> at(const std::filesystem::path& path);
   ~TestCgroup();
   TestCgroup(const TestCgroup&) = delete;
   TestCgroup& operator=(const TestCgroup&) = delete;
@@ -30,6 +32,7 @@ class TestCgroup {
   void add(pid_t pid) const;
 
  private:
+  TestCgroup() = default;
   std::filesystem::path path_;
 };
 

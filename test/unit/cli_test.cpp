@@ -156,3 +156,56 @@ TEST_CASE("ctrace --help, stat --help and --version", "[cli]") {
   CHECK(version.code == 0);
   CHECK_THAT(version.out, Contains("ctrace 0."));
 }
+
+TEST_CASE("ctrace CMD -- with nothing after it is a usage error for every command", "[cli]") {
+  for (const char* cmd : {"stat", "unshare", "openclose", "tcpconnect", "biograph", "record"})
+    check_usage_error({cmd, "--"}, "-- needs a command to run");
+  check_usage_error({"stat", "-L", "--"}, "ctrace stat [options] -- CMD");
+}
+
+TEST_CASE("biograph chart sizes are bounded: a usage error, not gigabytes", "[cli]") {
+  check_usage_error({"biograph", "--width", "100000", "--height", "100000", "-d", "1"}, "--width");
+  check_usage_error({"biograph", "--height", "100000"}, "from 3 to 500");
+  check_usage_error({"biograph", "--width", "0"}, "from 16 to 1000");
+  check_usage_error({"biograph", "--width", "0x10"}, "--width");
+}
+
+TEST_CASE("durations and intervals are decimal seconds: 0x10 is refused", "[cli]") {
+  check_usage_error({"stat", "-d", "0x10"}, "'0x10'");
+  check_usage_error({"stat", "-i", "0x10"}, "'0x10'");
+  check_usage_error({"stat", "-d", "inf"}, "--duration");
+  check_usage_error({"openclose", "-d", "1e3"}, "--duration");
+  Parsed p({"stat", "-d", "0.25", "-i", "2"});
+  CHECK(p.get<double>("-d") == 0.25);
+}
+
+TEST_CASE("openclose/tcpconnect: -C and --cgroup-path exclude each other", "[cli]") {
+  check_usage_error({"openclose", "-C", "--cgroup-path"}, "excludes");
+  check_usage_error({"tcpconnect", "--cgroup-path", "-C"}, "excludes");
+}
+
+TEST_CASE("--help lists no CLI11 'Excludes:' clutter, and one spelling of failed calls only", "[cli]") {
+  for (const char* cmd :
+       {"stat", "unshare", "openclose", "tcpconnect", "biograph", "record", "serve", "ctl"}) {
+    auto r = run_ctrace({cmd, "--help"});
+    INFO(cmd);
+    CHECK(r.code == 0);
+    CHECK_THAT(r.out, !Contains("Excludes"));
+  }
+  for (const char* cmd : {"stat", "unshare", "openclose"}) {
+    auto r = run_ctrace({cmd, "--help"});
+    INFO(cmd);
+    CHECK_THAT(r.out, Contains("-x,--failed"));
+    CHECK_THAT(r.out, !Contains("--failures"));
+  }
+  // the old spelling still parses (it sets the same variable as -x)
+  Parsed old({"stat", "--failures"});
+  CHECK(old.get<bool>("--failures"));
+  Parsed now({"stat", "--failed"});
+  CHECK(now.get<bool>("-x"));
+}
+
+TEST_CASE("an empty -c or --container is a usage error, not the whole host", "[cli]") {
+  check_usage_error({"stat", "-c", ""}, "--cgroup: needs a cgroup directory");
+  check_usage_error({"stat", "--container", ""}, "needs a container id or name");
+}

@@ -299,3 +299,61 @@ TEST_CASE("format names", "[formatter]") {
   CHECK(std::string(to_string(Format::Graph)) == "graph");
   CHECK_THROWS_AS(parse_format("xml"), ctrace::UsageError);
 }
+
+TEST_CASE("text table: an interval without rows prints its time and one line, not a squeezed header",
+          "[formatter]") {
+  Table t = stat_table();
+  t.rows.clear();
+  t.title = "2026-11-30T12:00:01.000Z";
+  t.empty_text = "no syscalls";
+  auto out = render(Format::Text, [&](Formatter& f) {
+    f.begin(stat_schema(false));
+    f.table(t);
+  });
+  CHECK(out == "2026-11-30T12:00:01.000Z\nno syscalls\n");
+  // with rows: the title line, then the table as before
+  Table full = stat_table();
+  full.title = "2026-11-30T12:00:02.000Z";
+  full.empty_text = "no syscalls";
+  auto out2 = render(Format::Text, [&](Formatter& f) {
+    f.begin(stat_schema(false));
+    f.table(full);
+  });
+  CHECK(lines_of(out2).at(0) == "2026-11-30T12:00:02.000Z");
+  CHECK(lines_of(out2).at(1) == "SYSCALL COUNT    (%) ELAPSED(ms)    (%) ERRORS");
+}
+
+TEST_CASE("text stream: values wider than their column are shortened, the columns stay aligned",
+          "[formatter]") {
+  Schema s;
+  s.type = "ev";
+  s.columns = {{"hostname", "HOSTNAME", Align::Left, -1, "", 10, false, Elide::End},
+               {"cgroup", "CGROUP", Align::Left, -1, "", 10, false, Elide::Start},
+               {"pid", "PID", Align::Left, -1, "", 5},
+               {"detail", "DETAIL", Align::Left}};
+  auto out = render(Format::Text, [&](Formatter& f) {
+    f.begin(s);
+    Record a;
+    a.set("hostname", "web").set("cgroup", "/a").set("pid", 1).set("detail", "x");
+    Record b;
+    b.set("hostname", "a-very-long-hostname-of-a-pod")
+        .set("cgroup", "/kubepods.slice/pod1/cri-containerd-77aa.scope")
+        .set("pid", 2)
+        .set("detail", "y");
+    f.record(a);
+    f.record(b);
+  });
+  auto l = lines_of(out);
+  REQUIRE(l.size() == 3);
+  CHECK(l[0] == "HOSTNAME   CGROUP     PID   DETAIL");
+  CHECK(l[1] == "web        /a         1     x");
+  CHECK(l[2] == "a-very-lo\u2026 \u20267aa.scope 2     y");
+  // JSON keeps them whole
+  auto js = render(Format::Json, [&](Formatter& f) {
+    f.begin(s);
+    Record b;
+    b.set("hostname", "a-very-long-hostname-of-a-pod");
+    f.record(b);
+  });
+  CHECK(json::parse(js)["hostname"] == "a-very-long-hostname-of-a-pod");
+}

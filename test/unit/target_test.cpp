@@ -274,3 +274,50 @@ TEST_CASE("Target::to_object names the cgroup for JSON", "[target]") {
   CHECK(o[4].first == "description");
   CHECK(std::get<std::string>(Target{}.to_object()[0].second.v) == "all");
 }
+
+TEST_CASE("target -p of a process in the root cgroup is a usage error, not the whole host", "[target]") {
+  FakeCgroupTree tree;
+  fs::create_directories(tree.cfs().proc / "2");
+  std::ofstream(tree.cfs().proc / "2" / "cgroup") << "0::/\n";
+  TargetOptions o;
+  o.pid = 2;
+  auto msg = usage_error([&] { resolve(o, tree.cfs()); });
+  CHECK_THAT(msg, Contains("process 2 is in the root cgroup") && Contains("whole host"));
+}
+
+TEST_CASE("find_in_path: what execvp would run, searched before the child enters the cgroup", "[target]") {
+  FakeCgroupTree tree;
+  auto a = tree.root() / "bin-a", b = tree.root() / "bin-b";
+  fs::create_directories(a);
+  fs::create_directories(b);
+  std::ofstream(a / "tool") << "not executable";
+  std::ofstream(b / "tool") << "#!/bin/sh\n";
+  fs::permissions(b / "tool", fs::perms::owner_all);
+  fs::create_directories(a / "dir");  // a directory of that name is skipped too
+  std::string path = "/nonexistent:" + a.string() + ":" + b.string();
+  CHECK(find_in_path("tool", path.c_str()) == (b / "tool").string());
+  CHECK(find_in_path("dir", path.c_str()) == "dir");
+  CHECK(find_in_path("missing", path.c_str()) == "missing");
+  CHECK(find_in_path("./tool", path.c_str()) == "./tool");  // a path is not searched
+  CHECK(find_in_path("sh", nullptr) == "/bin/sh");          // execvp's default PATH
+}
+
+TEST_CASE("remove_stale_cgroups empties the ctrace-PID cgroups of dead ctrace processes only", "[target]") {
+  FakeCgroupTree tree;
+  const auto& cfs = tree.cfs();
+  fs::create_directories(cfs.mount / "ctrace-999999");  // no such process
+  fs::create_directories(cfs.mount / "ctrace-77");      // a running ctrace
+  fs::create_directories(cfs.mount / "ctrace-88");      // pid reused by another program
+  fs::create_directories(cfs.mount / "ctrace-test-x");  // not ctrace's naming
+  fs::create_directories(cfs.proc / "77");
+  std::ofstream(cfs.proc / "77" / "comm") << "ctrace\n";
+  fs::create_directories(cfs.proc / "88");
+  std::ofstream(cfs.proc / "88" / "comm") << "bash\n";
+  remove_stale_cgroups(cfs);
+  // a plain directory stands in for a cgroup: rmdir works once cgroup.kill (written) is gone
+  CHECK(fs::exists(cfs.mount / "ctrace-77"));
+  CHECK(fs::exists(cfs.mount / "ctrace-test-x"));
+  CHECK(fs::exists(cfs.mount / "ctrace-999999" / "cgroup.kill"));
+  CHECK(fs::exists(cfs.mount / "ctrace-88" / "cgroup.kill"));
+  CHECK_FALSE(fs::exists(cfs.mount / "ctrace-77" / "cgroup.kill"));
+}

@@ -37,4 +37,8 @@ void add_duration_option(CLI::App& app, double& seconds);
 // `--no-names`: container names from cgroup paths only, no runtime state files or sockets.
 void add_names_option(CLI::App& app, bool& no_names);
 
+// `-x/--failed`: failed calls only, the one spelling of every command; `old_names` (such as
+// "--failures") keep working but are not shown in --help.
+void add_failed_option(CLI::App& app, bool& failed, const std::vector<std::string>& old_names = {});
+
 }  // namespace ctrace::commands

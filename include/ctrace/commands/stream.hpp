@@ -35,6 +35,12 @@ void add_buffer_pages_option(CLI::App& app, unsigned& pages);
 // Sizes a BPF ring buffer map to `pages` pages; call between open and load.
 void set_ring_buffer_pages(bpf_map* map, unsigned pages);
 
+// `--time-precision s|ms|us|ns`: the TIME column and JSON "time" string (ts_ns is always
+// exact; note that jq 1.6 reads it as a double, which rounds it to 17 digits).
+void add_time_precision_option(CLI::App& app, TimePrecision& precision, TimePrecision default_precision);
+// The TIME column at that precision.
+output::Column time_column(TimePrecision p);
+
 // How events say which container they come from.
 enum class ContainerBy { Hostname, CgroupId, CgroupPath, Name };
 
@@ -49,14 +55,15 @@ output::Column container_column(ContainerBy by, const std::string& header = "HOS
 class TaskFields {
  public:
   TaskFields(WallClock clock, enrich::CgroupNames* cgroup_paths,
-             enrich::ContainerResolver* containers = nullptr)
-      : clock_(clock), cgroup_paths_(cgroup_paths), containers_(containers) {}
+             enrich::ContainerResolver* containers = nullptr, TimePrecision precision = TimePrecision::Seconds)
+      : clock_(clock), cgroup_paths_(cgroup_paths), containers_(containers), precision_(precision) {}
   void add(output::Record& r, const ctrace_task_info& t) const;
 
  private:
   WallClock clock_;
   enrich::CgroupNames* cgroup_paths_;      // null: no "cgroup" field
   enrich::ContainerResolver* containers_;  // null: no "container" field
+  TimePrecision precision_;
 };
 
 // The "container" field of an event: the container's name from the resolver's cache (never

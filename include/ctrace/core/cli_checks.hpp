@@ -4,11 +4,13 @@
 
 namespace ctrace::cli {
 
-// A number of seconds > 0: "10", "0.5".
+// A decimal number of seconds > 0: "10", "0.5" (not "0x10", "inf").
 CLI::Validator seconds();
 // A whole number >= 1: a pid, a count.
 CLI::Validator positive_integer();
 // A whole number >= 0: an id.
 CLI::Validator unsigned_integer();
+// A whole number in [min, max]: anything that sizes memory is bounded.
+CLI::Validator integer_between(long min, long max);
 
 }  // namespace ctrace::cli

@@ -37,6 +37,11 @@ struct Value {
 // Text rendering of one column.
 enum class Align { Left, Right };
 
+// A streamed value wider than its column is shortened so that the columns after it stay
+// aligned (JSON keeps it whole): at the end ("web-frontend-pr…") or at the start, where a
+// path keeps its leaf ("…/docker-3f2a.scope").
+enum class Elide { None, End, Start };
+
 struct Column {
   std::string key;        // field name in Records and JSON
   std::string header;     // text header
@@ -45,6 +50,7 @@ struct Column {
   std::string suffix;     // appended in text ("%")
   int min_width = 0;      // text: streaming formatters cannot look ahead
   bool hex = false;       // text: unsigned integers as 0x%08x (flags words)
+  Elide elide = Elide::None;  // text streams: shorten values wider than min_width
 };
 
 // The columns a command prints, in order, and the JSON "type" of its records.
@@ -82,6 +88,8 @@ struct Table {
   uint64_t lost = 0;
   std::string bar_key;             // graph: which column the bar chart shows
   std::string label_key;           // graph: which column labels the bars
+  std::string title;               // text and graph: a line above the table (e.g. its time)
+  std::string empty_text;          // text and graph: printed instead of a table without rows
 };
 
 // A time series for charts: one x per point, one or more named y series.

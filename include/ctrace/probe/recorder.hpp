@@ -52,6 +52,8 @@ class Recorder {
   RecorderDump dump();
   RecorderStats stats() const;
   uint64_t start_ns() const { return start_ns_; }
+  // The running programs record another cgroup (a followed container was re-created).
+  void retarget(const target::Target& target);
   // Ring capacity in events (all CPUs).
   uint64_t capacity() const;
 

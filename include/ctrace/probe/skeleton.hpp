@@ -66,18 +66,27 @@ class Skeleton {
   T* obj_ = nullptr;
 };
 
+// Points the running programs' filter (common.bpf.h's targ_cgroup_id/level, in .bss) at
+// another cgroup: a followed container that was re-created. Also used before load.
+template <typename Bss>
+void retarget(Bss* bss, const target::Target& t) {
+  // level first: a program that reads the new level with the old id matches nothing
+  bss->targ_cgroup_level = t.level;
+  bss->targ_cgroup_id = t.cgroup_id;
+}
+
 // Sets the container filter globals (targ_filter_mode, targ_cgroup_id, ...) that every
-// program gets from common.bpf.h; call between open and load.
-template <typename Rodata>
-void configure_filter(Rodata* ro, const target::Target& t, unsigned self_tgid) {
+// program gets from common.bpf.h; call between open and load. The mode is read-only (the
+// verifier prunes the other modes); the cgroup is in .bss (see retarget).
+template <typename Rodata, typename Bss>
+void configure_filter(Rodata* ro, Bss* bss, const target::Target& t, unsigned self_tgid) {
   switch (t.mode) {
     case target::Mode::All:
       ro->targ_filter_mode = CTRACE_FILTER_NONE;
       break;
     case target::Mode::Cgroup:
       ro->targ_filter_mode = t.exact ? CTRACE_FILTER_CGROUP_EXACT : CTRACE_FILTER_CGROUP_SUBTREE;
-      ro->targ_cgroup_id = t.cgroup_id;
-      ro->targ_cgroup_level = t.level;
+      retarget(bss, t);
       break;
     case target::Mode::Uts:
       ro->targ_filter_mode = CTRACE_FILTER_UTS;

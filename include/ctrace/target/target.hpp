@@ -25,10 +25,11 @@ struct TargetOptions {
   std::string container;               // --container ID-or-name
   std::string uts;                     // --uts HOSTNAME|INUM
   bool exact = false;                  // --exact
+  bool wait = false;                   // --wait: a removed cgroup may come back
   std::vector<std::string> command;    // -- CMD ARGS...
 };
 
-// Adds -c, --cgroup-id, -p, --container, --uts, --exact and `-- CMD` to a subcommand.
+// Adds -c, --cgroup-id, -p, --container, --uts, --exact, --wait and `-- CMD` to a subcommand.
 void add_target_options(CLI::App& app, TargetOptions& opts);
 
 enum class Mode { All, Cgroup, Uts };
@@ -69,6 +70,45 @@ std::vector<ContainerMatch> find_containers(const std::filesystem::path& mount,
                                             const std::string& query);
 // The container id in a cgroup directory name ("docker-ID.scope" -> ID), if it is one.
 std::optional<std::string> container_id_of(const std::string& dir_name);
+
+// Watches the target cgroup's parent directory (one inotify watch: cgroupfs reports rmdir
+// and mkdir there as IN_DELETE and IN_CREATE) to tell when the target goes away and, for a
+// target that is followed (a container, or --wait), when it is back.
+class TargetWatch {
+ public:
+  TargetWatch(const Target& target, const TargetOptions& opts, const CgroupFs& fs);
+  ~TargetWatch();
+  TargetWatch(const TargetWatch&) = delete;
+  TargetWatch& operator=(const TargetWatch&) = delete;
+
+  int fd() const { return fd_; }
+  // Does a removal end the run (-c, --cgroup-id, -p without --wait)?
+  bool follows() const { return follow_; }
+
+  enum class Change { None, Removed, Back };
+  // Reads what is pending on fd(). Back: the target exists again; `target` is the new one
+  // (a new cgroup id, for a container possibly a new directory).
+  Change read(Target& target);
+
+ private:
+  bool gone() const;
+  std::optional<Target> find_again() const;
+  TargetOptions opts_;
+  CgroupFs fs_;
+  std::filesystem::path dir_;
+  uint64_t id_ = 0;
+  int fd_ = -1;
+  bool follow_ = false;
+  bool removed_ = false;
+};
+
+// The file execvp() would run for `name` along `path_env` (PATH), or `name` itself when it
+// holds a '/' or nothing is found (exec then fails as execvp would).
+std::string find_in_path(const std::string& name, const char* path_env);
+
+// Removes the `ctrace-PID` cgroups of ctrace processes that are gone (killed with SIGKILL),
+// killing what still runs in them.
+void remove_stale_cgroups(const CgroupFs& fs);
 
 // `-- CMD ARGS…`: a transient cgroup with CMD in it, held until start() so that no
 // syscall of CMD is missed; removed on destruction. CMD's stdout is ctrace's stderr.

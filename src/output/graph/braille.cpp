@@ -22,14 +22,15 @@ constexpr uint8_t kDotBit[kDotRows][kDotCols] = {{0x01, 0x08}, {0x02, 0x10}, {0x
 // A grid of braille cells addressed in dots, (0, 0) at the bottom left.
 class Canvas {
  public:
-  Canvas(int cols, int rows) : cols_(cols), rows_(rows), cells_(static_cast<size_t>(cols * rows), 0) {}
+  Canvas(int cols, int rows)
+      : cols_(cols), rows_(rows), cells_(static_cast<size_t>(cols) * static_cast<size_t>(rows), 0) {}
   int dot_width() const { return cols_ * kDotCols; }
   int dot_height() const { return rows_ * kDotRows; }
 
   void set(int x, int y) {
     int top = dot_height() - 1 - y;
-    cells_[static_cast<size_t>(top / kDotRows * cols_ + x / kDotCols)] |=
-        kDotBit[top % kDotRows][x % kDotCols];
+    cells_[static_cast<size_t>(top / kDotRows) * static_cast<size_t>(cols_) +
+           static_cast<size_t>(x / kDotCols)] |= kDotBit[top % kDotRows][x % kDotCols];
   }
 
   // Bresenham: every dot between two points, both ends included.
@@ -49,7 +50,7 @@ class Canvas {
   std::string row(int r) const {
     std::string s;
     for (int c = 0; c < cols_; ++c) {
-      uint8_t bits = cells_[static_cast<size_t>(r * cols_ + c)];
+      uint8_t bits = cells_[static_cast<size_t>(r) * static_cast<size_t>(cols_) + static_cast<size_t>(c)];
       if (!bits) {
         s += ' ';
         continue;

@@ -27,6 +27,12 @@ void GraphFormatter::table(const Table& t) {
     bars.push_back({label ? format_text(*label, Column{}) : "?", v,
                     value ? format_text(*value, value_col ? *value_col : Column{}) : ""});
   }
+  if (!t.title.empty()) fmt::print(out_, "{}\n", t.title);
+  if (t.rows.empty() && !t.empty_text.empty()) {
+    fmt::print(out_, "{}\n", t.empty_text);
+    std::fflush(out_);
+    return;
+  }
   std::string title = value_col ? value_col->header : t.bar_key;
   std::string line = fmt::format("{}\n", title);
   std::fwrite(line.data(), 1, line.size(), out_);

@@ -1,3 +1,6 @@
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "output/formatters.hpp"
@@ -36,6 +39,41 @@ json histogram_json(const Histogram& h) {
   return {{"name", h.title}, {"unit", h.unit}, {"buckets", buckets}};
 }
 
+// Stream records are written straight into one string: building an ordered_json per event
+// (a map of allocated nodes, then serialized) was most of the CPU time of a flood. The bytes
+// are those nlohmann would write: ASCII strings without quotes, backslashes or control
+// characters and integers are written here, everything else (escapes, non-ASCII, doubles,
+// arrays, objects) still goes through nlohmann.
+void append_string(std::string& out, const std::string& s) {
+  bool plain =
+      std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+  if (!plain) {
+    out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+    return;
+  }
+  out += '"';
+  out += s;
+  out += '"';
+}
+
+void append_value(std::string& out, const Value& value) {
+  if (auto* i = std::get_if<int64_t>(&value.v)) {
+    fmt::format_int text(*i);
+    out.append(text.data(), text.size());
+  } else if (auto* u = std::get_if<uint64_t>(&value.v)) {
+    fmt::format_int text(*u);
+    out.append(text.data(), text.size());
+  } else if (auto* str = std::get_if<std::string>(&value.v)) {
+    append_string(out, *str);
+  } else if (auto* b = std::get_if<bool>(&value.v)) {
+    out += *b ? "true" : "false";
+  } else if (value.is_null()) {
+    out += "null";
+  } else {
+    out += to_json(value).dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+}
+
 }  // namespace
 
 void JsonFormatter::line(const std::string& s, bool flush) {
@@ -45,10 +83,24 @@ void JsonFormatter::line(const std::string& s, bool flush) {
 }
 
 void JsonFormatter::record(const Record& r) {
-  json j = json::object();
-  j["type"] = schema_.type;
-  for (const auto& [k, v] : r.fields) j[k] = to_json(v);
-  line(j.dump(-1, ' ', false, json::error_handler_t::replace), false);
+  std::string& out = record_buf_;
+  out.clear();
+  out += "{\"type\":";
+  // "type" comes first: the schema's, or the record's own when it has one
+  const Value* type = r.get("type");
+  if (type)
+    append_value(out, *type);
+  else
+    append_string(out, schema_.type);
+  for (const auto& [k, v] : r.fields) {
+    if (k == "type") continue;
+    out += ',';
+    append_string(out, k);
+    out += ':';
+    append_value(out, v);
+  }
+  out += '}';
+  line(out, false);
 }
 
 void JsonFormatter::table(const Table& t) {

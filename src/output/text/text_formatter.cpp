@@ -9,10 +9,30 @@ namespace ctrace::output {
 
 namespace {
 
+// Terminal cells of a UTF-8 string: one per code point (no wide characters in what we print).
+size_t cells_of(const std::string& s) {
+  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
 std::string pad(const std::string& s, size_t width, Align a) {
-  // width counts bytes; cells are ASCII except user strings, which are left-aligned last
-  if (s.size() >= width) return s;
-  return a == Align::Left ? s + std::string(width - s.size(), ' ') : std::string(width - s.size(), ' ') + s;
+  size_t n = cells_of(s);
+  if (n >= width) return s;
+  return a == Align::Left ? s + std::string(width - n, ' ') : std::string(width - n, ' ') + s;
+}
+
+// Shortens `s` to `width` cells with "…" where text was cut (never inside a UTF-8 sequence).
+std::string elide(const std::string& s, size_t width, Elide how) {
+  if (how == Elide::None || width < 2 || cells_of(s) <= width) return s;
+  static const std::string kMark = "\u2026";
+  size_t keep = width - 1, kept = 0, i = 0;
+  if (how == Elide::End) {
+    for (; i < s.size(); ++i)
+      if ((s[i] & 0xC0) != 0x80 && kept++ == keep) break;
+    return s.substr(0, i) + kMark;
+  }
+  for (i = s.size(); i > 0; --i)
+    if ((s[i - 1] & 0xC0) != 0x80 && ++kept == keep) break;
+  return kMark + s.substr(i - 1);
 }
 
 std::string cell(const Record& r, const Column& c) {
@@ -47,21 +67,30 @@ void TextFormatter::record(const Record& r) {
   std::string line;
   for (size_t i = 0; i < cols.size(); ++i) {
     bool last = i + 1 == cols.size();
+    auto width = static_cast<size_t>(cols[i].min_width);
     auto s = cell(r, cols[i]);
-    line += last ? s : pad(s, static_cast<size_t>(cols[i].min_width), cols[i].align) + " ";
+    line += last ? s : pad(elide(s, width, cols[i].elide), width, cols[i].align) + " ";
   }
   write_line(out_, line);
 }
 
 void TextFormatter::table(const Table& t) {
   const auto& cols = schema_.columns;
+  if (!t.title.empty()) write_line(out_, t.title);
+  if (t.rows.empty() && !t.empty_text.empty()) {
+    // a header sized by no rows at all is squeezed and tells nothing
+    write_line(out_, t.empty_text);
+    std::fflush(out_);
+    if (t.lost) spdlog::warn("{} events were lost", t.lost);
+    return;
+  }
   std::vector<size_t> width(cols.size());
   std::vector<std::vector<std::string>> cells;
   auto add = [&](const Record& r) {
     std::vector<std::string> row;
     for (size_t i = 0; i < cols.size(); ++i) {
       row.push_back(cell(r, cols[i]));
-      width[i] = std::max(width[i], row.back().size());
+      width[i] = std::max(width[i], cells_of(row.back()));
     }
     cells.push_back(std::move(row));
   };

@@ -1,0 +1,231 @@
+// Regression tests of issue 12 on the real kernel: signals, `-- CMD`'s child and cgroup, the
+// target cgroup going away, output that reaches a pipe in time.
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "containers.hpp"
+#include "support.hpp"
+
+using namespace ctrace::test;
+using Catch::Matchers::Contains;
+using nlohmann::json;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool alive(pid_t pid) {
+  // a zombie is dead for this purpose: its state is Z
+  std::ifstream st(fmt::format("/proc/{}/stat", pid));
+  std::string line;
+  if (!st || !std::getline(st, line)) return false;
+  auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
+}
+
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return done();
+}
+
+// The pids in `ctrace-PID`, the cgroup ctrace PID made for its `-- CMD`.
+std::vector<pid_t> procs_of_command_cgroup(pid_t ctrace_pid) {
+  std::ifstream in(cgroup2_mount() / fmt::format("ctrace-{}", ctrace_pid) / "cgroup.procs");
+  std::vector<pid_t> pids;
+  for (pid_t p; in >> p;) pids.push_back(p);
+  return pids;
+}
+
+uint64_t syscall_field(const json& doc, const std::string& name, const char* field) {
+  for (const auto& s : doc.at("syscalls"))
+    if (s.at("name") == name) return s.at(field).get<uint64_t>();
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("SIGHUP ends a run like SIGTERM: summary, no child left, no cgroup left", "[hardening]") {
+  auto ct = start_ctrace({"stat", "-o", "json", "--", "sleep", "1000"});
+  fs::path cg = cgroup2_mount() / fmt::format("ctrace-{}", ct->pid());
+  std::vector<pid_t> child;
+  REQUIRE(wait_until([&] { return !(child = procs_of_command_cgroup(ct->pid())).empty(); }, 5s));
+  REQUIRE(child.size() == 1);
+  REQUIRE(alive(child[0]));  // positive control: the command runs in ctrace's cgroup
+  ct->signal(SIGHUP);
+  int code = ct->wait(20s);
+  INFO("stderr: " << ct->err());
+  CHECK(code == 128 + SIGTERM);  // sleep got the SIGTERM ctrace passes on
+  json doc = json::parse(ct->out());
+  CHECK(doc.at("type") == "stat");
+  CHECK_FALSE(fs::exists(cg));
+  CHECK(wait_until([&] { return !alive(child[0]); }, 2s));
+}
+
+TEST_CASE("SIGHUP: serve removes its socket and exits 0", "[hardening]") {
+  std::string sock = fmt::format("/run/ctrace-hup-{}.sock", ::getpid());
+  Process serve({ctrace_bin(), "serve", "--socket", sock});
+  REQUIRE(wait_until([&] { return fs::exists(sock); }, 20s));
+  serve.signal(SIGHUP);
+  INFO("stderr: " << serve.err());
+  CHECK(serve.wait(20s) == 0);
+  CHECK_FALSE(fs::exists(sock));
+}
+
+TEST_CASE("SIGKILL of ctrace kills the -- CMD child; the next run removes the stale cgroup", "[hardening]") {
+  auto ct = start_ctrace({"stat", "--", "sleep", "1000"});
+  pid_t ctrace_pid = ct->pid();
+  fs::path cg = cgroup2_mount() / fmt::format("ctrace-{}", ctrace_pid);
+  std::vector<pid_t> child;
+  REQUIRE(wait_until([&] { return !(child = procs_of_command_cgroup(ctrace_pid)).empty(); }, 5s));
+  REQUIRE(alive(child[0]));
+  ct->signal(SIGKILL);
+  ct->wait();
+  CHECK(wait_until([&] { return !alive(child[0]); }, 5s));  // PR_SET_PDEATHSIG
+  REQUIRE(fs::exists(cg));                                  // nobody was left to remove it
+  auto next = run({ctrace_bin(), "-v", "stat", "--", "true"});
+  INFO("stderr: " << next.err);
+  CHECK(next.code == 0);
+  CHECK_THAT(next.err,
+             Contains(fmt::format("removed cgroup {} left by ctrace pid {}", cg.string(), ctrace_pid)));
+  CHECK_FALSE(fs::exists(cg));
+}
+
+TEST_CASE("stat -- CMD resolves CMD along PATH before the child joins the cgroup", "[hardening]") {
+  // Two PATH entries that do not hold the program: execvp in the child would try (and fail)
+  // an execve in each, counted as the command's own.
+  fs::path bin = fs::path(workload_bin()).parent_path();
+  std::string path = "/nonexistent/ctrace-a:/nonexistent/ctrace-b:" + bin.string() + ":/usr/bin:/bin";
+  auto r = run(
+      {"env", "PATH=" + path, ctrace_bin(), "stat", "-o", "json", "--", "ctrace_workload", "getppid", "300"});
+  INFO("stderr: " << r.err);
+  REQUIRE(r.code == 0);
+  json doc = json::parse(r.out);
+  CHECK(syscall_field(doc, "execve", "count") == 1);
+  CHECK(syscall_field(doc, "execve", "errors") == 0);
+  CHECK(syscall_field(doc, "getppid", "count") == 300);  // positive control
+}
+
+TEST_CASE("-p of a process in the root cgroup is a usage error", "[hardening]") {
+  // kthreadd (pid 2) lives in the root cgroup
+  auto r = run({ctrace_bin(), "stat", "-p", "2", "-d", "1"});
+  INFO("stderr: " << r.err);
+  CHECK(r.code == 2);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Contains("process 2 is in the root cgroup"));
+}
+
+TEST_CASE("the target cgroup removed: said at once, summary printed, exit 0", "[hardening]") {
+  auto cg = std::make_unique<TestCgroup>("ctrace-test-gone");
+  std::string path = cg->path().string();
+  Workload w({"getppid", "400"});
+  cg->add(w.pid());
+  auto ct = start_ctrace({"stat", "-o", "json", "-c", path});
+  w.go();
+  REQUIRE(w.wait() == 0);
+  cg.reset();                // rmdir
+  int code = ct->wait(10s);  // no signal: the removal ends the run
+  INFO("stderr: " << ct->err());
+  CHECK(code == 0);
+  CHECK_THAT(ct->err(),
+             Contains(fmt::format("target cgroup /{} was removed", fs::path(path).filename().string())));
+  json doc = json::parse(ct->out());
+  CHECK(syscall_field(doc, "getppid", "count") == 400);
+}
+
+TEST_CASE("--wait: the target cgroup removed and created again is followed", "[hardening]") {
+  auto cg = std::make_unique<TestCgroup>("ctrace-test-wait");
+  fs::path path = cg->path();
+  uint64_t old_id = cg->id();
+  Workload before({"getppid", "500"});
+  cg->add(before.pid());
+  auto ct = start_ctrace({"stat", "-o", "json", "--wait", "-c", path.string()});
+  before.go();
+  REQUIRE(before.wait() == 0);
+  cg.reset();
+  REQUIRE(ct->wait_for_stderr("was removed", 10s));
+  cg = TestCgroup::at(path);
+  REQUIRE(cg->id() != old_id);
+  REQUIRE(ct->wait_for_stderr(fmt::format("following cgroup {}", cg->id()), 10s));
+  Workload after({"getppid", "1000"});
+  cg->add(after.pid());
+  after.go();
+  REQUIRE(after.wait() == 0);
+  ct->signal(SIGINT);
+  INFO("stderr: " << ct->err());
+  REQUIRE(ct->wait() == 0);
+  json doc = json::parse(ct->out());
+  CHECK(syscall_field(doc, "getppid", "count") == 1500);  // both cgroups, nothing else
+}
+
+TEST_CASE("biograph piped: the first row reaches the pipe within one interval", "[hardening]") {
+  TestCgroup cg("ctrace-test-biopipe");
+  for (const char* format : {"text", "json"}) {
+    auto ct = start_ctrace({"biograph", "-o", format, "-t", "300", "-c", cg.path().string()});
+    auto t0 = std::chrono::steady_clock::now();
+    // text: the header and a first row; json: a first object
+    bool got = ct->wait_for_stdout(std::string(format) == "text" ? "Z " : "\"type\"", 1500ms);
+    auto waited = std::chrono::steady_clock::now() - t0;
+    INFO(format << " stdout: " << ct->out()
+                << " waited ms: " << std::chrono::duration_cast<std::chrono::milliseconds>(waited).count());
+    CHECK(got);
+    ct->close_stdout();  // like `| head -1`: the next row ends it quietly
+    CHECK(ct->wait(5s) == 0);
+  }
+}
+
+TEST_CASE("--container follows a restarted container (runc delete + run with the same id)", "[hardening]") {
+  // The parent stays (as machine.slice or system.slice do): runc re-creates the container's
+  // cgroup under it with a new id.
+  TestCgroup parent("ctrace-restart");
+  std::string name = container_name("restart");
+  ContainerOptions opts{.cgroup = "/" + parent.relative() + "/" + name, .hold = true};
+  auto probe = [](const char* path, int n) {
+    std::string cmd;
+    for (int i = 0; i < n; ++i) cmd += fmt::format("cat {} 2>/dev/null; ", path);
+    return std::vector<std::string>{"sh", "-c", cmd + "true"};
+  };
+  auto first = std::make_unique<RuncContainer>(name, probe("/ctrace-probe-first", 3), opts);
+  uint64_t first_id = first->cgroup_id();
+  auto ct = start_ctrace({"openclose", "-x", "-o", "json", "--container", name});
+  first->go();
+  REQUIRE(first->wait_stopped());
+  first.reset();  // runc delete: the cgroup goes
+  REQUIRE(ct->wait_for_stderr("was removed", 10s));
+  RuncContainer second(name, probe("/ctrace-probe-second", 5), opts);
+  REQUIRE(second.cgroup_id() != first_id);
+  REQUIRE(ct->wait_for_stderr(
+      fmt::format("container {} restarted: following cgroup {}", name, second.cgroup_id()), 10s));
+  second.go();
+  REQUIRE(second.wait_stopped());
+  ct->signal(SIGINT);
+  INFO("stderr: " << ct->err());
+  REQUIRE(ct->wait() == 0);
+  int before = 0, after = 0;
+  std::istringstream in(ct->out());
+  for (std::string line; std::getline(in, line);) {
+    json e = json::parse(line);
+    if (e.value("path", "") == "/ctrace-probe-first") {
+      ++before;
+      CHECK(e.at("cgroup_id") == first_id);
+    }
+    if (e.value("path", "") == "/ctrace-probe-second") {
+      ++after;
+      CHECK(e.at("cgroup_id") == second.cgroup_id());
+    }
+  }
+  CHECK(before == 3);  // the first container, traced as usual
+  CHECK(after == 5);   // and the same container after its restart, in its new cgroup
+}
