@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 
 namespace ctrace::target {
 
-void add_target_options(CLI::App& app, TargetOptions& opts) {
+std::vector<CLI::Option*> add_target_selectors(CLI::App& app, TargetOptions& opts) {
   auto* c = app.add_option("-c,--cgroup", opts.cgroup,
                            "cgroup v2 directory: absolute, or relative to the cgroup2 mount")
                 ->type_name("CGDIR")
@@ -31,16 +31,25 @@ void add_target_options(CLI::App& app, TargetOptions& opts) {
                             "podman, containerd, CRI-O, kubepods")
                  ->type_name("ID|NAME")
                  ->group("Target");
+  std::vector<CLI::Option*> all{c, id, p, ct};
+  for (auto* a : all)
+    for (auto* b : all)
+      if (a != b) a->excludes(b);
+  return all;
+}
+
+void add_target_options(CLI::App& app, TargetOptions& opts) {
+  auto all = add_target_selectors(app, opts);
   app.add_flag("--exact", opts.exact, "match only that cgroup, not its subtree")->group("Target");
   auto* cmd = app.add_option("command", opts.command,
                              "-- CMD ARGS...: run CMD in a new cgroup and trace it until it exits "
                              "(CMD's stdout goes to stderr)")
                   ->type_name("-- CMD ARGS")
                   ->group("Target");
-  std::vector<CLI::Option*> all{c, id, p, ct, cmd};
-  for (auto* a : all)
-    for (auto* b : all)
-      if (a != b) a->excludes(b);
+  for (auto* a : all) {
+    a->excludes(cmd);
+    cmd->excludes(a);
+  }
 }
 
 output::Object Target::to_object() const {

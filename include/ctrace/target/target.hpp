@@ -13,6 +13,7 @@
 
 namespace CLI {
 class App;
+class Option;
 }
 
 namespace ctrace::target {
@@ -29,6 +30,9 @@ struct TargetOptions {
 
 // Adds -c, --cgroup-id, -p, --container, --exact and `-- CMD` to a subcommand.
 void add_target_options(CLI::App& app, TargetOptions& opts);
+// Only -c, --cgroup-id, -p and --container (mutually exclusive), for commands that name an
+// existing cgroup (`ctl add`); returns them.
+std::vector<CLI::Option*> add_target_selectors(CLI::App& app, TargetOptions& opts);
 
 enum class Mode { All, Cgroup, Uts };
 
