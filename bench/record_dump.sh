@@ -6,7 +6,9 @@
 #   pause_ms    time the writers were stopped: 0, the dump copies slots between two seq reads
 #   torn        slots the loop rewrote while the dump copied them (counted, not shown)
 #   lost        events the kernel could not write during the dump (the ring's lost counter)
-#   rate_ratio  the loop's syscalls/s while dumping / without dumps (1.00 = no stall)
+#   copy_ms     of dump_ms, the time the slots were copied (serve -v logs it)
+#   rate_ratio  events/s recorded while dumping / without dumps: below 1 only as much as
+#               the dump's own CPU time takes from the loop on a shared machine
 # Usage: bench/record_dump.sh [BUILD_DIR] [DUMPS]
 set -euo pipefail
 build=${1:-build}
@@ -22,9 +24,10 @@ cleanup() {
   [[ -n ${loop:-} ]] && kill "$loop" 2>/dev/null && wait "$loop" 2>/dev/null || true
   [[ -n ${srv:-} ]] && kill -TERM "$srv" 2>/dev/null && wait "$srv" 2>/dev/null || true
   rmdir "$cg" 2>/dev/null || true
+  rm -f "$build/bench-dump.out"
 }
 trap cleanup EXIT
-"$ctrace" serve --socket "$sock" 2>"$build/bench-dump.err" &
+"$ctrace" -v serve --socket "$sock" 2>"$build/bench-dump.err" &
 srv=$!
 until grep -q "Listening on" "$build/bench-dump.err" 2>/dev/null; do sleep 0.1; done
 api() { curl -sS --unix-socket "$sock" "$@"; }
@@ -34,28 +37,32 @@ counters() { api http://localhost/list | python3 -c 'import json,sys; t=json.loa
 sh -c "echo \$\$ > $cg/cgroup.procs; exec $work getppid 2000000000" &
 loop=$!
 
-printf "%-6s %9s %8s %9s %8s %6s %6s %10s\n" ring slots dump_ms pause_ms events torn lost rate_ratio
+printf "%-6s %9s %8s %8s %9s %8s %7s %6s %10s\n" ring slots dump_ms copy_ms pause_ms events torn lost rate_ratio
 for size in 4M 256M; do
   api -X POST "http://localhost/add?name=bench&size=$size&cgrouppath=$cg" >/dev/null
   capacity=$(api http://localhost/list | python3 -c 'import json,sys; print(json.load(sys.stdin)["traces"][0]["capacity"])')
   # let the ring wrap
   until read -r rec _ < <(counters) && (( rec > capacity )); do sleep 0.2; done
   # the loop's rate without dumps, over one second
-  read -r r0 _ < <(counters); sleep 1; read -r r1 _ < <(counters)
-  idle_rate=$(( r1 - r0 ))
+  ta=$(date +%s%N); read -r r0 _ < <(counters); sleep 2; read -r r1 _ < <(counters); tb=$(date +%s%N)
+  idle_rate=$(( (r1 - r0) * 1000000 / ((tb - ta) / 1000) ))
   for _ in $(seq "$dumps"); do
+    ta=$(date +%s%N)
     read -r r0 l0 < <(counters)
     t0=$(date +%s%N)
-    summary=$(api "http://localhost/dump?name=bench&format=json" | head -1)
+    api -o "$build/bench-dump.out" "http://localhost/dump?name=bench&format=json"
     t1=$(date +%s%N)
     read -r r1 l1 < <(counters)
+    tb=$(date +%s%N)
+    summary=$(head -1 "$build/bench-dump.out")
+    copy_ms=$(grep -o 'slots in [0-9.]* ms' "$build/bench-dump.err" | tail -1 | awk '{print $3}')
     ms=$(( (t1 - t0) / 1000000 ))
-    rate=$(( (r1 - r0) * 1000 / (ms > 0 ? ms : 1) ))
-    python3 - "$size" "$capacity" "$ms" "$summary" "$((l1 - l0))" "$rate" "$idle_rate" <<'PY'
+    rate=$(( (r1 - r0) * 1000000 / ((tb - ta) / 1000) ))
+    python3 - "$size" "$capacity" "$ms" "$copy_ms" "$summary" "$((l1 - l0))" "$rate" "$idle_rate" <<'PY'
 import json, sys
-size, cap, ms, summary, lost, rate, idle = sys.argv[1:]
+size, cap, ms, copy_ms, summary, lost, rate, idle = sys.argv[1:]
 s = json.loads(summary)
-print(f"{size:<6} {int(cap):>9} {int(ms):>8} {0:>9} {s['events']:>8} {s['torn']:>6} {int(lost):>6} {int(rate)/max(int(idle),1):>10.2f}")
+print(f"{size:<6} {int(cap):>9} {int(ms):>8} {float(copy_ms):>8.1f} {0:>9} {s['events']:>8} {s['torn']:>7} {int(lost):>6} {int(rate)/max(int(idle),1):>10.2f}")
 PY
   done
   api -X POST "http://localhost/close?name=bench" >/dev/null

@@ -12,6 +12,7 @@
 #include <ctime>
 
 #include "ctrace/core/error.hpp"
+#include "ctrace/core/log.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/probe/event_loop.hpp"
 #include "ctrace/probe/skeleton.hpp"
@@ -256,35 +257,40 @@ RecorderDump Recorder::dump() {
   RecorderDump d;
   d.number = ++m.dumps;
   // The writers never stop: each slot is copied between two reads of its seq, and a slot
-  // a writer was in (seq 0) or rewrote meanwhile (seq moved on) is counted as torn.
-  // Copying in chunks before decoding keeps that window to a few microseconds per slot.
-  constexpr size_t kChunk = 256;
-  std::vector<record_event> chunk(kChunk);
+  // a writer was in (seq 0) or rewrote meanwhile (seq moved on) is counted as torn. The raw
+  // copy comes first and decoding after: a copy runs at memory speed, where decoding as we
+  // go would let a busy writer lap a large ring before we reach its oldest slots.
+  const uint64_t copy_start = monotonic_ns();
   auto heads = m.heads();
   const auto* slots = static_cast<const record_event*>(m.ring);
+  std::vector<std::pair<int, record_event>> copied;
+  uint64_t total = 0;
+  for (uint64_t h : heads) total += std::min<uint64_t>(h, m.slots_per_cpu);
+  copied.reserve(static_cast<size_t>(total));
   for (int cpu = 0; cpu < m.ncpus; ++cpu) {
     uint64_t h = heads[static_cast<size_t>(cpu)];
-    uint64_t p = h > m.slots_per_cpu ? h - m.slots_per_cpu : 0;
-    while (p < h) {
-      size_t n = 0;
-      for (; p < h && n < kChunk; ++p) {
-        const record_event& live =
-            slots[static_cast<size_t>(cpu) * m.slots_per_cpu + static_cast<size_t>(p % m.slots_per_cpu)];
-        if (__atomic_load_n(&live.seq, __ATOMIC_ACQUIRE) != p + 1) {
-          ++d.torn;
-          continue;
-        }
-        std::memcpy(static_cast<void*>(&chunk[n]), &live, sizeof live);
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if (__atomic_load_n(&live.seq, __ATOMIC_RELAXED) != p + 1) {
-          ++d.torn;
-          continue;
-        }
-        ++n;
+    // newest first: a writer that laps the ring while we copy takes the oldest slots
+    // (the ones it overwrites next), and a flight recorder's newest events matter most
+    for (uint64_t oldest = h > m.slots_per_cpu ? h - m.slots_per_cpu : 0, p = h; p-- > oldest;) {
+      const record_event& live =
+          slots[static_cast<size_t>(cpu) * m.slots_per_cpu + static_cast<size_t>(p % m.slots_per_cpu)];
+      if (__atomic_load_n(&live.seq, __ATOMIC_ACQUIRE) != p + 1) {
+        ++d.torn;
+        continue;
       }
-      for (size_t i = 0; i < n; ++i) d.events.push_back(m.decode(chunk[i], cpu));
+      auto& slot = copied.emplace_back(cpu, record_event{}).second;
+      std::memcpy(static_cast<void*>(&slot), &live, sizeof live);
+      __atomic_thread_fence(__ATOMIC_ACQUIRE);
+      if (__atomic_load_n(&live.seq, __ATOMIC_RELAXED) != p + 1) {
+        ++d.torn;
+        copied.pop_back();
+      }
     }
   }
+  spdlog::debug("dump {}: copied {} slots in {:.1f} ms, {} torn", d.number, copied.size(),
+                static_cast<double>(monotonic_ns() - copy_start) / 1e6, d.torn);
+  d.events.reserve(copied.size());
+  for (const auto& [cpu, slot] : copied) d.events.push_back(m.decode(slot, cpu));
   d.stats = m.stats(heads);  // as of the heads copied: events + torn + overwritten = recorded
   std::stable_sort(
       d.events.begin(), d.events.end(),
