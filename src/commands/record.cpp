@@ -82,8 +82,8 @@ class RecordCommand final : public Command {
 
   int run(const GlobalOptions&) override {
     probe::RecorderOptions opts;
-    if (!size_.empty()) opts.size_bytes = probe::parse_size(size_);
-    if (!syscalls_.empty()) opts.syscalls = probe::parse_syscalls(syscalls_);
+    if (!size_.empty()) opts.size_bytes = parse_size(size_);
+    if (!syscalls_.empty()) opts.syscalls = parse_syscalls(syscalls_, probe::kRecordMaxSyscalls);
     opts.string_size = string_size_;
 
     Session session(target_);

@@ -74,7 +74,7 @@ class ServeCommand final : public Command {
   }
 
   int run(const GlobalOptions&) override {
-    if (!size_.empty()) default_size_ = probe::parse_size(size_);
+    if (!size_.empty()) default_size_ = parse_size(size_);
     StopToken& stop = StopToken::install();
     ::signal(SIGPIPE, SIG_IGN);  // a client that goes away must not stop the daemon
     probe::check_bpf_available();
@@ -334,10 +334,10 @@ class ServeCommand final : public Command {
     ro.size_bytes = default_size_;
     ro.string_size = string_size_;
     if (auto size = param(req, "size", false); !size.empty()) {
-      ro.size_bytes = probe::parse_size(size);
+      ro.size_bytes = parse_size(size);
       if (ro.size_bytes > (256ULL << 20)) throw HttpError{400, "size is at most 256M per target"};
     }
-    if (auto sc = param(req, "syscalls", false); !sc.empty()) ro.syscalls = probe::parse_syscalls(sc);
+    if (auto sc = param(req, "syscalls", false); !sc.empty()) ro.syscalls = parse_syscalls(sc, probe::kRecordMaxSyscalls);
     auto tgt = target::resolve(opts, cgroup_fs_);
     {
       std::lock_guard lock(mutex_);

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "ctrace/commands/command.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
@@ -214,14 +215,14 @@ TEST_CASE("a long string is cut and NUL inside a buffer is kept", "[record][form
 }
 
 TEST_CASE("size and syscall list parsing", "[record][options]") {
-  CHECK(probe::parse_size("4M") == 4u << 20);
-  CHECK(probe::parse_size("512k") == 512u << 10);
-  CHECK(probe::parse_size("1G") == 1ull << 30);
-  CHECK(probe::parse_size("65536") == 65536);
-  CHECK_THROWS_AS(probe::parse_size("0"), UsageError);
-  CHECK_THROWS_AS(probe::parse_size("4X"), UsageError);
-  CHECK_THROWS_AS(probe::parse_size("lots"), UsageError);
-  CHECK(probe::parse_syscalls("read,write,openat") == std::vector<int>{0, 1, 257});
-  CHECK_THROWS_AS(probe::parse_syscalls("read,nosuch"), UsageError);
-  CHECK_THROWS_AS(probe::parse_syscalls(","), UsageError);
+  CHECK(commands::parse_size("4M") == 4u << 20);
+  CHECK(commands::parse_size("512k") == 512u << 10);
+  CHECK(commands::parse_size("1G") == 1ull << 30);
+  CHECK(commands::parse_size("65536") == 65536);
+  CHECK_THROWS_AS(commands::parse_size("0"), UsageError);
+  CHECK_THROWS_AS(commands::parse_size("4X"), UsageError);
+  CHECK_THROWS_AS(commands::parse_size("lots"), UsageError);
+  CHECK(commands::parse_syscalls("read,write,openat", 512) == std::vector<int>{0, 1, 257});
+  CHECK_THROWS_AS(commands::parse_syscalls("read,nosuch", 512), UsageError);
+  CHECK_THROWS_AS(commands::parse_syscalls(",", 512), UsageError);
 }

@@ -1,5 +1,6 @@
 #pragma once
 // A subcommand: declares its options on a CLI11 subcommand, then runs.
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,5 +34,11 @@ void add_output_option(CLI::App& app, output::Format& format, const std::vector<
 
 // `-d/--duration SEC`: must be > 0.
 void add_duration_option(CLI::App& app, double& seconds);
+
+// Parses --size: "4M", "512K", "1G", "65536" (bytes, at most 16G). Throws UsageError.
+uint64_t parse_size(const std::string& s);
+
+// Parses --syscalls: "read,write,openat" -> nrs below max_nr. Throws UsageError on an unknown name.
+std::vector<int> parse_syscalls(const std::string& list, int max_nr);
 
 }  // namespace ctrace::commands

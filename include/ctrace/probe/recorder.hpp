@@ -16,6 +16,9 @@
 
 namespace ctrace::probe {
 
+// Syscall ids the ring's tables cover (0 .. kMaxSyscalls-1).
+inline constexpr int kRecordMaxSyscalls = 512;
+
 struct RecorderOptions {
   static constexpr uint64_t kDefaultSize = 4ULL << 20;  // bytes per target
   uint64_t size_bytes = kDefaultSize;
@@ -36,12 +39,6 @@ struct RecorderDump {
   uint64_t torn = 0;  // slots a writer was in, or rewrote, while this dump copied them
   output::DumpSummary summary() const;
 };
-
-// Parses --size: "4M", "512K", "1G", "65536" (bytes). Throws UsageError.
-uint64_t parse_size(const std::string& s);
-
-// Parses --syscalls: "read,write,openat" -> nrs. Throws UsageError on an unknown name.
-std::vector<int> parse_syscalls(const std::string& list);
 
 class Recorder {
  public:
