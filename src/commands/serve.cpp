@@ -337,7 +337,8 @@ class ServeCommand final : public Command {
       ro.size_bytes = parse_size(size);
       if (ro.size_bytes > (256ULL << 20)) throw HttpError{400, "size is at most 256M per target"};
     }
-    if (auto sc = param(req, "syscalls", false); !sc.empty()) ro.syscalls = parse_syscalls(sc, probe::kRecordMaxSyscalls);
+    if (auto sc = param(req, "syscalls", false); !sc.empty())
+      ro.syscalls = parse_syscalls(sc, probe::kRecordMaxSyscalls);
     auto tgt = target::resolve(opts, cgroup_fs_);
     {
       std::lock_guard lock(mutex_);
