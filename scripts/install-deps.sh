@@ -9,7 +9,7 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libcpp-httplib-dev prometheus-cpp-dev
   # tests
-  catch2 jq util-linux procps iproute2 curl
+  catch2 jq util-linux procps iproute2 curl strace
 )
 export DEBIAN_FRONTEND=noninteractive
 missing=()
