@@ -9,7 +9,7 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libcpp-httplib-dev prometheus-cpp-dev
   # tests
-  catch2 jq util-linux procps iproute2 curl
+  catch2 jq util-linux procps iproute2 curl strace
   # deploy/ checks and the exporter's tests: prometheus ships promtool; python3-yaml
   prometheus python3-yaml
   # real containers in the integration tests (podman runs with --runtime runc here: crun fails)

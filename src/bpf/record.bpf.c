@@ -2,7 +2,11 @@
 /* ctrace record: a flight recorder of every syscall of a container.
  * The ring lives in the kernel: an array of fixed-size slots, one region per CPU,
  * with a per-CPU head; a new event overwrites the oldest slot of its CPU. User space
- * only reads the ring when it dumps (pausing the writers for a consistent snapshot).
+ * only reads the ring when it dumps, without stopping the writers: a slot's seq is 0
+ * while it is written and its position + 1 after, so a reader that sees the same
+ * seq before and after copying a slot knows no writer touched it in between.
+ * Two programs can run interleaved on one CPU (a preempted writer and another task's
+ * writer), so the head is reserved with an atomic add: each writer owns its slot.
  * sys_enter: filter, remember the args in task storage, write an ENTER slot with the
  *            paths and input buffers. sys_exit: write an EXIT slot with the return
  *            value and the output buffers (length = return value). */
@@ -14,9 +18,6 @@
 const volatile __u32 targ_slots_per_cpu = 1;
 const volatile __u32 targ_string_size = 64;
 const volatile bool targ_filter_syscalls = false;
-
-/* Set by user space (skeleton .bss) while it dumps: writers skip and count as lost. */
-volatile __u32 record_paused = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -52,7 +53,8 @@ struct {
 struct record_task {
 	__u64 args[RECORD_MAX_ARGS];
 	__u32 nr;
-	__u32 active;
+	__u16 active;
+	__u16 retry; /* bit i: string i could not be read at enter, read it again at exit */
 };
 
 struct {
@@ -62,7 +64,7 @@ struct {
 	__type(value, struct record_task);
 } record_tasks SEC(".maps");
 
-/* events not recorded: the ring was paused for a dump */
+/* events not recorded: the ring slot could not be looked up */
 CTRACE_LOST_COUNTER(record_lost);
 
 static __always_inline bool syscall_wanted(__u32 nr)
@@ -75,43 +77,57 @@ static __always_inline bool syscall_wanted(__u32 nr)
 	return on && *on;
 }
 
-static __always_inline struct record_event *claim_slot(void)
+/* The task's number in the PID namespace it lives in (what it sees in getpid()). */
+static __always_inline __u32 ns_pid_of(struct task_struct *task)
+{
+	struct pid *p = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(p, level);
+	int nr = 0;
+
+	bpf_core_read(&nr, sizeof(nr), &p->numbers[level & 31].nr);
+	return nr;
+}
+
+/* Reserves the next slot of this CPU; *h is its position, for finish_slot. */
+static __always_inline struct record_event *claim_slot(__u64 *h)
 {
 	__u32 zero = 0, cpu, idx;
-	__u64 *head, h;
+	struct task_struct *task;
 	struct record_event *e;
+	__u64 *head;
 
-	if (record_paused) {
-		count_lost(&record_lost);
-		return NULL;
-	}
 	head = bpf_map_lookup_elem(&record_head, &zero);
 	if (!head)
 		return NULL;
-	h = *head;
-	*head = h + 1;
+	*h = __sync_fetch_and_add(head, 1);
 	cpu = bpf_get_smp_processor_id();
-	idx = cpu * targ_slots_per_cpu + (__u32)(h % targ_slots_per_cpu);
+	idx = cpu * targ_slots_per_cpu + (__u32)(*h % targ_slots_per_cpu);
 	e = bpf_map_lookup_elem(&record_ring, &idx);
-	if (!e)
+	if (!e) {
+		count_lost(&record_lost);
 		return NULL;
-	e->seq = 0; /* torn until the end of the write */
+	}
+	/* torn until finish_slot; the barrier keeps the compiler from sinking it below the body */
+	*(volatile __u64 *)&e->seq = 0;
+	barrier();
 	e->ts_ns = bpf_ktime_get_ns();
 	e->tgid = bpf_get_current_pid_tgid() >> 32;
 	e->tid = (__u32)bpf_get_current_pid_tgid();
+	task = bpf_get_current_task_btf();
+	e->ns_tid = ns_pid_of(task);
+	e->ns_tgid = ns_pid_of(BPF_CORE_READ(task, group_leader));
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->str_meta[0].len = 0;
 	e->str_meta[0].capture = 0;
 	e->str_meta[1].len = 0;
 	e->str_meta[1].capture = 0;
-	/* seq is set by finish_slot */
-	e->ret = (__s64)h; /* scratch: the head value, moved to seq at the end */
 	return e;
 }
 
 static __always_inline void finish_slot(struct record_event *e, __u64 h)
 {
-	e->seq = h + 1;
+	barrier();
+	*(volatile __u64 *)&e->seq = h + 1;
 }
 
 /* Reads string/buffer i of the slot; len is the buffer length (ignored for CSTR). */
@@ -136,6 +152,27 @@ static __always_inline void capture(struct record_event *e, int i, __u8 kind, __
 	e->str_meta[i & 1].len = n;
 	e->str_meta[i & 1].arg = arg;
 	e->str_meta[i & 1].capture = kind;
+}
+
+/* argv of execve: RECORD_ARGV_MAX pointers, each string in its fixed part of the buffer. */
+static __always_inline void capture_argv(struct record_event *e, int i, __u8 arg, __u64 ptr)
+{
+	const char *argp = NULL;
+	int k, n = 0;
+
+#pragma unroll
+	for (k = 0; k < RECORD_ARGV_MAX; k++) {
+		if (bpf_probe_read_user(&argp, sizeof(argp), (const void *)(ptr + k * sizeof(argp))) || !argp)
+			break;
+		bpf_probe_read_user_str(&e->str[i & 1][k * RECORD_ARGV_ARG], RECORD_ARGV_ARG, argp);
+		n++;
+	}
+	if (n == RECORD_ARGV_MAX &&
+	    !bpf_probe_read_user(&argp, sizeof(argp), (const void *)(ptr + RECORD_ARGV_MAX * sizeof(argp))) && argp)
+		n |= RECORD_ARGV_MORE;
+	e->str_meta[i & 1].len = n;
+	e->str_meta[i & 1].arg = arg;
+	e->str_meta[i & 1].capture = RECORD_CAPTURE_ARGV;
 }
 
 /* The six syscall arguments (libbpf 1.1 has no PT_REGS_PARM6_CORE_SYSCALL). */
@@ -166,17 +203,18 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 	struct record_task *t;
 	struct record_event *e;
 	__u32 nr = (__u32)id;
+	__u16 retry = 0;
 	__u64 h;
 	int i;
 
 	if (!container_match())
 		return 0;
-	if (is_self() || !syscall_wanted(nr))
+	/* as at exit: ids outside the table (and -1) are neither recorded nor left active */
+	if (is_self() || nr >= RECORD_MAX_SYSCALLS || !syscall_wanted(nr))
 		return 0;
-	e = claim_slot();
+	e = claim_slot(&h);
 	if (!e)
 		return 0;
-	h = (__u64)e->ret;
 	e->kind = RECORD_ENTER;
 	e->nr = nr;
 	e->ret = 0;
@@ -189,10 +227,17 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 			__u8 kind = spec->capture[i], arg = spec->arg[i], la = spec->len_arg[i];
 			if (arg >= RECORD_MAX_ARGS)
 				continue;
-			if (kind == RECORD_CAPTURE_CSTR)
+			if (kind == RECORD_CAPTURE_CSTR) {
 				capture(e, i, kind, arg, e->args[arg], 0);
-			else if (kind == RECORD_CAPTURE_BUF_IN && la < RECORD_MAX_ARGS)
+				/* a string in a page not yet faulted in (a constant never touched
+				 * before): the syscall faults it in, so exit can read it */
+				if (e->str_meta[i & 1].len < 0)
+					retry |= 1 << i;
+			} else if (kind == RECORD_CAPTURE_ARGV) {
+				capture_argv(e, i, arg, e->args[arg]);
+			} else if (kind == RECORD_CAPTURE_BUF_IN && la < RECORD_MAX_ARGS) {
 				capture(e, i, kind, arg, e->args[arg], e->args[la]);
+			}
 		}
 	}
 
@@ -202,6 +247,7 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 		__builtin_memcpy(t->args, e->args, sizeof(t->args));
 		t->nr = nr;
 		t->active = 1;
+		t->retry = retry;
 	}
 	finish_slot(e, h);
 	return 0;
@@ -239,25 +285,30 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	nr = t ? t->nr : exit_nr(regs);
 	if (nr >= RECORD_MAX_SYSCALLS || !syscall_wanted(nr))
 		return 0;
-	e = claim_slot();
+	e = claim_slot(&h);
 	if (!e) {
 		if (t)
 			t->active = 0;
 		return 0;
 	}
-	h = (__u64)e->ret;
 	e->kind = RECORD_EXIT;
 	e->nr = nr;
 	e->ret = ret;
 	if (t) {
 		__builtin_memcpy(e->args, t->args, sizeof(e->args));
 		spec = bpf_map_lookup_elem(&record_argspecs, &nr);
-		if (spec && ret > 0) {
+		if (spec) {
 #pragma unroll
 			for (i = 0; i < RECORD_MAX_STRS; i++) {
-				__u8 arg = spec->arg[i];
-				if (spec->capture[i] == RECORD_CAPTURE_BUF_OUT && arg < RECORD_MAX_ARGS)
-					capture(e, i, RECORD_CAPTURE_BUF_OUT, arg, t->args[arg], (__u64)ret);
+				__u8 arg = spec->arg[i], kind = spec->capture[i];
+				if (arg >= RECORD_MAX_ARGS)
+					continue;
+				if (kind == RECORD_CAPTURE_CSTR && (t->retry & (1 << i)))
+					capture(e, i, kind, arg, t->args[arg], 0);
+				else if (kind == RECORD_CAPTURE_BUF_OUT && ret > 0)
+					capture(e, i, kind, arg, t->args[arg], (__u64)ret);
+				else if (kind == RECORD_CAPTURE_SOCKADDR_OUT && ret >= 0 && t->args[arg])
+					capture(e, i, kind, arg, t->args[arg], RECORD_SOCKADDR_MAX);
 			}
 		}
 		t->active = 0;

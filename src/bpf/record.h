@@ -22,7 +22,16 @@ enum record_capture {
 	RECORD_CAPTURE_CSTR = 1,    /* NUL-terminated string at enter (paths, names) */
 	RECORD_CAPTURE_BUF_IN = 2,  /* buffer at enter, length = another argument (write) */
 	RECORD_CAPTURE_BUF_OUT = 3, /* buffer at exit, length = the return value (read) */
+	RECORD_CAPTURE_SOCKADDR_OUT = 4, /* struct sockaddr at exit when ret >= 0 (accept) */
+	RECORD_CAPTURE_ARGV = 5,    /* execve's argv: the first strings, each in a fixed part */
 };
+/* argv: RECORD_ARGV_MAX strings of at most RECORD_ARGV_ARG - 1 bytes, string k at offset
+ * k * RECORD_ARGV_ARG; record_str.len = strings read | RECORD_ARGV_MORE when argv goes on */
+#define RECORD_ARGV_MAX 8
+#define RECORD_ARGV_ARG 32
+#define RECORD_ARGV_MORE 0x100
+/* bytes read of a struct sockaddr the kernel filled (sockaddr_un: 110), at most --string-size */
+#define RECORD_SOCKADDR_MAX 128
 
 /* Per syscall nr: which arguments to capture, in slot order. */
 struct record_argspec {
@@ -45,8 +54,11 @@ struct record_event {
 	__u64 ts_ns;
 	__u32 tgid;
 	__u32 tid;
+	__u32 ns_tgid; /* tgid and tid in the task's own PID namespace */
+	__u32 ns_tid;
 	__u32 nr;
 	__u32 kind; /* enum record_kind */
+	__u32 pad;
 	__s64 ret;
 	__u64 args[RECORD_MAX_ARGS];
 	char comm[16];

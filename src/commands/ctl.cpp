@@ -1,5 +1,6 @@
 // ctrace ctl: talks to `ctrace serve` over its unix socket.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -9,25 +10,32 @@
 #include "ctrace/commands/daemon.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
+#include "ctrace/target/target.hpp"
 
 namespace ctrace::commands {
 
 namespace {
 
 constexpr const char* kExamples = R"(ACTIONS:
-  list                                   traces being recorded (JSON)
+  list                                   traces being recorded (JSON, with their ids)
   add NAME CGROUP                        record a cgroup (relative to the cgroup2 mount, or absolute)
+  add NAME -c CGDIR|--cgroup-id ID|-p PID|--container ID|NAME   record the cgroup found like other commands do
   add-current-cgroup NAME                record the cgroup ctl itself runs in
   dump NAME                              the trace's ring, strace-style (-o json: one object per line)
   close NAME                             stop recording it
   add-current-cgroup-sd UNIT INVOCATION_ID   as add-current-cgroup, named systemd_UNIT_INVOCATIONID
-  close-sd UNIT INVOCATION_ID            close the trace add-current-cgroup-sd made
+  close-sd UNIT INVOCATION_ID|-1|all     close that trace of the unit, its newest, or all of them
   list-sd-units                          units with a systemd_ trace
-  dump-sd UNIT                           dump the newest trace of a unit
+  list-sd-traces UNIT                    the invocation ids of a unit's traces, oldest first
+  dump-sd UNIT [INVOCATION_ID|-1]        dump that trace of the unit (-1 or nothing: the newest)
   metrics                                the daemon's Prometheus metrics, once (as GET /metrics)
+
+traceloopctl's verbs are accepted too: list-all, dump-id ID, dump-name NAME, close-id ID,
+close-name NAME (and the -sd verbs above, with the same arguments).
 
 EXAMPLES:
   ctrace ctl add web system.slice/nginx.service && ctrace ctl dump web
+  ctrace ctl add db --container 3f2a9c
   ExecStartPre=+/usr/bin/ctrace ctl add-current-cgroup-sd "%n" "$INVOCATION_ID")";
 
 // The cgroup v2 of this process relative to the mount ("0::/system.slice/x.service" in /proc/self/cgroup).
@@ -52,6 +60,11 @@ class CtlCommand final : public Command {
     app->add_option("-o,--output", format_, "dump format: text|json")
         ->check(CLI::IsMember({"text", "json"}))
         ->default_str("text");
+    app->add_option("--timestamps", timestamps_,
+                    "dump times: relative (to the start), wall (UTC, ISO 8601 with ns) or mono")
+        ->check(CLI::IsMember({"relative", "wall", "mono"}))
+        ->default_str("relative");
+    selectors_ = target::add_target_selectors(*app, target_);
     app->add_option("action", words_, "ACTION [ARGS...] (see below)")->required();
     return app;
   }
@@ -64,12 +77,21 @@ class CtlCommand final : public Command {
     auto need = [&](size_t n, const char* usage) {
       if (words_.size() != n + 1) throw UsageError("usage: ctrace ctl {}", usage);
     };
-    if (action == "list") {
+    bool selected = std::any_of(selectors_.begin(), selectors_.end(), [](auto* o) { return o->count() > 0; });
+    if (selected && action != "add")
+      throw UsageError(
+          "-c, --cgroup-id, -p and --container only go with 'add NAME': see 'ctrace ctl --help'");
+    if (action == "list" || action == "list-all") {
       need(0, "list");
       return print(request("GET", "/list"));
     }
     if (action == "add") {
-      need(2, "add NAME CGROUP");
+      if (selected) {
+        need(1, "add NAME -c CGDIR|--cgroup-id ID|-p PID|--container ID|NAME");
+        auto t = target::resolve(target_, target::CgroupFs::discover());
+        return add(words_[1], t.cgroup_dir.string());
+      }
+      need(2, "add NAME CGROUP, or add NAME -c CGDIR|--cgroup-id ID|-p PID|--container ID|NAME");
       return add(words_[1], words_[2]);
     }
     if (action == "add-current-cgroup") {
@@ -80,17 +102,21 @@ class CtlCommand final : public Command {
       need(2, "add-current-cgroup-sd UNIT INVOCATION_ID");
       return add(systemd_trace_name(words_[1], words_[2]), current_cgroup());
     }
-    if (action == "dump") {
+    if (action == "dump" || action == "dump-name") {
       need(1, "dump NAME");
-      return dump(words_[1]);
+      return dump("/dump?name=" + url_encode(words_[1]));
     }
-    if (action == "close") {
+    if (action == "dump-id") {
+      need(1, "dump-id ID");
+      return dump("/dump?id=" + url_encode(words_[1]));
+    }
+    if (action == "close" || action == "close-name") {
       need(1, "close NAME");
       return print(request("POST", "/close?name=" + url_encode(words_[1])));
     }
-    if (action == "close-sd") {
-      need(2, "close-sd UNIT INVOCATION_ID");
-      return print(request("POST", "/close?name=" + url_encode(systemd_trace_name(words_[1], words_[2]))));
+    if (action == "close-id") {
+      need(1, "close-id ID");
+      return print(request("POST", "/close?id=" + url_encode(words_[1])));
     }
     if (action == "list-sd-units") {
       need(0, "list-sd-units");
@@ -101,19 +127,31 @@ class CtlCommand final : public Command {
       need(0, "metrics");
       return print(request("GET", "/metrics"));
     }
+    if (action == "list-sd-traces") {
+      need(1, "list-sd-traces UNIT");
+      for (const auto& name : unit_traces(words_[1]))
+        std::printf("%s\n", name.substr(systemd_trace_name(words_[1], "").size()).c_str());
+      return 0;
+    }
     if (action == "dump-sd") {
-      need(1, "dump-sd UNIT");
-      std::string newest;
-      const std::string prefix = systemd_trace_name(words_[1], "");  // systemd_UNIT_
-      for (const auto& [unit, name] : sd_traces())
-        if (name.rfind(prefix, 0) == 0) newest = name;
-      if (newest.empty())
-        throw Error("no trace of unit {}: list them with 'ctrace ctl list-sd-units'", words_[1]);
-      return dump(newest);
+      if (words_.size() != 2 && words_.size() != 3)
+        throw UsageError("usage: ctrace ctl dump-sd UNIT [INVOCATION_ID|-1]");
+      std::string which = words_.size() == 3 ? words_[2] : "-1";
+      auto names = sd_select(words_[1], which);
+      if (names.size() != 1)
+        throw UsageError("dump-sd takes one INVOCATION_ID or -1 (the newest), not 'all'");
+      return dump("/dump?name=" + url_encode(names[0]));
+    }
+    if (action == "close-sd") {
+      need(2, "close-sd UNIT INVOCATION_ID|-1|all");
+      for (const auto& name : sd_select(words_[1], words_[2]))
+        print(request("POST", "/close?name=" + url_encode(name)));
+      return 0;
     }
     throw UsageError(
         "unknown action '{}': use list, add, add-current-cgroup, dump, close, add-current-cgroup-sd, "
-        "list-sd-units, dump-sd or metrics",
+        "close-sd, list-sd-units, list-sd-traces, dump-sd, metrics, or traceloopctl's list-all, dump-id, "
+        "dump-name, close-id, close-name",
         action);
   }
 
@@ -138,8 +176,8 @@ class CtlCommand final : public Command {
     return print(request("POST", "/add?name=" + url_encode(name) + "&cgroup=" + url_encode(cgroup)));
   }
 
-  int dump(const std::string& name) {
-    return print(request("GET", "/dump?name=" + url_encode(name) + "&format=" + format_));
+  int dump(const std::string& target) {
+    return print(request("GET", target + "&format=" + format_ + "&timestamps=" + timestamps_));
   }
 
   // (unit part of the name, name) of every systemd_ trace, in the order they were added.
@@ -155,8 +193,30 @@ class CtlCommand final : public Command {
     return out;
   }
 
+  // The names of a unit's traces, oldest first.
+  std::vector<std::string> unit_traces(const std::string& unit) {
+    std::vector<std::string> names;
+    const std::string prefix = systemd_trace_name(unit, "");  // systemd_UNIT_
+    for (const auto& [u, name] : sd_traces())
+      if (name.rfind(prefix, 0) == 0 && name.find('_', prefix.size()) == std::string::npos)
+        names.push_back(name);
+    return names;
+  }
+
+  // traceloopctl's INVOCATION|-1|all: that trace, the newest, or every trace of the unit.
+  std::vector<std::string> sd_select(const std::string& unit, const std::string& which) {
+    if (which != "-1" && which != "all") return {systemd_trace_name(unit, which)};
+    auto names = unit_traces(unit);
+    if (names.empty()) throw Error("no trace of unit {}: list them with 'ctrace ctl list-sd-units'", unit);
+    if (which == "-1") return {names.back()};
+    return names;
+  }
+
   std::string socket_ = kDefaultSocket;
+  target::TargetOptions target_;
+  std::vector<CLI::Option*> selectors_;
   std::string format_ = "text";
+  std::string timestamps_ = "relative";
   std::vector<std::string> words_;
 };
 

@@ -7,6 +7,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -35,15 +37,42 @@ sockaddr_un unix_address(const std::string& path) {
   return addr;
 }
 
+bool has_header(const std::string& head, const char* name) {
+  std::string lower(head.size(), '\0');
+  std::transform(head.begin(), head.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  return lower.find(std::string("\r\n") + name + ":") != std::string::npos;
+}
+
 // A connected unix socket as an httplib Stream, with timeouts.
+// httplib 0.11 reads the body of a POST without Content-Length until the peer closes, so
+// `curl -X POST` (no body, connection kept open) would time out: a request with neither
+// Content-Length nor Transfer-Encoding has no body (RFC 9112 6.3), so the stream ends after
+// its headers.
 class FdStream final : public httplib::Stream {
  public:
   explicit FdStream(int fd) : fd_(fd) {}
-  bool is_readable() const override { return wait(POLLIN); }
+  bool is_readable() const override { return body_less_ || wait(POLLIN); }
   bool is_writable() const override { return wait(POLLOUT); }
   ssize_t read(char* ptr, size_t size) override {
-    if (!is_readable()) return -1;
-    return ::recv(fd_, ptr, size, 0);
+    if (body_less_) return 0;
+    if (!wait(POLLIN)) return -1;
+    ssize_t n = ::recv(fd_, ptr, size, 0);
+    if (n > 0 && !head_done_) {
+      head_.append(ptr, static_cast<size_t>(n));
+      auto end = head_.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        head_done_ = true;
+        std::string head = head_.substr(0, end + 2);
+        // only when nothing followed the headers in this read (a pipelined body would)
+        body_less_ = end + 4 == head_.size() && !has_header(head, "content-length") &&
+                     !has_header(head, "transfer-encoding");
+        head_.clear();
+      } else if (head_.size() > 2 * kMaxBody + 16384) {
+        head_done_ = true;  // httplib refuses it anyway
+        head_.clear();
+      }
+    }
+    return n;
   }
   ssize_t write(const char* ptr, size_t size) override {
     if (!is_writable()) return -1;
@@ -68,6 +97,9 @@ class FdStream final : public httplib::Stream {
     return n > 0;
   }
   int fd_;
+  std::string head_;
+  bool head_done_ = false;
+  bool body_less_ = false;
 };
 
 void send_all(int fd, const std::string& s) {

@@ -2,9 +2,13 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
 
 #include "ctrace/commands/command.hpp"
 #include "ctrace/core/cli_checks.hpp"
+#include "ctrace/core/error.hpp"
+#include "ctrace/enrich/names.hpp"
 
 namespace ctrace::commands {
 
@@ -44,6 +48,47 @@ void add_names_option(CLI::App& app, bool& no_names) {
 void add_failed_option(CLI::App& app, bool& failed, const std::vector<std::string>& old_names) {
   app.add_flag("-x,--failed", failed, "only failed calls (return value -ERRNO)");
   for (const auto& name : old_names) app.add_flag(name, failed)->group("");
+}
+
+uint64_t parse_size(const std::string& s) {
+  size_t pos = 0;
+  uint64_t v = 0;
+  try {
+    v = std::stoull(s, &pos);
+  } catch (const std::exception&) {
+    throw UsageError("invalid --size '{}': give bytes with an optional K, M or G suffix (e.g. 4M)", s);
+  }
+  std::string unit = s.substr(pos);
+  std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::toupper(c); });
+  if (unit == "K" || unit == "KB" || unit == "KIB")
+    v <<= 10;
+  else if (unit == "M" || unit == "MB" || unit == "MIB")
+    v <<= 20;
+  else if (unit == "G" || unit == "GB" || unit == "GIB")
+    v <<= 30;
+  else if (!unit.empty())
+    throw UsageError("invalid --size '{}': give bytes with an optional K, M or G suffix (e.g. 4M)", s);
+  if (v == 0 || v > (16ULL << 30)) throw UsageError("--size '{}' out of range: give 1 to 16G bytes", s);
+  return v;
+}
+
+std::vector<int> parse_syscalls(const std::string& list, int max_nr) {
+  std::vector<int> nrs;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    std::string name = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!name.empty()) {
+      auto nr = enrich::SyscallNames::lookup(name);
+      if (!nr || *nr >= max_nr)
+        throw UsageError("unknown syscall '{}' in --syscalls: give names such as read,write,openat", name);
+      nrs.push_back(*nr);
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (nrs.empty()) throw UsageError("--syscalls is empty: give names such as read,write,openat");
+  return nrs;
 }
 
 }  // namespace ctrace::commands

@@ -13,6 +13,7 @@
 #include "ctrace/commands/session.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
+#include "ctrace/core/time.hpp"
 #include "ctrace/core/unique_fd.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
@@ -70,6 +71,10 @@ class RecordCommand final : public Command {
     app->add_option("--string-size", string_size_, "bytes shown of a string or buffer (max 256)")
         ->check(CLI::Range(0, 256))
         ->default_str("64");
+    app->add_option("--timestamps", timestamps_,
+                    "relative (to the start), wall (UTC, ISO 8601 with ns) or mono (CLOCK_MONOTONIC)")
+        ->check(CLI::IsMember({"relative", "wall", "mono"}))
+        ->default_str("relative");
     app->add_flag("--dump-on-exit", dump_on_exit_, "dump and stop when the target cgroup becomes empty");
     add_duration_option(*app, duration_);
     return app;
@@ -77,8 +82,8 @@ class RecordCommand final : public Command {
 
   int run(const GlobalOptions&) override {
     probe::RecorderOptions opts;
-    if (!size_.empty()) opts.size_bytes = probe::parse_size(size_);
-    if (!syscalls_.empty()) opts.syscalls = probe::parse_syscalls(syscalls_);
+    if (!size_.empty()) opts.size_bytes = parse_size(size_);
+    if (!syscalls_.empty()) opts.syscalls = parse_syscalls(syscalls_, probe::kRecordMaxSyscalls);
     opts.string_size = string_size_;
 
     Session session(target_);
@@ -129,7 +134,8 @@ class RecordCommand final : public Command {
  private:
   void print_dump() {
     auto d = recorder_->dump();
-    output::TraceContext ctx{names_, formats_, recorder_->start_ns()};
+    output::TraceContext ctx{names_, formats_, recorder_->start_ns(),
+                             output::parse_timestamp_format(timestamps_), wall_.offset_ns()};
     std::string text = output::render_dump(d.summary(), d.events, ctx, format_ == output::Format::Json);
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
@@ -144,6 +150,8 @@ class RecordCommand final : public Command {
   int string_size_ = 64;
   bool dump_on_exit_ = false;
   double duration_ = 0;
+  std::string timestamps_ = "relative";
+  WallClock wall_;
 
   enrich::SyscallNames names_{512};
   enrich::SyscallFormats formats_;

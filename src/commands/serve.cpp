@@ -1,9 +1,13 @@
 // ctrace serve: a daemon recording several targets at once, each in its own kernel ring,
-// answering HTTP/1.1 on a root-only unix socket: /list /add /dump /close /metrics.
+// answering HTTP/1.1 on a root-only unix socket: /list /add /dump /close /metrics, and
+// traceloop's requests as its README and traceloopctl write them (ids, cgrouppath=,
+// /dump-by-name, /dump-by-cgroup, /close-by-name, GET or POST without a body).
 #include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
+#include <climits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -18,6 +22,7 @@
 #include "ctrace/core/log.hpp"
 #include "ctrace/core/stop.hpp"
 #include "ctrace/core/unique_fd.hpp"
+#include "ctrace/core/time.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
 #include "ctrace/output/metrics.hpp"
@@ -45,6 +50,7 @@ Only root may connect; see docs/commands/serve.md for the HTTP API and systemd u
 The TCP metrics port serves GET /metrics and /healthz only; see docs/deploy.md.)";
 
 struct Trace {
+  uint32_t id;  // traceloop's numeric id: 0 for the first trace, never reused
   std::string name;
   target::Target target;
   std::unique_ptr<probe::Recorder> recorder;
@@ -79,7 +85,7 @@ class ServeCommand final : public Command, public output::MetricsSource {
 
   int run(const GlobalOptions&) override {
     if (list_metrics_) return list_metrics();
-    if (!size_.empty()) default_size_ = probe::parse_size(size_);
+    if (!size_.empty()) default_size_ = parse_size(size_);
     std::optional<TcpAddress> metrics_address;
     if (!metrics_address_.empty()) metrics_address = parse_tcp_address(metrics_address_);
     StopToken& stop = StopToken::install();
@@ -159,66 +165,182 @@ class ServeCommand final : public Command, public output::MetricsSource {
     return it->second;
   }
 
+  static uint32_t id_param(const httplib::Request& req) {
+    std::string s = param(req, "id");
+    try {
+      size_t pos = 0;
+      unsigned long v = std::stoul(s, &pos);
+      if (pos == s.size() && v <= UINT32_MAX && std::isdigit(static_cast<unsigned char>(s[0])))
+        return static_cast<uint32_t>(v);
+    } catch (const std::exception&) {
+    }
+    throw HttpError{400, "id must be a trace's number as /list shows it, not '" + s + "'"};
+  }
+
+  // The trace named by name= or id= (exactly one of them). Called with mutex_ held.
+  std::map<std::string, std::shared_ptr<Trace>>::iterator find_locked(const httplib::Request& req) {
+    if (req.has_param("name") == req.has_param("id"))
+      throw HttpError{400, "give exactly one of name= and id="};
+    if (req.has_param("name")) {
+      std::string name = name_param(req);
+      auto it = traces_.find(name);
+      if (it == traces_.end()) throw HttpError{404, "no trace named '" + name + "'"};
+      return it;
+    }
+    uint32_t id = id_param(req);
+    for (auto it = traces_.begin(); it != traces_.end(); ++it)
+      if (it->second->id == id) return it;
+    throw HttpError{404, fmt::format("no trace with id {}", id)};
+  }
+
+  std::shared_ptr<Trace> find(const httplib::Request& req) {
+    std::lock_guard lock(mutex_);
+    return find_locked(req)->second;
+  }
+
+  // traceloop's /dump-by-cgroup?cgroup=ABSPATH: the first trace (in /list order) of that cgroup.
+  std::shared_ptr<Trace> find_by_cgroup(const httplib::Request& req) {
+    std::string path = param(req, "cgroup");
+    target::TargetOptions opts;
+    opts.cgroup = path;
+    uint64_t id = target::resolve(opts, cgroup_fs_).cgroup_id;
+    std::lock_guard lock(mutex_);
+    for (const auto& name : order_)
+      if (traces_.at(name)->target.cgroup_id == id) return traces_.at(name);
+    throw HttpError{404, "no trace records the cgroup '" + path + "'"};
+  }
+
+  void dump(const Trace& t, const httplib::Request& req, httplib::Response& res) {
+    std::string format = param(req, "format", false);
+    if (!format.empty() && format != "json" && format != "text")
+      throw HttpError{400, "format must be text or json, not '" + format + "'"};
+    std::string ts = param(req, "timestamps", false);
+    auto stamps = output::TimestampFormat::Relative;
+    if (!ts.empty()) {
+      if (ts != "relative" && ts != "wall" && ts != "mono")
+        throw HttpError{400, "timestamps must be relative, wall or mono, not '" + ts + "'"};
+      stamps = output::parse_timestamp_format(ts);
+    }
+    auto d = t.recorder->dump();
+    output::TraceContext ctx{names_, formats_, t.recorder->start_ns(), stamps, wall_.offset_ns()};
+    bool json = format == "json";
+    res.status = 200;
+    res.set_content(output::render_dump(d.summary(), d.events, ctx, json),
+                    json ? "application/x-ndjson" : "text/plain; charset=utf-8");
+  }
+
+  void close(const httplib::Request& req, httplib::Response& res) {
+    std::shared_ptr<Trace> t;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = find_locked(req);
+      t = std::move(it->second);
+      traces_.erase(it);
+      order_.erase(std::find(order_.begin(), order_.end(), t->name));
+    }
+    spdlog::info("closed trace {} (id {})", t->name, t->id);
+    reply(res, 200, {{"closed", t->name}, {"id", t->id}});
+  }
+
+  // GET and POST: traceloop's clients use GET for every request, curl -X POST sends no body.
+  template <typename F>
+  void both(UnixHttpServer& s, const std::string& path, F f) {
+    s.Get(path, guarded(f));
+    s.Post(path, guarded(f));
+  }
+
   void routes(UnixHttpServer& s) {
-    s.Get("/list", guarded([this](const httplib::Request&, httplib::Response& res) {
-            ordered_json list = ordered_json::array();
-            std::lock_guard lock(mutex_);
-            for (const auto& name : order_) {
-              const auto& t = *traces_.at(name);
-              auto st = t.recorder->stats();
-              list.push_back({{"name", t.name},
-                              {"cgroup", t.target.cgroup_path},
-                              {"cgroup_id", t.target.cgroup_id},
-                              {"capacity", t.recorder->capacity()},
-                              {"recorded", st.recorded},
-                              {"overwritten", st.overwritten},
-                              {"lost", st.lost}});
-            }
-            reply(res, 200, {{"traces", list}});
-          }));
-    s.Post("/add", guarded([this](const httplib::Request& req, httplib::Response& res) { add(req, res); }));
+    s.Get("/list", guarded([this](const httplib::Request& req, httplib::Response& res) { list(req, res); }));
+    both(s, "/add", [this](const httplib::Request& req, httplib::Response& res) { add(req, res); });
     s.Get("/dump", guarded([this](const httplib::Request& req, httplib::Response& res) {
-            auto t = find(name_param(req));
-            std::string format = param(req, "format", false);
-            if (!format.empty() && format != "json" && format != "text")
-              throw HttpError{400, "format must be text or json"};
-            auto d = t->recorder->dump();
-            output::TraceContext ctx{names_, formats_, t->recorder->start_ns()};
-            bool json = format == "json";
-            res.status = 200;
-            res.set_content(output::render_dump(d.summary(), d.events, ctx, json),
-                            json ? "application/x-ndjson" : "text/plain; charset=utf-8");
+            dump(*find(req), req, res);
           }));
-    s.Post("/close", guarded([this](const httplib::Request& req, httplib::Response& res) {
-             std::string name = name_param(req);
-             std::shared_ptr<Trace> t;
-             {
-               std::lock_guard lock(mutex_);
-               auto it = traces_.find(name);
-               if (it == traces_.end()) throw HttpError{404, "no trace named '" + name + "'"};
-               t = std::move(it->second);
-               traces_.erase(it);
-               order_.erase(std::find(order_.begin(), order_.end(), name));
-             }
-             spdlog::info("closed trace {}", name);
-             reply(res, 200, {{"closed", name}});
-           }));
+    s.Get("/dump-by-name", guarded([this](const httplib::Request& req, httplib::Response& res) {
+            dump(*find(name_param(req)), req, res);
+          }));
+    s.Get("/dump-by-cgroup", guarded([this](const httplib::Request& req, httplib::Response& res) {
+            dump(*find_by_cgroup(req), req, res);
+          }));
+    both(s, "/close", [this](const httplib::Request& req, httplib::Response& res) { close(req, res); });
+    both(s, "/close-by-name", [this](const httplib::Request& req, httplib::Response& res) {
+      if (req.has_param("id")) throw HttpError{400, "/close-by-name takes name=, not id=: use /close?id="};
+      close(req, res);
+    });
     s.Get("/metrics", guarded([this](const httplib::Request&, httplib::Response& res) { metrics(res); }));
-    // 404 for unknown paths and httplib's own 4xx (bad request line, too large): JSON too;
-    // our handlers' errors already carry a body.
-    s.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&,
-                                                                httplib::Response& res) {
-      if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-      res.set_content(ordered_json{{"error", fmt::format("HTTP {}", res.status)}}.dump(), "application/json");
-      return httplib::Server::HandlerResponse::Handled;
-    }));
+    // Unknown paths and httplib's own 4xx (bad request line, too large) get a JSON body that
+    // says what was wrong; our handlers' errors already carry one.
+    s.set_error_handler(
+        httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+          if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+          res.set_content(ordered_json{{"error", http_error_message(req, res.status)}}.dump(),
+                          "application/json");
+          return httplib::Server::HandlerResponse::Handled;
+        }));
+  }
+
+  static std::string http_error_message(const httplib::Request& req, int status) {
+    switch (status) {
+      case 404:
+        return fmt::format(
+            "no route {} {}: use /list, /add, /dump, /dump-by-name, /dump-by-cgroup, /close, "
+            "/close-by-name or /metrics",
+            req.method, req.path);
+      case 405:
+        return fmt::format("method {} not allowed on {}", req.method, req.path);
+      case 413:
+        return fmt::format("request body larger than {} bytes", kMaxBody);
+      case 414:
+        return "request URI too long (at most 8192 bytes)";
+      case 400:
+        return "malformed HTTP request: send one HTTP/1.1 request line, headers and at most 8192 bytes of "
+               "them";
+      default:
+        return fmt::format("HTTP {} for {} {}", status, req.method, req.path);
+    }
+  }
+
+  // JSON by default; format=text: traceloop's "ID: [NAME] CGROUPPATH" lines (what traceloopctl greps).
+  void list(const httplib::Request& req, httplib::Response& res) {
+    std::string format = param(req, "format", false);
+    if (!format.empty() && format != "json" && format != "text")
+      throw HttpError{400, "format must be text or json, not '" + format + "'"};
+    ordered_json list = ordered_json::array();
+    std::string text;
+    std::lock_guard lock(mutex_);
+    for (const auto& name : order_) {
+      const auto& t = *traces_.at(name);
+      if (format == "text") {
+        text += fmt::format("{}: [{}] {}\n", t.id, t.name, t.target.cgroup_dir.string());
+        continue;
+      }
+      auto st = t.recorder->stats();
+      list.push_back({{"id", t.id},
+                      {"name", t.name},
+                      {"cgroup", t.target.cgroup_path},
+                      {"cgroup_id", t.target.cgroup_id},
+                      {"capacity", t.recorder->capacity()},
+                      {"recorded", st.recorded},
+                      {"overwritten", st.overwritten},
+                      {"lost", st.lost}});
+    }
+    if (format == "text") {
+      res.status = 200;
+      res.set_content(text, "text/plain; charset=utf-8");
+      return;
+    }
+    reply(res, 200, {{"traces", list}});
   }
 
   void add(const httplib::Request& req, httplib::Response& res) {
     std::string name = name_param(req);
+    // cgrouppath= is traceloop's spelling (an absolute path); cgroup= also takes it.
     std::string cgroup = param(req, "cgroup", false), cgroup_id = param(req, "cgroup_id", false);
+    std::string cgroup_path = param(req, "cgrouppath", false);
+    if (!cgroup_path.empty() && !cgroup.empty())
+      throw HttpError{400, "give exactly one of cgroup=, cgrouppath= and cgroup_id="};
+    if (cgroup.empty()) cgroup = cgroup_path;
     if (cgroup.empty() == cgroup_id.empty())
-      throw HttpError{400, "give exactly one of cgroup= and cgroup_id="};
+      throw HttpError{400, "give exactly one of cgroup=, cgrouppath= and cgroup_id="};
     target::TargetOptions opts;
     if (!cgroup.empty()) {
       opts.cgroup = cgroup;
@@ -235,10 +357,11 @@ class ServeCommand final : public Command, public output::MetricsSource {
     ro.size_bytes = default_size_;
     ro.string_size = string_size_;
     if (auto size = param(req, "size", false); !size.empty()) {
-      ro.size_bytes = probe::parse_size(size);
+      ro.size_bytes = parse_size(size);
       if (ro.size_bytes > (256ULL << 20)) throw HttpError{400, "size is at most 256M per target"};
     }
-    if (auto sc = param(req, "syscalls", false); !sc.empty()) ro.syscalls = probe::parse_syscalls(sc);
+    if (auto sc = param(req, "syscalls", false); !sc.empty())
+      ro.syscalls = parse_syscalls(sc, probe::kRecordMaxSyscalls);
     auto tgt = target::resolve(opts, cgroup_fs_);
     {
       std::lock_guard lock(mutex_);
@@ -250,7 +373,7 @@ class ServeCommand final : public Command, public output::MetricsSource {
     std::shared_ptr<Trace> t;
     try {
       t = std::make_shared<Trace>(
-          Trace{name, tgt,
+          Trace{0, name, tgt,
                 std::make_unique<probe::Recorder>(tgt, static_cast<unsigned>(::getpid()), ro, formats_)});
     } catch (...) {
       std::lock_guard lock(mutex_);
@@ -260,11 +383,13 @@ class ServeCommand final : public Command, public output::MetricsSource {
     std::lock_guard lock(mutex_);
     --pending_;
     if (traces_.count(name)) throw HttpError{409, "a trace named '" + name + "' exists: close it first"};
+    t->id = next_id_++;
     traces_[name] = t;
     order_.push_back(name);
-    spdlog::info("recording {} as {}", tgt.cgroup_path, name);
+    spdlog::info("recording {} as {} (id {})", tgt.cgroup_path, name, t->id);
     reply(res, 201,
-          {{"name", name},
+          {{"id", t->id},
+           {"name", name},
            {"cgroup", tgt.cgroup_path},
            {"cgroup_id", tgt.cgroup_id},
            {"capacity", t->recorder->capacity()}});
@@ -320,6 +445,8 @@ class ServeCommand final : public Command, public output::MetricsSource {
   std::map<std::string, std::shared_ptr<Trace>> traces_;
   std::vector<std::string> order_;
   size_t pending_ = 0;
+  uint32_t next_id_ = 0;
+  WallClock wall_;
 };
 
 }  // namespace

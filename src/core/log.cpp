@@ -7,7 +7,8 @@
 namespace ctrace {
 
 void setup_logging(int verbosity) {
-  auto logger = spdlog::stderr_logger_st("ctrace");
+  // _mt: serve logs from its connection threads, and libbpf logs while a Recorder loads.
+  auto logger = spdlog::stderr_logger_mt("ctrace");
   logger->set_pattern("ctrace: %l: %v");
   logger->set_level(verbosity >= 2 ? spdlog::level::trace
                     : verbosity == 1 ? spdlog::level::debug

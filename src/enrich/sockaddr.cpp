@@ -2,12 +2,15 @@
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <algorithm>
 #include <cstring>
+
+#include "ctrace/enrich/flags.hpp"
 
 namespace ctrace::enrich {
 
@@ -82,6 +85,32 @@ std::optional<SockAddr> decode_sockaddr(const void* data, size_t len) {
       break;
   }
   return a;
+}
+
+std::string sockaddr_strace_text(const void* data, size_t len) {
+  sa_family_t family;
+  if (len < sizeof family) return "{...}";
+  std::memcpy(&family, data, sizeof family);
+  std::string fam = "sa_family=" + address_family_text(family);
+  if (family == AF_NETLINK) {
+    sockaddr_nl nl{};
+    if (len < sizeof nl) return "{" + fam + ", ...}";
+    std::memcpy(&nl, data, sizeof nl);
+    return fmt::format("{{{}, nl_pid={}, nl_groups={:08x}}}", fam, nl.nl_pid, nl.nl_groups);
+  }
+  auto a = decode_sockaddr(data, len);
+  if (!a || (family != AF_INET && family != AF_INET6 && family != AF_UNIX)) return "{" + fam + ", ...}";
+  switch (family) {
+    case AF_INET:
+      return fmt::format("{{{}, sin_port=htons({}), sin_addr=inet_addr(\"{}\")}}", fam, a->port, a->address);
+    case AF_INET6:
+      return fmt::format("{{{}, sin6_port=htons({}), inet_pton(AF_INET6, \"{}\", &sin6_addr)}}", fam, a->port,
+                         a->address);
+    default:
+      if (a->address.empty()) return "{" + fam + "}";
+      if (a->address[0] == '@') return fmt::format("{{{}, sun_path=@\"{}\"}}", fam, a->address.substr(1));
+      return fmt::format("{{{}, sun_path=\"{}\"}}", fam, a->address);
+  }
 }
 
 }  // namespace ctrace::enrich

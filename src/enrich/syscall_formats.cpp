@@ -84,6 +84,14 @@ void classify_args(SyscallFormat& f) {
       bool in = t.rfind("const ", 0) == 0;
       a[i].capture = in ? ArgCapture::BufferIn : ArgCapture::BufferOut;
       a[i].len_arg = in ? static_cast<int>(i + 1) : -1;
+    } else if (t == "struct sockaddr *" && i + 1 < a.size()) {
+      // connect(uservaddr, int addrlen): the length is an int; accept(upeer_sockaddr, int *upeer_addrlen)
+      // and recvfrom(addr, int *addr_len): the kernel fills it
+      bool in = a[i + 1].type == "int";
+      a[i].capture = in ? ArgCapture::SockaddrIn : ArgCapture::SockaddrOut;
+      a[i].len_arg = in ? static_cast<int>(i + 1) : -1;
+    } else if (t == "const char *const *" && a[i].name == "argv") {
+      a[i].capture = ArgCapture::Argv;  // envp stays a pointer, as strace shows it by default
     } else if (t == "const char *") {
       a[i].capture = ArgCapture::CString;  // filename, pathname, path, name, oldname...
     }

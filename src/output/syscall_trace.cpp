@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include "ctrace/core/error.hpp"
+#include "ctrace/core/time.hpp"
+#include "ctrace/enrich/flags.hpp"
+#include "ctrace/enrich/sockaddr.hpp"
+
 namespace ctrace::output {
 
 namespace {
@@ -40,7 +45,21 @@ std::string hex(uint64_t v) {
   return fmt::format("0x{:x}", v);
 }
 
+bool is_sockaddr(const enrich::SyscallArg& a) {
+  return a.type == "struct sockaddr *";
+}
+
 std::string quoted(const TraceString& s) {
+  if (s.is_list) {
+    // strace: ["cat", "/nonexistent"], ["sh", "-c", "a long scri"...], ["a", "b", ...]
+    std::string out = "[";
+    for (size_t i = 0; i < s.list.size(); ++i) {
+      if (i) out += ", ";
+      out += "\"" + escape_bytes(s.list[i].bytes) + "\"" + (s.list[i].truncated ? "..." : "");
+    }
+    if (s.truncated) out += s.list.empty() ? "..." : ", ...";
+    return out + "]";
+  }
   return "\"" + escape_bytes(s.bytes) + "\"" + (s.truncated ? "..." : "");
 }
 
@@ -80,9 +99,9 @@ std::vector<enrich::SyscallArg> shown_args(const TraceCall& c, const TraceContex
     for (const auto& s : c.exit->strings) {
       if (s.failed) continue;
       enrich::SyscallArg a;
-      a.name = f && s.arg < static_cast<int>(f->args.size()) ? f->args[static_cast<size_t>(s.arg)].name
-                                                             : fmt::format("arg{}", s.arg);
-      a.type = "char *";
+      bool known = f && s.arg < static_cast<int>(f->args.size());
+      a.name = known ? f->args[static_cast<size_t>(s.arg)].name : fmt::format("arg{}", s.arg);
+      a.type = known ? f->args[static_cast<size_t>(s.arg)].type : "char *";
       out.push_back(a);
       index.push_back(s.arg);
     }
@@ -102,13 +121,34 @@ std::vector<enrich::SyscallArg> shown_args(const TraceCall& c, const TraceContex
   return out;
 }
 
-std::string relative_time(uint64_t ts, uint64_t t0) {
-  uint64_t d = ts > t0 ? ts - t0 : 0;
+std::string timestamp(uint64_t ts, const TraceContext& ctx) {
+  switch (ctx.timestamps) {
+    case TimestampFormat::Wall:
+      return format_utc(static_cast<int64_t>(ts) + ctx.wall_offset_ns, TimePrecision::Nanos);
+    case TimestampFormat::Mono:
+      return fmt::format("{}.{:09}", ts / 1000000000ULL, ts % 1000000000ULL);
+    case TimestampFormat::Relative:
+      break;
+  }
+  uint64_t d = ts > ctx.t0_ns ? ts - ctx.t0_ns : 0;
   uint64_t s = d / 1000000000ULL;
   return fmt::format("{:02}:{:02}.{:09}", s / 60, s % 60, d % 1000000000ULL);
 }
 
+// "pid 24222" or, in another PID namespace, "pid 24222 (7 in container)".
+std::string pid_text(const TraceEvent& e) {
+  if (e.ns_tid == 0 || e.ns_tid == e.tid) return fmt::format("pid {}", e.tid);
+  return fmt::format("pid {} ({} in container)", e.tid, e.ns_tid);
+}
+
 }  // namespace
+
+TimestampFormat parse_timestamp_format(const std::string& s) {
+  if (s == "relative") return TimestampFormat::Relative;
+  if (s == "wall") return TimestampFormat::Wall;
+  if (s == "mono") return TimestampFormat::Mono;
+  throw UsageError("invalid --timestamps '{}': give relative, wall or mono", s);
+}
 
 std::string escape_bytes(std::string_view bytes) {
   std::string out;
@@ -188,10 +228,10 @@ std::string format_return(int64_t ret) {
 
 std::string format_call_text(const TraceCall& c, const TraceContext& ctx) {
   const TraceEvent& f = c.first();
-  std::string line =
-      fmt::format("{} cpu#{} pid {} [{}] ", relative_time(f.ts_ns, ctx.t0_ns), f.cpu, f.tid, f.comm);
+  std::string line = fmt::format("{} cpu#{} {} [{}] ", timestamp(f.ts_ns, ctx), f.cpu, pid_text(f), f.comm);
   if (c.state == TraceCall::State::Resumed) line += "...";
-  line += ctx.names.name(f.nr);
+  const std::string name = ctx.names.name(f.nr);
+  line += name;
   line += '(';
   std::vector<int> index;
   auto args = shown_args(c, ctx, index);
@@ -200,10 +240,14 @@ std::string format_call_text(const TraceCall& c, const TraceContext& ctx) {
     line += args[i].name;
     line += '=';
     int k = index[i];
+    uint64_t v = f.args[static_cast<size_t>(k)];
     if (const TraceString* s = find_string(c, k))
-      line += quoted(*s);
+      line +=
+          is_sockaddr(args[i]) ? enrich::sockaddr_strace_text(s->bytes.data(), s->bytes.size()) : quoted(*s);
+    else if (auto sym = enrich::symbolic_arg(name, args[i].name, v))
+      line += *sym;
     else
-      line += format_number(args[i], f.args[static_cast<size_t>(k)]);
+      line += format_number(args[i], v);
   }
   line += ')';
   if (c.state == TraceCall::State::Unfinished)
@@ -221,8 +265,14 @@ nlohmann::ordered_json format_call_json(const TraceCall& c, const TraceContext& 
   j["cpu"] = f.cpu;
   j["pid"] = f.pid;
   j["tid"] = f.tid;
+  if (f.ns_tid && f.ns_tid != f.tid) {
+    j["pid_ns"] = f.ns_pid;
+    j["tid_ns"] = f.ns_tid;
+  }
+  if (ctx.timestamps == TimestampFormat::Wall) j["time"] = timestamp(f.ts_ns, ctx);
   j["comm"] = escape_bytes(f.comm);
-  j["name"] = ctx.names.name(f.nr);
+  const std::string name = ctx.names.name(f.nr);
+  j["name"] = name;
   j["state"] = to_string(c.state);
   nlohmann::ordered_json args = nlohmann::ordered_json::array();
   std::vector<int> index;
@@ -231,10 +281,20 @@ nlohmann::ordered_json format_call_json(const TraceCall& c, const TraceContext& 
     nlohmann::ordered_json a;
     a["name"] = shown[i].name;
     int k = index[i];
-    a["value"] = json_number(shown[i], f.args[static_cast<size_t>(k)]);
-    if (const TraceString* s = find_string(c, k)) {
+    uint64_t v = f.args[static_cast<size_t>(k)];
+    a["value"] = json_number(shown[i], v);
+    if (const TraceString* s = find_string(c, k); s && is_sockaddr(shown[i])) {
+      a["text"] = enrich::sockaddr_strace_text(s->bytes.data(), s->bytes.size());
+    } else if (s && s->is_list) {
+      nlohmann::ordered_json list = nlohmann::ordered_json::array();
+      for (const auto& item : s->list) list.push_back(escape_bytes(item.bytes));
+      a["list"] = std::move(list);
+      if (s->truncated) a["truncated"] = true;
+    } else if (s) {
       a["str"] = escape_bytes(s->bytes);
       if (s->truncated) a["truncated"] = true;
+    } else if (auto sym = enrich::symbolic_arg(name, shown[i].name, v)) {
+      a["text"] = *sym;
     }
     args.push_back(std::move(a));
   }
@@ -252,8 +312,8 @@ nlohmann::ordered_json format_call_json(const TraceCall& c, const TraceContext& 
 }
 
 std::string format_summary_text(const DumpSummary& s) {
-  return fmt::format("# dump {}: {} events, {} recorded, {} overwritten, {} lost", s.number, s.events,
-                     s.recorded, s.overwritten, s.lost);
+  return fmt::format("# dump {}: {} events, {} recorded, {} overwritten, {} torn, {} lost", s.number,
+                     s.events, s.recorded, s.overwritten, s.torn, s.lost);
 }
 
 nlohmann::ordered_json format_summary_json(const DumpSummary& s) {
@@ -262,6 +322,7 @@ nlohmann::ordered_json format_summary_json(const DumpSummary& s) {
           {"events", s.events},
           {"recorded", s.recorded},
           {"overwritten", s.overwritten},
+          {"torn", s.torn},
           {"lost", s.lost}};
 }
 

@@ -10,9 +10,9 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
-#include <thread>
 
 #include "ctrace/core/error.hpp"
+#include "ctrace/core/log.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/probe/event_loop.hpp"
 #include "ctrace/probe/skeleton.hpp"
@@ -22,6 +22,8 @@ extern "C" {
 }
 
 namespace ctrace::probe {
+
+static_assert(kRecordMaxSyscalls == RECORD_MAX_SYSCALLS, "recorder.hpp and record.h disagree");
 
 namespace {
 
@@ -39,10 +41,13 @@ record_argspec make_argspec(const enrich::SyscallFormat& f) {
   int n = 0;
   for (size_t i = 0; i < f.args.size() && i < RECORD_MAX_ARGS && n < RECORD_MAX_STRS; ++i) {
     const auto& a = f.args[i];
-    uint8_t capture = a.capture == enrich::ArgCapture::CString     ? RECORD_CAPTURE_CSTR
-                      : a.capture == enrich::ArgCapture::BufferIn  ? RECORD_CAPTURE_BUF_IN
-                      : a.capture == enrich::ArgCapture::BufferOut ? RECORD_CAPTURE_BUF_OUT
-                                                                   : RECORD_CAPTURE_NONE;
+    uint8_t capture = a.capture == enrich::ArgCapture::CString       ? RECORD_CAPTURE_CSTR
+                      : a.capture == enrich::ArgCapture::BufferIn    ? RECORD_CAPTURE_BUF_IN
+                      : a.capture == enrich::ArgCapture::SockaddrIn  ? RECORD_CAPTURE_BUF_IN
+                      : a.capture == enrich::ArgCapture::BufferOut   ? RECORD_CAPTURE_BUF_OUT
+                      : a.capture == enrich::ArgCapture::SockaddrOut ? RECORD_CAPTURE_SOCKADDR_OUT
+                      : a.capture == enrich::ArgCapture::Argv        ? RECORD_CAPTURE_ARGV
+                                                                     : RECORD_CAPTURE_NONE;
     if (!capture) continue;
     spec.capture[n] = capture;
     spec.arg[n] = static_cast<uint8_t>(i);
@@ -54,49 +59,8 @@ record_argspec make_argspec(const enrich::SyscallFormat& f) {
 
 }  // namespace
 
-uint64_t parse_size(const std::string& s) {
-  size_t pos = 0;
-  uint64_t v = 0;
-  try {
-    v = std::stoull(s, &pos);
-  } catch (const std::exception&) {
-    throw UsageError("invalid --size '{}': give bytes with an optional K, M or G suffix (e.g. 4M)", s);
-  }
-  std::string unit = s.substr(pos);
-  std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::toupper(c); });
-  if (unit == "K" || unit == "KB" || unit == "KIB")
-    v <<= 10;
-  else if (unit == "M" || unit == "MB" || unit == "MIB")
-    v <<= 20;
-  else if (unit == "G" || unit == "GB" || unit == "GIB")
-    v <<= 30;
-  else if (!unit.empty())
-    throw UsageError("invalid --size '{}': give bytes with an optional K, M or G suffix (e.g. 4M)", s);
-  if (v == 0 || v > (16ULL << 30)) throw UsageError("--size '{}' out of range: give 1 to 16G bytes", s);
-  return v;
-}
-
-std::vector<int> parse_syscalls(const std::string& list) {
-  std::vector<int> nrs;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    std::string name = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (!name.empty()) {
-      auto nr = enrich::SyscallNames::lookup(name);
-      if (!nr || *nr >= RECORD_MAX_SYSCALLS)
-        throw UsageError("unknown syscall '{}' in --syscalls: give names such as read,write,openat", name);
-      nrs.push_back(*nr);
-    }
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  if (nrs.empty()) throw UsageError("--syscalls is empty: give names such as read,write,openat");
-  return nrs;
-}
-
 output::DumpSummary RecorderDump::summary() const {
-  return {number, events.size(), stats.recorded, stats.overwritten, stats.lost};
+  return {number, events.size(), stats.recorded, stats.overwritten, torn, stats.lost};
 }
 
 struct Recorder::Impl {
@@ -123,9 +87,11 @@ struct Recorder::Impl {
     return h;
   }
 
-  RecorderStats stats() const {
+  RecorderStats stats() const { return stats(heads()); }
+
+  RecorderStats stats(const std::vector<uint64_t>& heads) const {
     RecorderStats s;
-    for (uint64_t h : heads()) {
+    for (uint64_t h : heads) {
       s.recorded += h;
       if (h > slots_per_cpu) s.overwritten += h - slots_per_cpu;
     }
@@ -139,6 +105,8 @@ struct Recorder::Impl {
     t.cpu = cpu;
     t.pid = e.tgid;
     t.tid = e.tid;
+    t.ns_pid = e.ns_tgid;
+    t.ns_tid = e.ns_tid;
     t.comm.assign(e.comm, strnlen(e.comm, sizeof e.comm));
     t.nr = static_cast<int>(e.nr);
     t.enter = e.kind == RECORD_ENTER;
@@ -154,6 +122,20 @@ struct Recorder::Impl {
         t.strings.push_back(std::move(s));
         continue;
       }
+      if (m.capture == RECORD_CAPTURE_ARGV) {
+        int count = std::min(m.len & ~RECORD_ARGV_MORE, RECORD_ARGV_MAX);
+        s.is_list = true;
+        s.truncated = (m.len & RECORD_ARGV_MORE) != 0;
+        for (int k = 0; k < count; ++k) {
+          const char* p = e.str[i] + k * RECORD_ARGV_ARG;
+          size_t len = strnlen(p, RECORD_ARGV_ARG);
+          // a string that fills its part had more (the NUL was cut)
+          s.list.push_back(
+              {std::string(p, std::min<size_t>(len, RECORD_ARGV_ARG - 1)), len >= RECORD_ARGV_ARG - 1});
+        }
+        t.strings.push_back(std::move(s));
+        continue;
+      }
       size_t n = std::min<size_t>(static_cast<size_t>(m.len), RECORD_STR_CAP);
       if (m.capture == RECORD_CAPTURE_CSTR) {
         if (n > 0) --n;  // the NUL
@@ -161,7 +143,10 @@ struct Recorder::Impl {
         n = std::min(n, static_cast<size_t>(string_size));
       } else {
         // the full length: the count argument (write) or the return value (read)
-        uint64_t full = m.capture == RECORD_CAPTURE_BUF_OUT
+        // the full length: the count argument (write) or the return value (read); a sockaddr
+        // the kernel filled is as long as its family needs, which the decoder checks
+        uint64_t full = m.capture == RECORD_CAPTURE_SOCKADDR_OUT ? n
+                        : m.capture == RECORD_CAPTURE_BUF_OUT
                             ? static_cast<uint64_t>(std::max<int64_t>(e.ret, 0))
                             : e.args[specs[e.nr % RECORD_MAX_SYSCALLS].len_arg[i]];
         s.truncated = full > n;
@@ -236,30 +221,42 @@ RecorderDump Recorder::dump() {
   Impl& m = *impl_;
   RecorderDump d;
   d.number = ++m.dumps;
-  // Pause the writers; programs already running finish within microseconds.
-  m.skel->bss->record_paused = 1;
-  __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  // The writers never stop: each slot is copied between two reads of its seq, and a slot
+  // a writer was in (seq 0) or rewrote meanwhile (seq moved on) is counted as torn. The raw
+  // copy comes first and decoding after: a copy runs at memory speed, where decoding as we
+  // go would let a busy writer lap a large ring before we reach its oldest slots.
+  const uint64_t copy_start = monotonic_ns();
   auto heads = m.heads();
   const auto* slots = static_cast<const record_event*>(m.ring);
-  uint64_t torn = 0;
+  std::vector<std::pair<int, record_event>> copied;
+  uint64_t total = 0;
+  for (uint64_t h : heads) total += std::min<uint64_t>(h, m.slots_per_cpu);
+  copied.reserve(static_cast<size_t>(total));
   for (int cpu = 0; cpu < m.ncpus; ++cpu) {
     uint64_t h = heads[static_cast<size_t>(cpu)];
-    uint64_t first = h > m.slots_per_cpu ? h - m.slots_per_cpu : 0;
-    for (uint64_t p = first; p < h; ++p) {
-      const record_event& e =
+    // newest first: a writer that laps the ring while we copy takes the oldest slots
+    // (the ones it overwrites next), and a flight recorder's newest events matter most
+    for (uint64_t oldest = h > m.slots_per_cpu ? h - m.slots_per_cpu : 0, p = h; p-- > oldest;) {
+      const record_event& live =
           slots[static_cast<size_t>(cpu) * m.slots_per_cpu + static_cast<size_t>(p % m.slots_per_cpu)];
-      if (e.seq != p + 1) {  // torn: a writer was preempted mid-slot; reported as lost
-        ++torn;
+      if (__atomic_load_n(&live.seq, __ATOMIC_ACQUIRE) != p + 1) {
+        ++d.torn;
         continue;
       }
-      d.events.push_back(m.decode(e, cpu));
+      auto& slot = copied.emplace_back(cpu, record_event{}).second;
+      std::memcpy(static_cast<void*>(&slot), &live, sizeof live);
+      __atomic_thread_fence(__ATOMIC_ACQUIRE);
+      if (__atomic_load_n(&live.seq, __ATOMIC_RELAXED) != p + 1) {
+        ++d.torn;
+        copied.pop_back();
+      }
     }
   }
-  d.stats = m.stats();
-  d.stats.lost += torn;
-  __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  m.skel->bss->record_paused = 0;
+  spdlog::debug("dump {}: copied {} slots in {:.1f} ms, {} torn", d.number, copied.size(),
+                static_cast<double>(monotonic_ns() - copy_start) / 1e6, d.torn);
+  d.events.reserve(copied.size());
+  for (const auto& [cpu, slot] : copied) d.events.push_back(m.decode(slot, cpu));
+  d.stats = m.stats(heads);  // as of the heads copied: events + torn + overwritten = recorded
   std::stable_sort(
       d.events.begin(), d.events.end(),
       [](const output::TraceEvent& a, const output::TraceEvent& b) { return a.ts_ns < b.ts_ns; });

@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 
 namespace ctrace::target {
 
-void add_target_options(CLI::App& app, TargetOptions& opts) {
+std::vector<CLI::Option*> add_target_selectors(CLI::App& app, TargetOptions& opts) {
   // An empty value would leave the option unset: the whole host would be traced.
   auto not_empty = [](const char* what) {
     return CLI::Validator(
@@ -48,11 +48,25 @@ void add_target_options(CLI::App& app, TargetOptions& opts) {
                  ->type_name("ID|NAME")
                  ->check(not_empty("a container id or name"))
                  ->group("Target");
-  auto* uts = app.add_option("--uts", opts.uts,
-                             "the processes of one UTS namespace, by hostname or namespace inode (works "
-                             "where containers have no cgroup v2 of their own)")
-                  ->type_name("HOSTNAME|INUM")
-                  ->group("Target");
+  std::vector<CLI::Option*> all{c, id, p, ct};
+  for (auto* a : all)
+    for (auto* b : all)
+      if (a != b) a->excludes(b);
+  return all;
+}
+
+void add_target_options(CLI::App& app, TargetOptions& opts) {
+  auto all = add_target_selectors(app, opts);
+  all.push_back(app.add_option("--uts", opts.uts,
+                               "the processes of one UTS namespace, by hostname or namespace inode (works "
+                               "where containers have no cgroup v2 of their own)")
+                    ->type_name("HOSTNAME|INUM")
+                    ->group("Target"));
+  for (auto* a : all)
+    if (a != all.back()) {
+      a->excludes(all.back());
+      all.back()->excludes(a);
+    }
   app.add_flag("--exact", opts.exact, "match only that cgroup, not its subtree")->group("Target");
   app.add_flag("--wait", opts.wait,
                "when the target cgroup is removed, wait for it to be created again at the same path and "
@@ -63,10 +77,10 @@ void add_target_options(CLI::App& app, TargetOptions& opts) {
                              "(CMD's stdout goes to stderr)")
                   ->type_name("-- CMD ARGS")
                   ->group("Target");
-  std::vector<CLI::Option*> all{c, id, p, ct, uts, cmd};
-  for (auto* a : all)
-    for (auto* b : all)
-      if (a != b) a->excludes(b);
+  for (auto* a : all) {
+    a->excludes(cmd);
+    cmd->excludes(a);
+  }
 }
 
 output::Object Target::to_object() const {

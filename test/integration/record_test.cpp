@@ -1,9 +1,15 @@
 // ctrace record on the real kernel: exact syscalls of workloads in cgroups made here.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "support.hpp"
@@ -119,8 +125,8 @@ TEST_CASE("record text output reads like strace", "[record]") {
   const std::string pid = " pid " + std::to_string(w.pid()) + " [ctrace_workload] ";
   CHECK(ct->out().find(pid + "write(fd=1, buf=\"hello\\n\", count=6) = 6\n") != std::string::npos);
   // mode is whatever the register held: the workload passes no fourth argument
-  auto at =
-      ct->out().find(pid + "openat(dfd=-100, filename=\"/nonexistent/ctrace-workload\", flags=0x0, mode=0x");
+  auto at = ct->out().find(
+      pid + "openat(dfd=AT_FDCWD, filename=\"/nonexistent/ctrace-workload\", flags=O_RDONLY, mode=0x");
   REQUIRE(at != std::string::npos);
   auto eol = ct->out().find('\n', at);
   CHECK(ct->out().substr(at, eol - at).find(") = -2 ENOENT") != std::string::npos);
@@ -205,4 +211,126 @@ TEST_CASE("SIGUSR1 dumps and keeps recording", "[record]") {
   auto later = calls_of(dumps[1], second_pid);
   REQUIRE(later.size() == 5);
   for (const auto& c : later) CHECK(c.at("errno") == "ENOENT");
+}
+
+namespace {
+
+// "name(a, {b, c}, [d]) = 3 ..." -> the arguments split at top-level commas, and what follows ") = ".
+struct CallText {
+  std::vector<std::string> args;
+  std::string ret;
+};
+
+std::optional<CallText> parse_call(const std::string& line, const std::string& name) {
+  auto open = line.find(name + "(");
+  if (open == std::string::npos) return std::nullopt;
+  CallText c;
+  std::string cur;
+  int depth = 0;
+  bool quoted = false;
+  size_t i = open + name.size() + 1;
+  for (; i < line.size(); ++i) {
+    char ch = line[i];
+    if (quoted) {
+      cur += ch;
+      if (ch == '\\' && i + 1 < line.size())
+        cur += line[++i];
+      else if (ch == '"')
+        quoted = false;
+      continue;
+    }
+    if (ch == '"') quoted = true;
+    if (ch == ')' && depth == 0) break;
+    if (ch == '{' || ch == '[' || ch == '(') ++depth;
+    if (ch == '}' || ch == ']' || ch == ')') --depth;
+    if (ch == ',' && depth == 0) {
+      c.args.push_back(cur);
+      cur.clear();
+      if (i + 1 < line.size() && line[i + 1] == ' ') ++i;
+      continue;
+    }
+    cur += ch;
+  }
+  if (!cur.empty()) c.args.push_back(cur);
+  auto eq = line.find(") = ", i);
+  if (eq != std::string::npos) c.ret = line.substr(eq + 4);
+  return c;
+}
+
+// ctrace's "flags=O_RDONLY" -> "O_RDONLY", as strace prints it.
+std::vector<std::string> values(const CallText& c) {
+  std::vector<std::string> out;
+  for (const auto& a : c.args) {
+    size_t k = 0;
+    while (k < a.size() && (std::isalnum(static_cast<unsigned char>(a[k])) || a[k] == '_')) ++k;
+    out.push_back(k < a.size() && a[k] == '=' ? a.substr(k + 1) : a);
+  }
+  return out;
+}
+
+// The first line of `out` with `name(` and `needle`.
+std::string line_with(const std::string& out, const std::string& name, const std::string& needle) {
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.find(name + "(") != std::string::npos && line.find(needle) != std::string::npos) return line;
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("record decodes argv, sockaddr, flags and errno names as strace does", "[record][decode]") {
+  // the helper connects here
+  int ls = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(ls, 8) == 0);
+  socklen_t len = sizeof addr;
+  REQUIRE(::getsockname(ls, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  const std::string port = std::to_string(ntohs(addr.sin_port));
+  const std::string helper = CTRACE_DECODE_HELPER_BIN;
+
+  auto ours = run({ctrace_bin(), "record", "--", helper, port});
+  REQUIRE(ours.code == 0);
+  auto theirs = run({"strace", "-f", "-qq", "-e", "trace=openat,socket,connect,execve", helper, port});
+  REQUIRE(theirs.code == 0);
+  ::close(ls);
+
+  const std::string sockaddr =
+      "{sa_family=AF_INET, sin_port=htons(" + port + "), sin_addr=inet_addr(\"127.0.0.1\")}";
+  struct Expect {
+    const char* name;
+    std::string needle;
+    size_t args;  // compared: strace prints pointers and envp its own way after these
+  };
+  for (const Expect& e : {Expect{"openat", "\"/etc/hostname\"", 3}, Expect{"socket", "AF_INET", 2},
+                          Expect{"connect", "sin_port", 3}, Expect{"openat", "/nonexistent/ctrace-decode", 3},
+                          Expect{"execve", "\"/bin/true\"", 2}}) {
+    INFO(e.name << " " << e.needle);
+    std::string mine = line_with(ours.out, e.name, e.needle),
+                strace = line_with(theirs.err, e.name, e.needle);
+    INFO("ctrace: " << mine);
+    INFO("strace: " << strace);
+    auto a = parse_call(mine, e.name), b = parse_call(strace, e.name);
+    REQUIRE(a);
+    REQUIRE(b);
+    auto va = values(*a), vb = values(*b);
+    REQUIRE(va.size() >= e.args);
+    REQUIRE(vb.size() >= e.args);
+    CHECK(std::vector<std::string>(va.begin(), va.begin() + static_cast<long>(e.args)) ==
+          std::vector<std::string>(vb.begin(), vb.begin() + static_cast<long>(e.args)));
+    // same outcome: the same fd or 0, or the same errno name
+    if (b->ret.find("ENOENT") != std::string::npos) {
+      CHECK(a->ret == "-2 ENOENT");
+    } else {
+      CHECK(a->ret == b->ret.substr(0, b->ret.find(' ')));
+    }
+  }
+  // and what a reader looks for, spelled out
+  CHECK(ours.out.find("argv=[\"true\", \"alpha\", \"beta\"]") != std::string::npos);
+  CHECK(ours.out.find("uservaddr=" + sockaddr) != std::string::npos);
+  CHECK(ours.out.find("flags=O_RDONLY|O_CLOEXEC") != std::string::npos);
+  CHECK(ours.out.find("family=AF_INET, type=SOCK_STREAM|SOCK_CLOEXEC") != std::string::npos);
 }

@@ -10,10 +10,13 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "ctrace/commands/daemon.hpp"
 #include "support.hpp"
@@ -173,7 +176,7 @@ TEST_CASE("serve answers malformed and oversized requests with 4xx and keeps ser
   CHECK(unix_http_request(sock, "POST", "/add?name=ok&cgroup=no-such-cgroup-here").status == 400);
   CHECK(unix_http_request(sock, "GET", "/dump?name=nothere").status == 404);
   CHECK(unix_http_request(sock, "GET", "/nowhere").status == 404);
-  CHECK(unix_http_request(sock, "GET", "/add?name=x").status == 404);  // POST only
+  CHECK(unix_http_request(sock, "POST", "/list").status == 404);  // GET only
   // at most 16 targets
   for (int i = 0; i < 16; ++i)
     REQUIRE(unix_http_request(sock, "POST",
@@ -189,27 +192,59 @@ TEST_CASE("serve answers malformed and oversized requests with 4xx and keeps ser
   CHECK(d->wait() == 0);
 }
 
-TEST_CASE("serve handles 16 concurrent clients x 100 requests", "[serve]") {
+TEST_CASE("serve handles 16 concurrent clients x 100 requests adding, dumping and closing",
+          "[serve][concurrent]") {
   const auto sock = temp_socket("load");
   auto d = start_daemon(sock);
   TestCgroup cg("ctrace-test-serve-load");
+  Workload w({"write-hello", "100"});  // something to dump
+  cg.add(w.pid());
   REQUIRE(ctl(sock, {"add", "load", cg.relative()}).code == 0);
+  w.go();
+  REQUIRE(w.wait() == 0);
   std::atomic<int> ok{0}, failed{0};
+  std::mutex m;
+  std::string first_failure;
   std::vector<std::thread> clients;
+  // 15 clients add, dump and close their own trace (16 with "load": the limit), all of them
+  // list, dump "load" and read metrics; every request must succeed.
   for (int c = 0; c < 16; ++c)
     clients.emplace_back([&, c] {
+      const std::string own = "c" + std::to_string(c);
       for (int i = 0; i < 100; ++i) {
-        const char* target = (i + c) % 3 == 0 ? "/list" : (i + c) % 3 == 1 ? "/metrics" : "/dump?name=load";
-        try {
-          (unix_http_request(sock, "GET", target).status == 200 ? ok : failed)++;
-        } catch (const std::exception&) {
-          failed++;
+        std::string method = "GET", target;
+        int expect = 200;
+        if (c < 15 && i % 10 == 0) {
+          method = "POST", target = "/add?size=64K&name=" + own + "&cgroup=" + cg.relative(), expect = 201;
+        } else if (c < 15 && i % 10 == 9) {
+          method = "POST", target = "/close?name=" + own;
+        } else if (c < 15 && i % 10 < 5) {
+          target = "/dump?format=json&name=" + own;
+        } else {
+          target = i % 3 == 0 ? "/list" : i % 3 == 1 ? "/metrics" : "/dump?name=load";
         }
+        try {
+          auto r = unix_http_request(sock, method, target);
+          if (r.status == expect) {
+            ok++;
+            continue;
+          }
+          std::lock_guard g(m);
+          if (first_failure.empty()) first_failure = method + " " + target + ": " + r.body;
+        } catch (const std::exception& e) {
+          std::lock_guard g(m);
+          if (first_failure.empty()) first_failure = method + " " + target + ": " + e.what();
+        }
+        failed++;
       }
     });
   for (auto& t : clients) t.join();
+  INFO(first_failure);
   CHECK(failed == 0);
   CHECK(ok == 1600);
+  auto list = json::parse(ctl(sock, {"list"}).out).at("traces");
+  REQUIRE(list.size() == 1);  // every client closed its own
+  CHECK(list[0].at("name") == "load");
   d->signal(SIGTERM);
   CHECK(d->wait() == 0);
 }
@@ -259,4 +294,215 @@ TEST_CASE("SIGTERM stops serve leaving no socket and no program", "[serve]") {
   CHECK(d->wait() == 0);
   CHECK_FALSE(std::filesystem::exists(sock));
   CHECK(still_loaded(mine, std::chrono::seconds(10)).empty());
+}
+
+namespace {
+
+struct Curl {
+  int status = 0;
+  std::string body;
+};
+
+// curl as traceloop's README and traceloopctl run it (plus the status code on the last line).
+Curl curl(const std::string& sock, const std::string& url, const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> argv{"curl", "-sS", "--unix-socket", sock, "-w", "\n%{http_code}"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.push_back(url);
+  auto r = run(argv);
+  if (r.code != 0) throw std::runtime_error("curl " + url + " failed: " + r.err);
+  auto nl = r.out.rfind('\n');
+  return {std::atoi(r.out.c_str() + nl + 1), r.out.substr(0, nl)};
+}
+
+size_t occurrences(const std::string& s, const std::string& needle) {
+  size_t n = 0;
+  for (auto p = s.find(needle); p != std::string::npos; p = s.find(needle, p + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("serve answers traceloop's README session and requests with numeric ids", "[serve][traceloop]") {
+  const auto sock = temp_socket("traceloop");
+  auto d = start_daemon(sock);
+  TestCgroup cg("ctrace-test-traceloop");
+  const std::string abs = cg.path().string();
+  const std::string hello = "write(fd=1, buf=\"hello\\n\", count=6) = 6";
+
+  // The README's session, verbatim but for the socket and the cgroup path.
+  auto added = curl(sock, "http://localhost/add?name=sshd&cgrouppath=" + abs);
+  CHECK(added.status == 201);
+  CHECK(json::parse(added.body).at("id") == 0);
+  auto list = curl(sock, "http://localhost/list");
+  REQUIRE(list.status == 200);
+  auto traces = json::parse(list.body).at("traces");
+  REQUIRE(traces.size() == 1);
+  CHECK(traces[0].at("id") == 0);
+  CHECK(traces[0].at("name") == "sshd");
+  Workload w({"write-hello", "3"});
+  cg.add(w.pid());
+  w.go();
+  REQUIRE(w.wait() == 0);
+  auto by_cgroup = curl(sock, "http://localhost/dump-by-cgroup?cgroup=" + abs);
+  CHECK(by_cgroup.status == 200);
+  CHECK(occurrences(by_cgroup.body, hello) == 3);
+
+  // POST without a body (curl -X POST sends no Content-Length), and the other requests.
+  auto posted = curl(sock, "http://localhost/add?name=second&cgrouppath=" + abs, {"-X", "POST"});
+  CHECK(posted.status == 201);
+  CHECK(json::parse(posted.body).at("id") == 1);
+  CHECK(curl(sock, "http://localhost/list?format=text").body ==
+        "0: [sshd] " + abs + "\n1: [second] " + abs + "\n");
+  Workload w2({"write-hello", "2"});
+  cg.add(w2.pid());
+  w2.go();
+  REQUIRE(w2.wait() == 0);
+  auto by_id = curl(sock, "http://localhost/dump?id=1");
+  CHECK(by_id.status == 200);
+  CHECK(occurrences(by_id.body, hello) == 2);
+  auto by_name = curl(sock, "http://localhost/dump-by-name?name=sshd");
+  CHECK(by_name.status == 200);
+  CHECK(occurrences(by_name.body, hello) == 5);
+  CHECK(occurrences(curl(sock, "http://localhost/dump?name=second").body, hello) == 2);  // ctrace's own
+
+  // Every error says what was wrong.
+  auto no_name = curl(sock, "http://localhost/add?cgrouppath=" + abs);
+  CHECK(no_name.status == 400);
+  CHECK(no_name.body == R"({"error":"missing parameter 'name'"})");
+  auto no_cgroup = curl(sock, "http://localhost/add?name=x", {"-X", "POST"});
+  CHECK(no_cgroup.status == 400);
+  CHECK(no_cgroup.body.find("give exactly one of cgroup=, cgrouppath= and cgroup_id=") != std::string::npos);
+  auto bad_id = curl(sock, "http://localhost/dump?id=abc");
+  CHECK(bad_id.status == 400);
+  CHECK(bad_id.body.find("id must be") != std::string::npos);
+  auto no_id = curl(sock, "http://localhost/close?id=7");
+  CHECK(no_id.status == 404);
+  CHECK(no_id.body == R"({"error":"no trace with id 7"})");
+  auto nowhere = curl(sock, "http://localhost/nowhere");
+  CHECK(nowhere.status == 404);
+  CHECK(nowhere.body.find("no route GET /nowhere") != std::string::npos);
+  auto other_cgroup = curl(sock, "http://localhost/dump-by-cgroup?cgroup=" + cgroup2_mount().string());
+  CHECK(other_cgroup.status == 404);
+  CHECK(other_cgroup.body.find("no trace records the cgroup") != std::string::npos);
+
+  // close by id (GET, as traceloopctl sends it) and by name; ids are not reused.
+  auto closed = curl(sock, "http://localhost/close?id=1");
+  CHECK(closed.status == 200);
+  CHECK(json::parse(closed.body).at("closed") == "second");
+  CHECK(curl(sock, "http://localhost/close-by-name?name=sshd").status == 200);
+  CHECK(curl(sock, "http://localhost/list?format=text").body.empty());
+  CHECK(json::parse(curl(sock, "http://localhost/add?name=third&cgrouppath=" + abs).body).at("id") == 2);
+  d->signal(SIGTERM);
+  CHECK(d->wait() == 0);
+}
+
+TEST_CASE("ctl takes traceloopctl's verbs and add --container/-p", "[serve][traceloop]") {
+  const auto sock = temp_socket("ctlverbs");
+  auto d = start_daemon(sock);
+  TestCgroup parent("ctrace-test-ctlverbs");
+  TestCgroup cg(parent, "docker-c7ace11a0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b.scope");
+  const std::string hello = "write(fd=1, buf=\"hello\\n\", count=6) = 6";
+
+  // add NAME --container PREFIX / -p PID: resolved by the shared target code
+  REQUIRE(ctl(sock, {"add", "web", "--container", "c7ace11a"}).code == 0);
+  Workload w({"write-hello", "2"});
+  cg.add(w.pid());
+  REQUIRE(ctl(sock, {"add", "bypid", "-p", std::to_string(w.pid())}).code == 0);
+  auto wrong = ctl(sock, {"list", "--container", "c7ace11a"});
+  CHECK(wrong.code == 2);
+  CHECK(wrong.err.find("only go with 'add NAME'") != std::string::npos);
+  w.go();
+  REQUIRE(w.wait() == 0);
+  // the systemd-style names the -sd verbs work on
+  for (const char* inv : {"aaaa1111", "bbbb2222", "cccc3333"})
+    REQUIRE(ctl(sock, {"add", std::string("systemd_app.service_") + inv, cg.path().string()}).code == 0);
+
+  auto list = json::parse(ctl(sock, {"list-all"}).out).at("traces");
+  REQUIRE(list.size() == 5);
+  CHECK(list[0].at("name") == "web");
+  CHECK(list[0].at("cgroup_id") == cg.id());
+  CHECK(list[1].at("cgroup_id") == cg.id());
+  CHECK(occurrences(ctl(sock, {"dump-id", "0"}).out, hello) == 2);
+  CHECK(occurrences(ctl(sock, {"dump-name", "bypid"}).out, hello) == 2);
+  CHECK(ctl(sock, {"list-sd-traces", "app.service"}).out == "aaaa1111\nbbbb2222\ncccc3333\n");
+  auto newest = ctl(sock, {"dump-sd", "app.service", "-1"});
+  CHECK(newest.code == 0);
+  CHECK(newest.out.rfind("# dump 1:", 0) == 0);
+  CHECK(ctl(sock, {"dump-sd", "app.service", "aaaa1111"}).code == 0);
+  CHECK(ctl(sock, {"close-sd", "app.service", "-1"}).code == 0);
+  CHECK(ctl(sock, {"list-sd-traces", "app.service"}).out == "aaaa1111\nbbbb2222\n");
+  CHECK(ctl(sock, {"close-sd", "app.service", "all"}).code == 0);
+  CHECK(ctl(sock, {"list-sd-traces", "app.service"}).out.empty());
+  CHECK(ctl(sock, {"close-id", "1"}).code == 0);
+  CHECK(ctl(sock, {"close-name", "web"}).code == 0);
+  auto gone = ctl(sock, {"dump-id", "0"});
+  CHECK(gone.code == 1);
+  CHECK(gone.err.find("no trace with id 0") != std::string::npos);
+  CHECK(json::parse(ctl(sock, {"list-all"}).out).at("traces").empty());
+  d->signal(SIGTERM);
+  CHECK(d->wait() == 0);
+}
+
+TEST_CASE("dumps in a loop while 2 tasks per CPU hammer syscalls: every slot valid or counted",
+          "[serve][ring]") {
+  const auto sock = temp_socket("race");
+  auto d = start_daemon(sock);
+  TestCgroup cg("ctrace-test-ring-race");
+  // 64M holds every event of the workloads below, so the final dump must have them all.
+  REQUIRE(unix_http_request(sock, "POST", "/add?name=race&size=64M&cgroup=" + cg.relative()).status == 201);
+  const unsigned tasks = 2 * std::max(1u, std::thread::hardware_concurrency());
+  constexpr int kCalls = 5000;
+  std::vector<std::unique_ptr<Workload>> ws;
+  for (unsigned i = 0; i < tasks; ++i) {
+    ws.push_back(std::make_unique<Workload>(std::vector<std::string>{"getppid", std::to_string(kCalls)}));
+    cg.add(ws.back()->pid());
+  }
+  std::atomic<bool> done{false};
+  std::atomic<int> dumps{0}, bad{0};
+  std::string first_bad;
+  std::thread dumper([&] {
+    while (!done) {
+      auto r = unix_http_request(sock, "GET", "/dump?name=race&format=json");
+      auto lines = json_lines(r.body);
+      const auto& s = lines.at(0);
+      uint64_t events = s.at("events"), torn = s.at("torn"), recorded = s.at("recorded"),
+               overwritten = s.at("overwritten");
+      // each slot of the ring is either in the dump or counted
+      std::set<std::tuple<uint64_t, int, std::string>> seen;
+      bool dup = false;
+      for (size_t i = 1; i < lines.size(); ++i)
+        dup |= !seen.insert({lines[i].at("ts_ns").get<uint64_t>(), lines[i].at("tid").get<int>(),
+                             lines[i].at("state").get<std::string>()})
+                    .second;
+      if (r.status != 200 || events + torn + overwritten != recorded || dup) {
+        if (bad++ == 0) first_bad = lines.at(0).dump();
+      }
+      ++dumps;
+    }
+  });
+  for (auto& w : ws) w->go();
+  for (auto& w : ws) CHECK(w->wait() == 0);
+  done = true;
+  dumper.join();
+  INFO(first_bad);
+  CHECK(bad == 0);
+  CHECK(dumps >= 1);
+
+  auto r = unix_http_request(sock, "GET", "/dump?name=race&format=json");
+  auto lines = json_lines(r.body);
+  CHECK(lines.at(0).at("torn") == 0);
+  CHECK(lines.at(0).at("lost") == 0);
+  CHECK(lines.at(0).at("overwritten") == 0);
+  for (auto& w : ws) {
+    int enters = 0, exits = 0;
+    for (const auto& j : lines) {
+      if (j.at("type") != "syscall" || j.at("tid") != w->pid() || j.at("name") != "getppid") continue;
+      enters += j.at("state") != "resumed";
+      exits += j.at("state") != "unfinished";
+    }
+    CHECK(enters == kCalls);
+    CHECK(exits == kCalls);
+  }
+  d->signal(SIGTERM);
+  CHECK(d->wait() == 0);
 }

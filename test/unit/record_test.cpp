@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "ctrace/commands/command.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
@@ -89,7 +90,8 @@ TEST_CASE("a syscall format file gives argument names and types and captures", "
   CHECK(execve->args[0].capture == ArgCapture::CString);
   CHECK(execve->args[1].name == "argv");
   CHECK(execve->args[1].type == "const char *const *");
-  CHECK(execve->args[1].capture == ArgCapture::None);
+  CHECK(execve->args[1].capture == ArgCapture::Argv);
+  CHECK(execve->args[2].capture == ArgCapture::None);  // envp: a pointer, as strace shows it
 
   auto getppid = enrich::parse_syscall_format(slurp(kFixtures + "/sys_enter_getppid/format"));
   REQUIRE(getppid);
@@ -137,9 +139,10 @@ TEST_CASE("a complete call shows named arguments and strings and the return valu
   e.cpu = 1;
   e.strings.push_back({1, "/etc/hostname", false, false});
   auto x = exit_of(e, -2, 1'500'001'000);
-  CHECK(fx.line({e, x}) ==
-        "00:01.500000000 cpu#1 pid 42 [work] openat(dfd=-100, filename=\"/etc/hostname\", flags=0x0, "
-        "mode=0x0) = -2 ENOENT");
+  CHECK(
+      fx.line({e, x}) ==
+      "00:01.500000000 cpu#1 pid 42 [work] openat(dfd=AT_FDCWD, filename=\"/etc/hostname\", flags=O_RDONLY, "
+      "mode=0x0) = -2 ENOENT");
 
   // write: buffer at enter, binary and truncated
   auto w = enter(1, {1, 0x7000, 300, 0, 0, 0});
@@ -212,14 +215,14 @@ TEST_CASE("a long string is cut and NUL inside a buffer is kept", "[record][form
 }
 
 TEST_CASE("size and syscall list parsing", "[record][options]") {
-  CHECK(probe::parse_size("4M") == 4u << 20);
-  CHECK(probe::parse_size("512k") == 512u << 10);
-  CHECK(probe::parse_size("1G") == 1ull << 30);
-  CHECK(probe::parse_size("65536") == 65536);
-  CHECK_THROWS_AS(probe::parse_size("0"), UsageError);
-  CHECK_THROWS_AS(probe::parse_size("4X"), UsageError);
-  CHECK_THROWS_AS(probe::parse_size("lots"), UsageError);
-  CHECK(probe::parse_syscalls("read,write,openat") == std::vector<int>{0, 1, 257});
-  CHECK_THROWS_AS(probe::parse_syscalls("read,nosuch"), UsageError);
-  CHECK_THROWS_AS(probe::parse_syscalls(","), UsageError);
+  CHECK(commands::parse_size("4M") == 4u << 20);
+  CHECK(commands::parse_size("512k") == 512u << 10);
+  CHECK(commands::parse_size("1G") == 1ull << 30);
+  CHECK(commands::parse_size("65536") == 65536);
+  CHECK_THROWS_AS(commands::parse_size("0"), UsageError);
+  CHECK_THROWS_AS(commands::parse_size("4X"), UsageError);
+  CHECK_THROWS_AS(commands::parse_size("lots"), UsageError);
+  CHECK(commands::parse_syscalls("read,write,openat", 512) == std::vector<int>{0, 1, 257});
+  CHECK_THROWS_AS(commands::parse_syscalls("read,nosuch", 512), UsageError);
+  CHECK_THROWS_AS(commands::parse_syscalls(",", 512), UsageError);
 }

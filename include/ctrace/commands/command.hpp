@@ -1,5 +1,6 @@
 #pragma once
 // A subcommand: declares its options on a CLI11 subcommand, then runs.
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,5 +41,11 @@ void add_names_option(CLI::App& app, bool& no_names);
 // `-x/--failed`: failed calls only, the one spelling of every command; `old_names` (such as
 // "--failures") keep working but are not shown in --help.
 void add_failed_option(CLI::App& app, bool& failed, const std::vector<std::string>& old_names = {});
+
+// Parses --size: "4M", "512K", "1G", "65536" (bytes, at most 16G). Throws UsageError.
+uint64_t parse_size(const std::string& s);
+
+// Parses --syscalls: "read,write,openat" -> nrs below max_nr. Throws UsageError on an unknown name.
+std::vector<int> parse_syscalls(const std::string& list, int max_nr);
 
 }  // namespace ctrace::commands

@@ -6,18 +6,18 @@
 
 namespace ctrace::enrich {
 
-// Syscall names of the native architecture, resolved once.
+// Syscall names of the native architecture, resolved once; read-only after construction,
+// so one instance serves concurrent dumps.
 class SyscallNames {
  public:
   explicit SyscallNames(int max_nr = 512);
   // "read", or "syscall_NNN" when libseccomp has no name.
-  const std::string& name(int nr) const;
+  std::string name(int nr) const;
   // nr of a name, or nullopt.
   static std::optional<int> lookup(const std::string& name);
 
  private:
   std::vector<std::string> names_;
-  mutable std::string fallback_;
 };
 
 // "ENOENT" for 2; "E123" when unknown. err may be negative.

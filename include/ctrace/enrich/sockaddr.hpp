@@ -23,6 +23,11 @@ std::optional<SockAddr> decode_sockaddr(const void* data, size_t len);
 // "127.0.0.1" from 4 bytes (AF_INET) or "::1" from 16 bytes (AF_INET6), network order.
 std::string ip_text(int family, const uint8_t* bytes);
 
+// strace's spelling: {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("127.0.0.1")},
+// AF_INET6, AF_UNIX (sun_path), AF_NETLINK (nl_pid, nl_groups); other families show their
+// family only. `truncated` says fewer bytes were captured than the family needs.
+std::string sockaddr_strace_text(const void* data, size_t len);
+
 // "inet", "inet6", "unix", or "af_N".
 std::string family_name(int family);
 

@@ -12,9 +12,12 @@ namespace ctrace::enrich {
 // How `ctrace record` captures the memory an argument points to.
 enum class ArgCapture {
   None,
-  CString,    // a NUL-terminated string read at enter: "const char *" paths and names
-  BufferIn,   // bytes read at enter, length in another argument (write's buf + count)
-  BufferOut,  // bytes read at exit, length = the return value (read's buf)
+  CString,      // a NUL-terminated string read at enter: "const char *" paths and names
+  BufferIn,     // bytes read at enter, length in another argument (write's buf + count)
+  BufferOut,    // bytes read at exit, length = the return value (read's buf)
+  SockaddrIn,   // a struct sockaddr read at enter, length in the next argument (connect, bind, sendto)
+  SockaddrOut,  // a struct sockaddr the call fills, read at exit when it succeeds (accept, getpeername)
+  Argv,         // execve's argv: the first strings, read at enter
 };
 
 struct SyscallArg {

@@ -17,12 +17,20 @@ namespace ctrace::output {
 // \n \t \r \v \f \\ \", anything else (NUL, control, bytes >= 0x80) as octal \ooo.
 std::string escape_bytes(std::string_view bytes);
 
+// One string of an array argument (execve's argv).
+struct TraceListItem {
+  std::string bytes;
+  bool truncated = false;  // the string was longer
+};
+
 // Memory captured for one argument.
 struct TraceString {
   int arg = 0;             // argument index
   std::string bytes;       // what was read (at most --string-size)
-  bool truncated = false;  // there was more
+  bool truncated = false;  // there was more (is_list: more strings than `list`)
   bool failed = false;     // the read faulted: the pointer prints in hex
+  bool is_list = false;    // an array of strings (argv): `list` instead of `bytes`
+  std::vector<TraceListItem> list;
 };
 
 // One recorded enter or exit.
@@ -30,6 +38,7 @@ struct TraceEvent {
   uint64_t ts_ns = 0;
   int cpu = 0;
   uint32_t pid = 0, tid = 0;
+  uint32_t ns_pid = 0, ns_tid = 0;  // the same in the task's own PID namespace (0: unknown)
   std::string comm;
   int nr = 0;
   bool enter = true;
@@ -54,10 +63,18 @@ const char* to_string(TraceCall::State s);
 // thread is one call; anything else is unfinished/resumed, as strace prints it.
 std::vector<TraceCall> pair_calls(const std::vector<TraceEvent>& sorted);
 
+// --timestamps: since the recording started (00:04.022361201), wall clock in UTC
+// (2026-11-30T12:50:31.022361201Z), or the kernel's CLOCK_MONOTONIC (4717.133851152).
+enum class TimestampFormat { Relative, Wall, Mono };
+// "relative", "wall", "mono"; throws UsageError otherwise.
+TimestampFormat parse_timestamp_format(const std::string& s);
+
 struct TraceContext {
   const enrich::SyscallNames& names;
   const enrich::SyscallFormats& formats;
   uint64_t t0_ns = 0;  // relative times start here
+  TimestampFormat timestamps = TimestampFormat::Relative;
+  int64_t wall_offset_ns = 0;  // wall = monotonic + this (WallClock)
 };
 
 // "= 6", "= -2 ENOENT"
@@ -67,13 +84,15 @@ std::string format_call_text(const TraceCall& c, const TraceContext& ctx);
 // {"type":"syscall","ts_ns","cpu","pid","tid","comm","name","args":[{"name","value","str"}],"ret","errno","state"}
 nlohmann::ordered_json format_call_json(const TraceCall& c, const TraceContext& ctx);
 
-// Summary of a dump, first line of it: "# dump 1: 12 events, 0 overwritten, 0 lost" / JSON object.
+// Summary of a dump, first line of it: "# dump 1: 12 events, 12 recorded, 0 overwritten, 0 torn, 0 lost".
+// events + torn + overwritten = recorded.
 struct DumpSummary {
   int number = 1;
   uint64_t events = 0;       // slots in this dump
   uint64_t recorded = 0;     // written since the start
   uint64_t overwritten = 0;  // oldest slots overwritten since the start
-  uint64_t lost = 0;         // not recorded while a dump paused the ring
+  uint64_t torn = 0;         // slots being written or rewritten while the dump copied them
+  uint64_t lost = 0;         // not recorded at all
 };
 std::string format_summary_text(const DumpSummary& s);
 nlohmann::ordered_json format_summary_json(const DumpSummary& s);

@@ -1,7 +1,8 @@
 #pragma once
 // Recorder: the `record` BPF program for one target, its in-kernel ring, and dumps of it.
-// While recording, user space does nothing; dump() pauses the writers, copies the ring,
-// resumes, and returns the events sorted by time. Thread-safe (the daemon dumps from
+// While recording, user space does nothing; dump() copies the ring while the writers go
+// on (slots rewritten during the copy are counted as torn) and returns the events sorted
+// by time. Thread-safe (the daemon dumps from
 // several HTTP workers).
 #include <cstdint>
 #include <memory>
@@ -15,6 +16,9 @@
 
 namespace ctrace::probe {
 
+// Syscall ids the ring's tables cover (0 .. kMaxSyscalls-1).
+inline constexpr int kRecordMaxSyscalls = 512;
+
 struct RecorderOptions {
   static constexpr uint64_t kDefaultSize = 4ULL << 20;  // bytes per target
   uint64_t size_bytes = kDefaultSize;
@@ -25,21 +29,16 @@ struct RecorderOptions {
 struct RecorderStats {
   uint64_t recorded = 0;     // events written since the start
   uint64_t overwritten = 0;  // of those, overwritten by newer ones
-  uint64_t lost = 0;         // not written while a dump paused the ring, or torn slots skipped by a dump
+  uint64_t lost = 0;         // not written: the kernel could not look up the slot
 };
 
 struct RecorderDump {
   std::vector<output::TraceEvent> events;  // sorted by time
   RecorderStats stats;
   int number = 0;  // 1 for the first dump of this recorder
+  uint64_t torn = 0;  // slots a writer was in, or rewrote, while this dump copied them
   output::DumpSummary summary() const;
 };
-
-// Parses --size: "4M", "512K", "1G", "65536" (bytes). Throws UsageError.
-uint64_t parse_size(const std::string& s);
-
-// Parses --syscalls: "read,write,openat" -> nrs. Throws UsageError on an unknown name.
-std::vector<int> parse_syscalls(const std::string& list);
 
 class Recorder {
  public:

@@ -13,6 +13,7 @@
 
 namespace CLI {
 class App;
+class Option;
 }
 
 namespace ctrace::target {
@@ -31,6 +32,9 @@ struct TargetOptions {
 
 // Adds -c, --cgroup-id, -p, --container, --uts, --exact, --wait and `-- CMD` to a subcommand.
 void add_target_options(CLI::App& app, TargetOptions& opts);
+// Only -c, --cgroup-id, -p and --container (mutually exclusive), for commands that name an
+// existing cgroup (`ctl add`); returns them.
+std::vector<CLI::Option*> add_target_selectors(CLI::App& app, TargetOptions& opts);
 
 enum class Mode { All, Cgroup, Uts };
 
