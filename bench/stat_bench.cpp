@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -52,6 +53,7 @@ struct Config {
   int settle_ms = 100;        // extra wait after the marker (bpftrace prints it before attaching)
   bool in_target = true;      // the loop runs in the traced cgroup
   bool check_ctrace = false;  // parse ctrace's table and check the getppid count
+  bool check_top = false;     // parse ctrace top's NDJSON and check the on/ cgroup's syscalls
   // medians come from these
   std::vector<double> ns_per_call, start_ms, start_cpu_ms, rss_kb;
 };
@@ -209,6 +211,18 @@ long ctrace_getppid_count(const fs::path& stdout_file) {
   return 0;
 }
 
+// Syscalls that `ctrace top --by cgroup -o json` counted for the cgroup `path` (relative).
+long top_syscall_count(const fs::path& stdout_file, const std::string& path) {
+  std::ifstream in(stdout_file);
+  long n = 0;
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_object() && j.value("type", "") == "top" && j.value("cgroup", "") == path)
+      n += j.value("syscalls", 0L);
+  }
+  return n;
+}
+
 // One cgroup pair for the whole run: the loop runs in on/, the off-target tracers watch off/.
 struct BenchCgroups {
   fs::path root, on, off;
@@ -250,6 +264,18 @@ std::vector<Config> make_configs(const Options& o, const BenchCgroups& cg) {
                   .marker = "Collecting events",
                   .in_target = on,
                   .check_ctrace = true});
+  // ctrace top: every cgroup counted (no target), then narrowed to on/ and to off/.
+  cs.push_back({.label = "ctrace top (every cgroup)",
+                .argv = {o.ctrace, "top", "--by", "cgroup", "-o", "json", "-i", "3600"},
+                .marker = "Collecting events",
+                .check_top = true});
+  for (bool on : {true, false})
+    cs.push_back({.label = on ? "ctrace top (on target)" : "ctrace top (off target)",
+                  .argv = {o.ctrace, "top", "--by", "cgroup", "-o", "json", "-i", "3600", "-c",
+                           (on ? cg.on : cg.off).string()},
+                  .marker = "Collecting events",
+                  .in_target = on,
+                  .check_top = true});
   if (!o.compare.empty())  // another build of ctrace, for A/B of a change
     for (bool on : {true, false})
       cs.push_back({.label = on ? "compared ctrace (on target)" : "compared ctrace (off target)",
@@ -292,6 +318,11 @@ void run_once(Config& c, const Options& o, const BenchCgroups& cg, const fs::pat
     long n = ctrace_getppid_count(out_file);
     bool ok = c.in_target ? n >= o.calls : n == 0;
     if (!ok) std::fprintf(stderr, "warning: %s counted %ld getppid calls\n", c.label.c_str(), n);
+  }
+  if (c.check_top) {
+    long n = top_syscall_count(out_file, "/" + cg.root.filename().string() + "/on");
+    bool ok = c.in_target ? n >= o.calls : n == 0;
+    if (!ok) std::fprintf(stderr, "warning: %s counted %ld syscalls of on/\n", c.label.c_str(), n);
   }
 }
 
@@ -346,6 +377,10 @@ void report(const std::vector<Config>& cs, const Options& o) {
   fmt::print("         start {:.1f} ms <= 30 ms {} (CPU used until attached: {:.1f} ms)\n", start,
              verdict(start <= 30), cpu);
   fmt::print("         peak RSS {:.1f} MB <= 8 MB {}\n", mb, verdict(mb <= 8));
+  double r_top = figures(find("ctrace top (every cgroup)"), base, floor).ratio;
+  double r_top_on = figures(find("ctrace top (on target)"), base, floor).ratio;
+  fmt::print("         ctrace top, every cgroup {:.2f}x <= 1.60x {}\n", r_top, verdict(r_top <= 1.6));
+  fmt::print("         ctrace top -c on/ {:.2f}x <= 1.60x {}\n", r_top_on, verdict(r_top_on <= 1.6));
   double load[3] = {};
   if (getloadavg(load, 3) > 0)
     fmt::print("(load average {:.2f} at the end: the start-up wall time includes waiting for a CPU)\n",

@@ -12,6 +12,8 @@ packages=(
   catch2 jq util-linux procps iproute2 curl
   # deploy/ checks and the exporter's tests: prometheus ships promtool; python3-yaml
   prometheus python3-yaml
+  # real containers in the integration tests (podman runs with --runtime runc here: crun fails)
+  runc podman busybox-static
 )
 # kubectl (kustomize, offline) from Debian's kubernetes-client, unless one is installed already
 # (another package owning /usr/bin/kubectl would conflict).

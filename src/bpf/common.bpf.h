@@ -34,6 +34,16 @@ static __always_inline struct cgroup *current_dfl_cgroup(void)
 	return bpf_get_current_task_btf()->cgroups->dfl_cgrp;
 }
 
+/* The syscall nr in a sys_enter/sys_exit pt_regs (direct load: tp_btf arguments are trusted). */
+static __always_inline long syscall_nr_of(struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_arm64)
+	return regs->syscallno;
+#else
+	return regs->orig_ax;
+#endif
+}
+
 /* Ancestors walked with direct loads before falling back to the helper. */
 #define CTRACE_FILTER_WALK_MAX 4
 

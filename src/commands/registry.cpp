@@ -6,6 +6,7 @@ namespace ctrace::commands {
 std::vector<std::unique_ptr<Command>> make_commands() {
   std::vector<std::unique_ptr<Command>> c;
   c.push_back(make_stat());
+  c.push_back(make_top());
   c.push_back(make_unshare());
   c.push_back(make_biograph());
   c.push_back(make_openclose());

@@ -7,6 +7,7 @@
 namespace ctrace::commands {
 
 std::unique_ptr<Command> make_stat();
+std::unique_ptr<Command> make_top();
 std::unique_ptr<Command> make_unshare();
 std::unique_ptr<Command> make_biograph();
 std::unique_ptr<Command> make_openclose();

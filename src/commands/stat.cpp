@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cstdio>
 
+#include "commands/host_groups.hpp"
 #include "commands/registry.hpp"
+#include "commands/top_model.hpp"
 #include "commands/stat_lskel.h"
 #include "ctrace/commands/session.hpp"
 #include "ctrace/core/cli_checks.hpp"
@@ -15,6 +17,7 @@
 #include "ctrace/core/log.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/probe/event_loop.hpp"
+#include "ctrace/probe/host_view.hpp"
 #include "ctrace/probe/skeleton.hpp"
 extern "C" {
 #include "bpf/stat.h"
@@ -66,10 +69,13 @@ class StatCommand final : public Command {
     app->add_option("--histogram", histogram_, "log2 latency histogram of this syscall at the end")
         ->type_name("SYSCALL");
     app->add_flag("-x,--failures", failures_, "count only failed calls");
+    app->add_flag("--by-container", by_container_,
+                  "one table per container (counts and errors, from the host view's maps)");
     return app;
   }
 
   int run(const GlobalOptions&) override {
+    if (by_container_) return run_by_container();
     int hist_nr = -1;
     if (!histogram_.empty()) {
       auto nr = enrich::SyscallNames::lookup(histogram_);
@@ -115,6 +121,100 @@ class StatCommand final : public Command {
   }
 
  private:
+  // --by-container: the host view's per-(cgroup, syscall) counts folded into containers; the
+  // host view does not time syscalls (see bench/README.md), so there are no time columns.
+  int run_by_container() {
+    if (latency_ || !histogram_.empty() || failures_ || sort_ == "time")
+      throw UsageError("--by-container counts calls and errors only: drop -L, --histogram, -x and -s time");
+    Session session(target_);
+    top::HostGroups groups(session.cgroup_fs().mount, top::GroupBy::Container);
+    probe::HostView view(session.target(), session.self_tgid(),
+                         [&](const probe::CgroupEvent& e) { groups.on_event(e); });
+    formatter_ = output::make_formatter(format_, stdout, {terminal_width(), 20});
+    output::Schema schema;
+    schema.type = "stat";
+    schema.columns = {{"name", "SYSCALL", Align::Left},
+                      {"count", "COUNT", Align::Right},
+                      {"count_pct", "(%)", Align::Right, 2, "%"},
+                      {"errors", "ERRORS", Align::Right}};
+    formatter_->begin(schema);
+    session_target_ = session.target().to_object();
+    probe::HostSnapshot prev = view.read();
+    session.attached("Collecting events... Ctrl-C to stop and show stat per container");
+    probe::EventLoop loop(session.stop());
+    loop.add_ring_buffer(view.events());
+    session.watch(loop, duration_);
+    auto print = [&] {
+      probe::HostSnapshot now = view.read();
+      auto delta = probe::diff(now, prev);
+      std::vector<uint64_t> ids;
+      for (const auto& [id, _] : delta) ids.push_back(id);
+      double ms = std::chrono::duration<double, std::milli>(now.time - prev.time).count();
+      auto rows = top::fold(
+          ids, delta, ms / 1000, [&](uint64_t id) { return groups.group_of(id); },
+          [&](uint64_t id) { return groups.removed(id); });
+      top::sort_rows(rows, sort_ == "errors" ? "errors" : sort_ == "name" ? "name" : "syscalls");
+      for (const auto& row : rows) formatter_->table(container_table(row, ms));
+      ++intervals_;
+      prev = std::move(now);
+    };
+    if (interval_ > 0)
+      loop.every(std::chrono::milliseconds(static_cast<long>(interval_ * 1000 + 0.5)), print);
+    StopReason why = loop.run();
+    int code = session.finish();
+    if (why != StopReason::OutputClosed) print();
+    formatter_->end();
+    if (uint64_t n = view.dropped().total())
+      spdlog::warn("{} counts were dropped: a map was full (more than {} cgroups or {} cgroup/syscall pairs)", n,
+                   probe::HostView::max_cgroups, probe::HostView::max_syscall_keys);
+    return code;
+  }
+
+  output::Table container_table(const top::Row& row, double duration_ms) {
+    const auto& d = row.delta;
+    std::vector<std::pair<uint32_t, probe::SyscallCount>> calls(d.per_syscall.begin(), d.per_syscall.end());
+    auto name_of = [&](uint32_t nr) { return names_.name(static_cast<int>(nr)); };
+    std::sort(calls.begin(), calls.end(), [&](const auto& a, const auto& b) {
+      uint64_t ka = sort_ == "errors" ? a.second.errors : a.second.count;
+      uint64_t kb = sort_ == "errors" ? b.second.errors : b.second.count;
+      if (sort_ != "name" && ka != kb) return ka > kb;
+      return name_of(a.first) < name_of(b.first);
+    });
+    if (top_ && calls.size() > static_cast<size_t>(*top_)) calls.resize(static_cast<size_t>(*top_));
+    output::Table t;
+    t.rows_key = "syscalls";
+    t.label_key = "name";
+    t.bar_key = sort_ == "errors" ? "errors" : "count";
+    uint64_t all = d.syscalls;
+    for (const auto& [nr, c] : calls) {
+      Record r;
+      r.set("name", name_of(nr))
+          .set("nr", nr)
+          .set("count", c.count)
+          .set("count_pct", all ? 100.0 * static_cast<double>(c.count) / static_cast<double>(all) : 0.0)
+          .set("errors", c.errors);
+      t.rows.push_back(std::move(r));
+    }
+    Record total;
+    total.set("name", "ALL").set("count", d.syscalls).set("errors", d.errors);
+    t.total = std::move(total);
+    output::Object container{{"name", row.group.name},   {"id", row.group.id},
+                             {"runtime", row.group.runtime}, {"pod", row.group.pod},
+                             {"cgroup", row.group.cgroup}, {"exited", row.exited}};
+    t.meta.emplace_back("container", container);
+    t.meta.emplace_back("target", session_target_);
+    t.meta.emplace_back("duration_ms", duration_ms);
+    if (interval_ > 0) t.meta.emplace_back("interval", intervals_ + 1);
+    if (format_ == output::Format::Text) {
+      // the text formatter has no table titles: say whose table follows
+      std::string title = "CONTAINER " + row.group.name;
+      if (!row.group.runtime.empty()) title += " (" + row.group.runtime + " " + row.group.id.substr(0, 12) + ")";
+      if (row.exited) title += " exited";
+      std::fprintf(stdout, "\n%s\n", title.c_str());
+    }
+    return t;
+  }
+
   output::Schema schema() const {
     output::Schema s;
     s.type = "stat";
@@ -252,6 +352,7 @@ class StatCommand final : public Command {
   bool latency_ = false;
   std::string histogram_;
   bool failures_ = false;
+  bool by_container_ = false;
 
   enrich::SyscallNames names_{STAT_MAX_SYSCALLS};
   std::unique_ptr<output::Formatter> formatter_;

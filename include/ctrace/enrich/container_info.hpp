@@ -23,10 +23,13 @@ struct ContainerInfo {
   std::string pod;        // kubernetes pod name
   std::string pod_namespace;
   std::string pod_uid;
+  std::string qos;        // kubernetes QoS class from the cgroup path: guaranteed, burstable, besteffort
   std::string cgroup;     // the container's cgroup, relative to the cgroup2 mount ("/a/b")
   uint64_t cgroup_id = 0; // the container's cgroup id (nested cgroups are folded into it)
   std::string hostname;   // of its UTS namespace, where a task of it is alive
   uint32_t uts_inum = 0;
+  uint32_t pids = 0;      // processes in its cgroup subtree (filled by list())
+  bool sandbox = false;   // a pod's pause/sandbox container: list() and find() skip it
 
   bool is_container() const { return !id.empty(); }
   // What a user calls it: the name, else the short id, else the cgroup path.
@@ -59,6 +62,9 @@ class ContainerResolver {
   // cgroup (libpod-ID.scope/container -> libpod-ID.scope; a pod's containers stay themselves).
   // nullopt when the cgroup is in no container (and is not a systemd unit).
   std::optional<ContainerInfo> lookup(uint64_t cgroup_id);
+  // For the event path: what the cache holds now, never blocking on files or sockets. A cgroup
+  // not resolved yet is queued for a background thread and nullopt is returned this time.
+  std::optional<ContainerInfo> lookup_cached(uint64_t cgroup_id);
   std::optional<ContainerInfo> lookup_path(const std::string& cgroup_path);
 
   // Every container on the host (ps); with `all`, also plain cgroups that hold processes.

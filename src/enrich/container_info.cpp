@@ -1,0 +1,457 @@
+#include "ctrace/enrich/container_info.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "container_sources.hpp"
+#include "ctrace/core/cgroup.hpp"
+#include "ctrace/core/error.hpp"
+#include "ctrace/enrich/uts.hpp"
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace ctrace::enrich {
+
+std::string ContainerInfo::display_name() const {
+  if (!name.empty()) return name;
+  if (!id.empty()) return id.substr(0, 12);
+  return cgroup;
+}
+
+output::Object ContainerInfo::to_object() const {
+  auto opt = [](const std::string& s) -> output::Value {
+    return s.empty() ? output::Value{} : output::Value{s};
+  };
+  output::Object o;
+  o.emplace_back("id", opt(id));
+  o.emplace_back("name", display_name());
+  o.emplace_back("runtime", opt(runtime));
+  o.emplace_back("image", opt(image));
+  o.emplace_back("pod", opt(pod));
+  o.emplace_back("namespace", opt(pod_namespace));
+  o.emplace_back("pod_uid", opt(pod_uid));
+  if (!qos.empty()) o.emplace_back("qos", qos);
+  o.emplace_back("cgroup", cgroup);
+  o.emplace_back("cgroup_id", cgroup_id);
+  o.emplace_back("pids", pids);
+  o.emplace_back("hostname", opt(hostname));
+  return o;
+}
+
+namespace {
+
+// Bounds: a host has at most a few thousand containers; the caches hold at most this many
+// cgroups each and start over when full (a full walk rebuilds what is still there).
+constexpr size_t kMaxCached = 8192;
+constexpr int kMaxDepth = 12;
+constexpr auto kRetryFirst = std::chrono::seconds(1);
+constexpr auto kRetryMax = std::chrono::seconds(30);
+constexpr auto kRescanEvery = std::chrono::milliseconds(500);
+constexpr auto kHttpTimeout = std::chrono::milliseconds(1000);
+
+std::string normalize(std::string p) {
+  if (p.empty() || p[0] != '/') p.insert(0, "/");
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  return p;
+}
+
+std::vector<std::string> split(const std::string& p) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i < p.size()) {
+    size_t j = p.find('/', i);
+    if (j == std::string::npos) j = p.size();
+    if (j > i) parts.push_back(p.substr(i, j - i));
+    i = j + 1;
+  }
+  return parts;
+}
+
+std::vector<int> pids_in(const fs::path& dir) {
+  std::vector<int> out;
+  std::ifstream f(dir / "cgroup.procs");
+  for (int p; f >> p;) out.push_back(p);
+  return out;
+}
+
+}  // namespace
+
+struct ContainerResolver::Impl {
+  struct Entry {
+    std::optional<ContainerInfo> info;
+    bool complete = false;
+    Clock::time_point retry_at;
+    Clock::duration backoff = kRetryFirst;
+    std::string alias;  // a nested cgroup: the container cgroup it folds into
+  };
+
+  fs::path mount;
+  RuntimePaths paths;
+  bool names;
+  std::mutex mutex;
+  std::unordered_map<uint64_t, std::string> id_paths;
+  Clock::time_point scanned_at;
+  std::unordered_map<std::string, Entry> cache;
+  std::vector<detail::RuncState> runc;
+  Clock::time_point runc_at;
+  // lookup_cached(): what the event path reads, under its own lock so that it never waits for a
+  // resolution; cgroup ids waiting for the background thread (bounded), and the thread.
+  struct Fast {
+    std::optional<ContainerInfo> info;
+    bool complete = false;
+    Clock::time_point retry_at;
+  };
+  std::mutex fast_mutex;
+  std::unordered_map<uint64_t, Fast> fast;
+  std::unordered_set<uint64_t> queued;
+  std::condition_variable wake;
+  bool stopping = false;
+  std::thread worker;
+
+  ~Impl() {
+    {
+      std::lock_guard lock(fast_mutex);
+      stopping = true;
+    }
+    wake.notify_all();
+    if (worker.joinable()) worker.join();
+  }
+
+  void work() {
+    std::unique_lock fl(fast_mutex);
+    for (;;) {
+      wake.wait(fl, [&] { return stopping || !queued.empty(); });
+      if (stopping) return;
+      uint64_t id = *queued.begin();
+      fl.unlock();
+      Fast f;
+      {
+        std::lock_guard lock(mutex);
+        if (const std::string* path = path_of(id)) {
+          f.info = lookup_path(*path);
+          auto e = cache.find(normalize(*path));
+          if (e != cache.end() && !e->second.alias.empty()) e = cache.find(e->second.alias);
+          if (e != cache.end()) {
+            f.complete = e->second.complete;
+            f.retry_at = e->second.retry_at;
+          }
+        } else {
+          f.retry_at = Clock::now() + kRetryFirst;  // gone, or not there yet
+        }
+      }
+      fl.lock();
+      if (fast.size() >= kMaxCached) fast.clear();
+      fast[id] = std::move(f);
+      queued.erase(id);
+    }
+  }
+
+  const std::string* path_of(uint64_t id) {
+    if (auto it = id_paths.find(id); it != id_paths.end()) return &it->second;
+    // A new cgroup: walk again, but not once per event of a cgroup that is gone.
+    if (Clock::now() - scanned_at < kRescanEvery) return nullptr;
+    rescan();
+    auto it = id_paths.find(id);
+    return it == id_paths.end() ? nullptr : &it->second;
+  }
+
+  void rescan() {
+    scanned_at = Clock::now();
+    if (id_paths.size() > kMaxCached) id_paths.clear();
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(mount, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      std::error_code e2;
+      if (!it->is_directory(e2) || it->is_symlink(e2)) continue;
+      if (it.depth() >= kMaxDepth) it.disable_recursion_pending();
+      try {
+        id_paths[cgroup::cgroup_id(it->path())] = "/" + it->path().lexically_relative(mount).generic_string();
+      } catch (const Error&) {
+        // removed while walking
+      }
+    }
+  }
+
+  const std::vector<detail::RuncState>& runc_states(bool refresh) {
+    if (refresh || runc_at == Clock::time_point{} || Clock::now() - runc_at > kRescanEvery) {
+      runc = detail::scan_runc_states(paths, mount);
+      runc_at = Clock::now();
+    }
+    return runc;
+  }
+
+  const detail::RuncState* runc_by(const std::string& id, const std::string& cgroup) {
+    for (const auto& s : runc)
+      if ((!id.empty() && s.id == id) || (!cgroup.empty() && s.cgroup == cgroup)) return &s;
+    return nullptr;
+  }
+
+  std::optional<ContainerInfo> lookup_path(const std::string& raw) {
+    std::string path = normalize(raw);
+    auto now = Clock::now();
+    auto it = cache.find(path);
+    if (it != cache.end()) {
+      // A nested cgroup stands for its container: one entry holds the container's info.
+      if (!it->second.alias.empty()) return lookup_path(it->second.alias);
+      if (it->second.complete || now < it->second.retry_at) return it->second.info;
+    }
+    if (cache.size() >= kMaxCached) {
+      cache.clear();
+      it = cache.end();
+    }
+    auto located = locate(path);
+    if (located && located->cgroup != path) {
+      cache[path].alias = located->cgroup;
+      return lookup_path(located->cgroup);
+    }
+    Clock::duration backoff = it != cache.end() ? it->second.backoff : kRetryFirst;
+    Entry& e = cache[path];
+    e.info = located;
+    if (e.info) enrich(*e.info);
+    e.complete = !names || (e.info && (!e.info->name.empty() || !e.info->is_container()));
+    // A miss or a container without its name yet: look again later, less often each time.
+    e.backoff = std::min<Clock::duration>(backoff * 2, kRetryMax);
+    e.retry_at = now + backoff;
+    return e.info;
+  }
+
+  // The container (or systemd unit) a cgroup path belongs to, from the path alone (and the
+  // runc states' cgroups for runc containers in plain cgroups).
+  std::optional<ContainerInfo> locate(const std::string& path) {
+    auto parts = split(path);
+    if (names) runc_states(false);
+    std::optional<ContainerInfo> found;
+    std::string unit_path, unit_name, pod_uid;
+    for (size_t n = parts.size(); n > 0; --n) {
+      std::string prefix;
+      for (size_t i = 0; i < n; ++i) prefix += "/" + parts[i];
+      auto m = detail::match_cgroup_dir(parts[n - 1], n >= 2 ? parts[n - 2] : "");
+      if (!found && m && m->kind == detail::PathMatch::Container) {
+        found = ContainerInfo{};
+        found->id = m->id;
+        found->runtime = m->runtime;
+        found->cgroup = prefix;
+      } else if (!found && names) {
+        if (const auto* st = runc_by("", prefix)) {
+          found = ContainerInfo{};
+          found->id = st->id;
+          found->runtime = st->runtime;
+          found->cgroup = prefix;
+        }
+      }
+      if (m && m->kind == detail::PathMatch::Unit && unit_path.empty()) {
+        unit_path = prefix;
+        unit_name = m->id;
+      }
+      if (m && m->kind == detail::PathMatch::Pod && pod_uid.empty()) pod_uid = m->id;
+    }
+    if (!found && !unit_path.empty()) {
+      found = ContainerInfo{};
+      found->name = unit_name;
+      found->runtime = "systemd";
+      found->cgroup = unit_path;
+    }
+    if (found && !pod_uid.empty()) {
+      found->pod_uid = pod_uid;
+      found->qos = detail::qos_of_path(found->cgroup);
+    }
+    return found;
+  }
+
+  void enrich(ContainerInfo& info) {
+    try {
+      info.cgroup_id = cgroup::cgroup_id(mount / fs::path(info.cgroup).relative_path());
+    } catch (const Error&) {
+      info.cgroup_id = 0;  // gone: what the path says is still worth a name
+    }
+    if (names && info.is_container()) from_runtimes(info);
+    if (names) from_tasks(info);
+  }
+
+  // The runtimes' own records, cheapest first; sockets only when no file named it.
+  void from_runtimes(ContainerInfo& info) {
+    const auto* st = runc_by(info.id, "");
+    if (st) {
+      if (info.runtime.empty()) info.runtime = st->runtime;
+      info.hostname = st->hostname;
+      detail::apply_annotations(info, st->annotations);
+    }
+    const fs::path& root = paths.root;
+    if (info.name.empty() && (info.runtime == "docker" || info.runtime.empty())) {
+      std::ifstream f(root / paths.docker_containers / info.id / "config.v2.json");
+      if (f && detail::apply_docker_json(info, {std::istreambuf_iterator<char>(f), {}}))
+        info.runtime = "docker";
+    }
+    if (info.name.empty() && (info.runtime == "podman" || info.runtime.empty()) &&
+        detail::apply_podman_storage(info, paths))
+      info.runtime = "podman";
+    auto http = [&](const fs::path& sock, const char* runtime, const std::string& target) {
+      std::error_code ec;
+      if (!info.name.empty() || !(info.runtime == runtime || info.runtime.empty()) ||
+          !fs::exists(root / sock, ec))
+        return;
+      auto r = detail::unix_http_get(root / sock, target, kHttpTimeout);
+      if (r && r->status == 200 && detail::apply_docker_json(info, r->body)) info.runtime = runtime;
+    };
+    http(paths.docker_socket, "docker", "/containers/" + info.id + "/json");
+    http(paths.podman_socket, "podman", "/v4.0.0/libpod/containers/" + info.id + "/json");
+    if (info.name.empty() && info.runtime == "runc") info.name = info.id;
+  }
+
+  // Hostname and UTS namespace from a live task of the container, as the kernel has them.
+  void from_tasks(ContainerInfo& info) {
+    fs::path dir = mount / fs::path(info.cgroup).relative_path();
+    std::error_code ec;
+    std::vector<int> pids = pids_in(dir);
+    for (auto it = fs::recursive_directory_iterator(dir, ec);
+         pids.empty() && !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+      if (it->is_directory(ec)) pids = pids_in(it->path());
+    for (int pid : pids) {
+      auto inum = uts_inum_of(pid);
+      if (!inum) continue;
+      info.uts_inum = *inum;
+      if (auto h = uts_hostname_of(pid)) info.hostname = *h;
+      break;
+    }
+  }
+};
+
+ContainerResolver::ContainerResolver(fs::path mount, RuntimePaths paths, bool names)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->mount = std::move(mount);
+  impl_->paths = std::move(paths);
+  impl_->names = names;
+}
+
+ContainerResolver::~ContainerResolver() = default;
+
+std::optional<ContainerInfo> ContainerResolver::lookup(uint64_t cgroup_id) {
+  std::lock_guard lock(impl_->mutex);
+  const std::string* path = impl_->path_of(cgroup_id);
+  if (!path) return std::nullopt;
+  return impl_->lookup_path(*path);
+}
+
+std::optional<ContainerInfo> ContainerResolver::lookup_cached(uint64_t cgroup_id) {
+  constexpr size_t kMaxQueued = 1024;
+  auto& im = *impl_;
+  std::lock_guard lock(im.fast_mutex);
+  auto it = im.fast.find(cgroup_id);
+  bool again = it == im.fast.end() || (!it->second.complete && Clock::now() >= it->second.retry_at);
+  if (again && im.queued.size() < kMaxQueued && im.queued.insert(cgroup_id).second) {
+    if (!im.worker.joinable()) im.worker = std::thread([&im] { im.work(); });
+    im.wake.notify_one();
+  }
+  if (it == im.fast.end()) return std::nullopt;
+  return it->second.info;
+}
+
+std::optional<ContainerInfo> ContainerResolver::lookup_path(const std::string& cgroup_path) {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->lookup_path(cgroup_path);
+}
+
+std::vector<ContainerInfo> ContainerResolver::list(bool all) {
+  std::lock_guard lock(impl_->mutex);
+  auto& im = *impl_;
+  std::vector<ContainerInfo> out;
+  std::unordered_map<std::string, size_t> index;  // container cgroup -> row
+  std::error_code ec;
+  auto visit = [&](const fs::path& dir) {
+    std::string rel = "/" + dir.lexically_relative(im.mount).generic_string();
+    if (rel == "/.") rel = "/";
+    auto pids = static_cast<uint32_t>(pids_in(dir).size());
+    auto info = rel == "/" ? std::nullopt : im.lookup_path(rel);
+    try {
+      uint64_t id = cgroup::cgroup_id(dir);
+      if (im.id_paths.size() < kMaxCached) im.id_paths[id] = rel;
+      // What ps/top just resolved, the event path finds without waiting.
+      std::lock_guard fl(im.fast_mutex);
+      if (im.fast.size() < kMaxCached)
+        im.fast[id] = {info, !info || !info->is_container() || !info->name.empty(),
+                       Clock::now() + kRetryFirst};
+    } catch (const Error&) {
+      // not a cgroup (fixture trees) or removed while walking
+    }
+    if (!info) {
+      if (!all || pids == 0) return;
+      info = ContainerInfo{};
+      info->cgroup = rel;
+      try {
+        info->cgroup_id = cgroup::cgroup_id(dir);
+      } catch (const Error&) {
+        return;
+      }
+    }
+    if (info->sandbox && !all) return;
+    if (!info->is_container() && !all && pids == 0 && info->cgroup == rel) return;
+    auto [it, fresh] = index.emplace(info->cgroup, out.size());
+    if (fresh) {
+      out.push_back(*info);
+      out.back().pids = 0;
+    }
+    out[it->second].pids += pids;
+  };
+  visit(im.mount);
+  for (auto it =
+           fs::recursive_directory_iterator(im.mount, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code e2;
+    if (!it->is_directory(e2) || it->is_symlink(e2)) continue;
+    if (it.depth() >= kMaxDepth) it.disable_recursion_pending();
+    visit(it->path());
+  }
+  // A systemd unit without processes is only a unit file's leftover.
+  std::erase_if(out, [&](const ContainerInfo& c) { return !all && !c.is_container() && c.pids == 0; });
+  auto rank = [](const ContainerInfo& c) { return c.is_container() ? 0 : c.runtime == "systemd" ? 1 : 2; };
+  std::sort(out.begin(), out.end(), [&](const ContainerInfo& a, const ContainerInfo& b) {
+    if (rank(a) != rank(b)) return rank(a) < rank(b);
+    if (a.display_name() != b.display_name()) return a.display_name() < b.display_name();
+    return a.cgroup < b.cgroup;
+  });
+  return out;
+}
+
+std::vector<ContainerInfo> ContainerResolver::find(const std::string& query) {
+  std::vector<ContainerInfo> exact, prefix;
+  for (auto& c : list(false)) {
+    std::string dir = fs::path(c.cgroup).filename().string();
+    bool by_name = c.name == query || c.id == query || dir == query ||
+                   (!c.pod.empty() &&
+                    (c.pod + "/" + c.name == query ||
+                     (!c.pod_namespace.empty() && c.pod_namespace + "/" + c.pod + "/" + c.name == query)));
+    if (by_name)
+      exact.push_back(std::move(c));
+    else if (query.size() >= 4 && c.id.rfind(query, 0) == 0)
+      prefix.push_back(std::move(c));
+  }
+  // A name that is also the start of another container's id means the name.
+  return exact.empty() ? prefix : exact;
+}
+
+void ContainerResolver::invalidate(uint64_t cgroup_id) {
+  std::lock_guard lock(impl_->mutex);
+  auto& im = *impl_;
+  if (cgroup_id == 0) {
+    std::erase_if(im.cache, [](const auto& kv) { return !kv.second.complete; });
+    im.scanned_at = {};
+    im.runc_at = {};
+    std::lock_guard fl(im.fast_mutex);
+    std::erase_if(im.fast, [](const auto& kv) { return !kv.second.complete; });
+    return;
+  }
+  im.scanned_at = {};
+  if (auto it = im.id_paths.find(cgroup_id); it != im.id_paths.end()) im.cache.erase(it->second);
+  std::lock_guard fl(im.fast_mutex);
+  im.fast.erase(cgroup_id);
+}
+
+}  // namespace ctrace::enrich

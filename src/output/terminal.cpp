@@ -1,0 +1,118 @@
+#include "ctrace/output/terminal.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <exception>
+
+#include "ctrace/core/error.hpp"
+
+namespace ctrace::output {
+
+namespace {
+
+// Alternate screen on, cursor hidden / cursor shown, alternate screen off.
+constexpr char kEnter[] = "\033[?1049h\033[?25l";
+constexpr char kLeave[] = "\033[?25h\033[?1049l";
+
+// What restore() needs, kept in plain globals: it runs in signal handlers.
+std::atomic<bool> g_active{false};
+int g_out_fd = -1;
+int g_in_fd = -1;
+bool g_have_termios = false;
+struct termios g_saved_termios;
+int g_saved_in_flags = -1;
+std::terminate_handler g_previous_terminate = nullptr;
+struct sigaction g_previous_fatal[4];
+constexpr int kFatalSignals[4] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE};
+
+void write_all(int fd, const char* s, size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, s, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    s += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+void fatal_signal(int sig) {
+  FullScreen::restore();
+  // Back to the previous disposition (default: core dump) and let the signal do its work.
+  for (size_t i = 0; i < 4; ++i)
+    if (kFatalSignals[i] == sig) ::sigaction(sig, &g_previous_fatal[i], nullptr);
+  ::raise(sig);
+}
+
+void on_terminate() {
+  FullScreen::restore();
+  if (g_previous_terminate) g_previous_terminate();
+  std::abort();
+}
+
+}  // namespace
+
+FullScreen::FullScreen(int out_fd, int in_fd) {
+  g_out_fd = out_fd;
+  g_in_fd = in_fd;
+  if (::isatty(in_fd) && ::tcgetattr(in_fd, &g_saved_termios) == 0) {
+    g_have_termios = true;
+    struct termios raw = g_saved_termios;
+    // Keys arrive one at a time and are not echoed; Ctrl-C still raises SIGINT (ISIG kept).
+    raw.c_lflag &= static_cast<tcflag_t>(~(ICANON | ECHO));
+    raw.c_cc[VMIN] = 0;
+    raw.c_cc[VTIME] = 0;
+    ::tcsetattr(in_fd, TCSAFLUSH, &raw);
+  }
+  g_saved_in_flags = ::fcntl(in_fd, F_GETFL);
+  if (g_saved_in_flags >= 0) ::fcntl(in_fd, F_SETFL, g_saved_in_flags | O_NONBLOCK);
+  g_previous_terminate = std::set_terminate(on_terminate);
+  struct sigaction sa {};
+  sa.sa_handler = fatal_signal;
+  sigemptyset(&sa.sa_mask);
+  for (size_t i = 0; i < 4; ++i) ::sigaction(kFatalSignals[i], &sa, &g_previous_fatal[i]);
+  g_active.store(true);
+  write_all(out_fd, kEnter, sizeof kEnter - 1);
+}
+
+FullScreen::~FullScreen() {
+  restore();
+  std::set_terminate(g_previous_terminate);
+  for (size_t i = 0; i < 4; ++i) ::sigaction(kFatalSignals[i], &g_previous_fatal[i], nullptr);
+}
+
+void FullScreen::restore() noexcept {
+  if (!g_active.exchange(false)) return;
+  write_all(g_out_fd, kLeave, sizeof kLeave - 1);
+  if (g_have_termios) ::tcsetattr(g_in_fd, TCSAFLUSH, &g_saved_termios);
+  if (g_saved_in_flags >= 0) ::fcntl(g_in_fd, F_SETFL, g_saved_in_flags);
+}
+
+void FullScreen::draw(const std::string& text) {
+  // Home, then each line cleared to its end, then the rest of the screen cleared: no flicker.
+  std::string frame = "\033[H";
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string::npos) nl = text.size();
+    frame.append(text, start, nl - start);
+    frame += "\033[K";
+    if (nl >= text.size()) break;
+    frame += "\r\n";
+    start = nl + 1;
+  }
+  frame += "\033[J";
+  write_all(g_out_fd, frame.data(), frame.size());
+}
+
+int FullScreen::read_key() {
+  unsigned char c = 0;
+  ssize_t n = ::read(g_in_fd, &c, 1);
+  return n == 1 ? c : -1;
+}
+
+}  // namespace ctrace::output

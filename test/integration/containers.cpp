@@ -1,0 +1,238 @@
+#include "containers.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <functional>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "ctrace/core/cgroup.hpp"
+#include "support.hpp"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace ctrace::test {
+
+namespace {
+
+constexpr const char* kBusybox = "/usr/bin/busybox";  // busybox-static: runs in an empty rootfs
+constexpr const char* kImage = "localhost/ctrace-busybox:test";
+
+// A held command polls for /ctl/go; what runs after it is exactly the caller's command.
+std::vector<std::string> held(const std::vector<std::string>& args) {
+  std::vector<std::string> out{"/bin/sh", "-c", "while [ ! -e /ctl/go ]; do sleep 0.02; done; exec \"$@\"",
+                               "sh"};
+  out.insert(out.end(), args.begin(), args.end());
+  return out;
+}
+
+void make_busybox_rootfs(const fs::path& root) {
+  if (!fs::exists(kBusybox))
+    throw std::runtime_error("busybox-static is missing: run scripts/install-deps.sh");
+  for (const char* d : {"bin", "etc", "proc", "sys", "dev", "tmp", "ctl"}) fs::create_directories(root / d);
+  fs::copy_file(kBusybox, root / "bin/busybox");
+  auto list = run({kBusybox, "--list"});
+  std::istringstream applets(list.out);
+  for (std::string a; applets >> a;)
+    if (a != "busybox") fs::create_symlink("busybox", root / "bin" / a);
+  std::ofstream(root / "etc/passwd") << "root:x:0:0:root:/:/bin/sh\n";
+  std::ofstream(root / "etc/group") << "root:x:0:\n";
+}
+
+fs::path make_temp_dir(const std::string& what) {
+  std::string tmpl = (fs::temp_directory_path() / ("ctrace-" + what + "-XXXXXX")).string();
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp " + tmpl);
+  return tmpl;
+}
+
+std::string cgroup_of(pid_t pid) {
+  auto rel = cgroup::cgroup_of_pid(pid, "/proc");
+  if (!rel) throw std::runtime_error("no cgroup v2 entry for pid " + std::to_string(pid));
+  return *rel;
+}
+
+uint32_t uts_of(pid_t pid) {
+  struct stat st {};
+  std::string p = "/proc/" + std::to_string(pid) + "/ns/uts";
+  if (::stat(p.c_str(), &st) != 0) throw std::runtime_error("stat " + p);
+  return static_cast<uint32_t>(st.st_ino);
+}
+
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  auto end = Clock::now() + timeout;
+  while (!done()) {
+    if (Clock::now() >= end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+std::string container_name(const std::string& base) {
+  return base + "-" + std::to_string(::getpid());
+}
+
+// ---- runc ----
+
+RuncContainer::RuncContainer(std::string name, std::vector<std::string> args, ContainerOptions opts)
+    : id_(std::move(name)), hostname_(opts.hostname.empty() ? id_ : opts.hostname) {
+  bundle_ = make_temp_dir("runc");
+  make_busybox_rootfs(bundle_ / "rootfs");
+  auto spec = run({"runc", "spec", "--bundle", bundle_.string()});
+  if (spec.code != 0) throw std::runtime_error("runc spec: " + spec.err);
+  json config;
+  std::ifstream(bundle_ / "config.json") >> config;
+  config["process"]["terminal"] = false;
+  // The default RLIMIT_NOFILE (1024) exceeds what this VM lets a child raise to.
+  config["process"].erase("rlimits");
+  config["process"]["args"] = opts.hold ? held(args) : args;
+  config["hostname"] = hostname_;
+  cgroup_ = opts.cgroup.empty() ? "/ctrace-test-" + std::to_string(::getpid()) + "/" + id_ : opts.cgroup;
+  config["linux"]["cgroupsPath"] = cgroup_;
+  for (const auto& [k, v] : opts.annotations) config["annotations"][k] = v;
+  std::ofstream(bundle_ / "config.json") << config.dump(2);
+
+  // runc -d hands its stdio to the container: a file, so that nothing waits on a pipe.
+  auto r = run({"sh", "-c", "exec runc run -d --bundle \"$1\" \"$2\" >\"$1/output.log\" 2>&1 </dev/null",
+                "sh", bundle_.string(), id_});
+  if (r.code != 0) {
+    std::string log = output();
+    fs::remove_all(bundle_);
+    throw std::runtime_error("runc run " + id_ + " failed: " + r.err + log);
+  }
+  auto st = run({"runc", "state", id_});
+  pid_ = json::parse(st.out).at("pid").get<pid_t>();
+}
+
+RuncContainer::~RuncContainer() {
+  run({"runc", "delete", "-f", id_});
+  std::error_code ec;
+  fs::remove_all(bundle_, ec);
+  // runc removes the container's cgroup; the per-test parent it created is ours to remove.
+  fs::path dir = cgroup::find_cgroup2_mount() / fs::path(cgroup_).relative_path();
+  for (fs::path d = dir.parent_path(); d.filename().string().rfind("ctrace-test-", 0) == 0;
+       d = d.parent_path())
+    if (::rmdir(d.c_str()) != 0) break;
+}
+
+std::string RuncContainer::cgroup() const {
+  return cgroup_;
+}
+
+uint64_t RuncContainer::cgroup_id() const {
+  return cgroup::cgroup_id(cgroup::find_cgroup2_mount() / fs::path(cgroup_).relative_path());
+}
+
+uint32_t RuncContainer::uts_inum() const {
+  return uts_of(pid_);
+}
+
+void RuncContainer::go() {
+  std::ofstream(bundle_ / "rootfs/ctl/go") << "go\n";
+}
+
+bool RuncContainer::wait_stopped(std::chrono::milliseconds timeout) {
+  return wait_until(
+      [&] {
+        auto st = run({"runc", "state", id_});
+        return st.code != 0 || json::parse(st.out, nullptr, false).value("status", "") == "stopped";
+      },
+      timeout);
+}
+
+std::string RuncContainer::output() const {
+  std::ifstream f(bundle_ / "output.log");
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+// ---- podman ----
+
+std::vector<std::string> podman_cmd(std::vector<std::string> args) {
+  std::vector<std::string> argv{"podman", "--runtime", "runc", "--cgroup-manager=cgroupfs"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+const std::string& podman_image() {
+  static std::once_flag once;
+  static std::string image = kImage;
+  std::call_once(once, [] {
+    if (run(podman_cmd({"image", "exists", kImage})).code == 0) return;
+    fs::path dir = make_temp_dir("image");
+    make_busybox_rootfs(dir / "rootfs");
+    auto r =
+        run({"sh", "-c", "tar -C \"$1/rootfs\" -c . | podman import - \"$2\"", "sh", dir.string(), kImage},
+            std::chrono::seconds(120));
+    fs::remove_all(dir);
+    if (r.code != 0) throw std::runtime_error("podman import: " + r.err);
+  });
+  return image;
+}
+
+PodmanContainer::PodmanContainer(std::string name, std::vector<std::string> args, ContainerOptions opts)
+    : name_(std::move(name)), hostname_(opts.hostname.empty() ? name_ : opts.hostname) {
+  const auto& image = podman_image();
+  ctl_ = make_temp_dir("podman-ctl");
+  // A leftover of a crashed run with the same name would make `run` fail.
+  run(podman_cmd({"rm", "-f", "-t", "0", name_}));
+  std::vector<std::string> argv =
+      podman_cmd({"run", "-d", "--name", name_, "--hostname", hostname_, "--ulimit", "nofile=1024:20000",
+                  "--ulimit", "nproc=4096:4096", "--network", "none", "-v", ctl_.string() + ":/ctl", image});
+  for (const auto& a : opts.hold ? held(args) : args) argv.push_back(a);
+  auto r = run(argv, std::chrono::seconds(120));
+  if (r.code != 0) {
+    fs::remove_all(ctl_);
+    throw std::runtime_error("podman run " + name_ + " failed: " + r.err);
+  }
+  id_ = trim(r.out);
+  if (auto nl = id_.rfind('\n'); nl != std::string::npos) id_ = id_.substr(nl + 1);
+  auto pid = run(podman_cmd({"inspect", "-f", "{{.State.Pid}}", name_}));
+  pid_ = std::stoi(pid.out);
+  cgroup_ = cgroup_of(pid_);
+}
+
+PodmanContainer::~PodmanContainer() {
+  run(podman_cmd({"rm", "-f", "-t", "0", name_}), std::chrono::seconds(120));
+  std::error_code ec;
+  fs::remove_all(ctl_, ec);
+}
+
+uint64_t PodmanContainer::cgroup_id() const {
+  return cgroup::cgroup_id(cgroup::find_cgroup2_mount() / fs::path(cgroup_).relative_path());
+}
+
+uint32_t PodmanContainer::uts_inum() const {
+  return uts_of(pid_);
+}
+
+void PodmanContainer::go() {
+  std::ofstream(ctl_ / "go") << "go\n";
+}
+
+bool PodmanContainer::wait_stopped(std::chrono::milliseconds timeout) {
+  return wait_until(
+      [&] {
+        auto r = run(podman_cmd({"inspect", "-f", "{{.State.Status}}", name_}));
+        return r.code != 0 || trim(r.out) == "exited" || trim(r.out) == "stopped";
+      },
+      timeout);
+}
+
+std::string PodmanContainer::output() const {
+  return run(podman_cmd({"logs", name_})).out;
+}
+
+}  // namespace ctrace::test

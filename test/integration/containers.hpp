@@ -1,0 +1,87 @@
+#pragma once
+// Real containers for integration tests: runc with a busybox-static bundle, and podman with an
+// image imported once from the same kind of rootfs (no registry here). Both hold their command
+// until go() when asked to, so that ctrace can attach first and count exactly.
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ctrace::test {
+
+struct ContainerOptions {
+  std::string hostname;                            // the container's UTS hostname ("" = its name)
+  std::string cgroup;                              // runc: linux.cgroupsPath ("" = /ctrace-test/NAME)
+  std::map<std::string, std::string> annotations;  // runc: OCI annotations in config.json
+  bool hold = false;                               // wait for go() before running the command
+};
+
+// Prefix for the names of test containers: unique per test process.
+std::string container_name(const std::string& base);
+
+// `runc run -d` of a busybox-static bundle in a temp dir; `runc delete -f` and removal of the
+// bundle (and of the cgroup runc made) on destruction. The command's stdout/stderr go to a file
+// in the bundle (output()).
+class RuncContainer {
+ public:
+  RuncContainer(std::string name, std::vector<std::string> args, ContainerOptions opts = {});
+  ~RuncContainer();
+  RuncContainer(const RuncContainer&) = delete;
+  RuncContainer& operator=(const RuncContainer&) = delete;
+
+  const std::string& id() const { return id_; }
+  const std::string& hostname() const { return hostname_; }
+  const std::filesystem::path& bundle() const { return bundle_; }
+  pid_t pid() const { return pid_; }  // the container's init process, on the host
+  std::string cgroup() const;         // "/a/b", relative to the cgroup2 mount
+  uint64_t cgroup_id() const;
+  uint32_t uts_inum() const;
+  void go();  // releases a held command
+  // Waits until the command has exited (runc state "stopped"); false on timeout.
+  bool wait_stopped(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  std::string output() const;
+
+ private:
+  std::string id_, hostname_, cgroup_;
+  std::filesystem::path bundle_;
+  pid_t pid_ = -1;
+};
+
+// `podman --runtime runc --cgroup-manager=cgroupfs run -d` (the only way podman works on this
+// machine: crun fails and there is no systemd) of the image podman_image(); `podman rm -f` on
+// destruction. A held container waits for a file in a host directory mounted at /ctl.
+class PodmanContainer {
+ public:
+  PodmanContainer(std::string name, std::vector<std::string> args, ContainerOptions opts = {});
+  ~PodmanContainer();
+  PodmanContainer(const PodmanContainer&) = delete;
+  PodmanContainer& operator=(const PodmanContainer&) = delete;
+
+  const std::string& id() const { return id_; }  // the full 64-hex id
+  const std::string& name() const { return name_; }
+  const std::string& hostname() const { return hostname_; }
+  pid_t pid() const { return pid_; }
+  const std::string& cgroup() const { return cgroup_; }
+  uint64_t cgroup_id() const;
+  uint32_t uts_inum() const;
+  void go();
+  bool wait_stopped(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  std::string output() const;  // podman logs
+
+ private:
+  std::string name_, id_, hostname_, cgroup_;
+  std::filesystem::path ctl_;
+  pid_t pid_ = -1;
+};
+
+// The busybox image for podman ("localhost/ctrace-busybox:test"), imported on first use.
+const std::string& podman_image();
+
+// The podman command line every test uses (runtime and cgroup manager that work here).
+std::vector<std::string> podman_cmd(std::vector<std::string> args);
+
+}  // namespace ctrace::test
