@@ -92,7 +92,7 @@ TEST_CASE("the metrics address is IPV4:PORT or a bracketed IPV6 address and PORT
   }
 }
 
-TEST_CASE("--metrics-syscalls: names or top-N, one-line errors", "[metrics]") {
+TEST_CASE("serve metrics-syscalls: names or top-N, one-line errors", "[metrics]") {
   using commands::SyscallSeries;
   auto listed = SyscallSeries::parse("read,write,read");
   CHECK(listed.nrs.size() == 2);  // a name given twice is one series
