@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "ctrace/core/error.hpp"
+#include "ctrace/probe/recorder.hpp"
 
 namespace ctrace::commands {
 
@@ -24,21 +25,8 @@ SyscallSeries SyscallSeries::parse(const std::string& spec) {
           kMaxTop);
     return s;
   }
-  size_t start = 0;
-  while (start <= spec.size()) {
-    size_t comma = spec.find(',', start);
-    std::string name = spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (!name.empty()) {
-      auto nr = enrich::SyscallNames::lookup(name);
-      if (!nr)
-        throw UsageError("unknown syscall '{}' in --metrics-syscalls: give names such as read,write,openat",
-                         name);
-      if (std::find(s.nrs.begin(), s.nrs.end(), *nr) == s.nrs.end()) s.nrs.push_back(*nr);
-    }
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  if (s.nrs.empty()) throw UsageError("--metrics-syscalls is empty: give names such as read,write, or top-N");
+  for (int nr : probe::parse_syscalls(spec, "--metrics-syscalls"))
+    if (std::find(s.nrs.begin(), s.nrs.end(), nr) == s.nrs.end()) s.nrs.push_back(nr);
   return s;
 }
 

@@ -76,7 +76,7 @@ uint64_t parse_size(const std::string& s) {
   return v;
 }
 
-std::vector<int> parse_syscalls(const std::string& list) {
+std::vector<int> parse_syscalls(const std::string& list, const std::string& option) {
   std::vector<int> nrs;
   size_t start = 0;
   while (start <= list.size()) {
@@ -85,13 +85,13 @@ std::vector<int> parse_syscalls(const std::string& list) {
     if (!name.empty()) {
       auto nr = enrich::SyscallNames::lookup(name);
       if (!nr || *nr >= RECORD_MAX_SYSCALLS)
-        throw UsageError("unknown syscall '{}' in --syscalls: give names such as read,write,openat", name);
+        throw UsageError("unknown syscall '{}' in {}: give names such as read,write,openat", name, option);
       nrs.push_back(*nr);
     }
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
-  if (nrs.empty()) throw UsageError("--syscalls is empty: give names such as read,write,openat");
+  if (nrs.empty()) throw UsageError("{} is empty: give names such as read,write,openat", option);
   return nrs;
 }
 

@@ -38,8 +38,9 @@ struct RecorderDump {
 // Parses --size: "4M", "512K", "1G", "65536" (bytes). Throws UsageError.
 uint64_t parse_size(const std::string& s);
 
-// Parses --syscalls: "read,write,openat" -> nrs. Throws UsageError on an unknown name.
-std::vector<int> parse_syscalls(const std::string& list);
+// Parses --syscalls: "read,write,openat" -> nrs. Throws UsageError on an unknown name, naming
+// `option` (serve --metrics-syscalls parses its list here too).
+std::vector<int> parse_syscalls(const std::string& list, const std::string& option = "--syscalls");
 
 class Recorder {
  public:
