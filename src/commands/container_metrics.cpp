@@ -51,7 +51,8 @@ std::vector<uint32_t> SyscallSeries::select(
 
 ContainerMetrics::ContainerMetrics(const target::CgroupFs& fs, unsigned self_tgid, SyscallSeries syscalls,
                                    std::chrono::seconds grace)
-    : syscalls_(std::move(syscalls)),
+    : mount_(fs.mount),
+      syscalls_(std::move(syscalls)),
       grace_(grace),
       groups_(fs.mount, top::GroupBy::Container),
       view_(target::Target{}, self_tgid,
@@ -111,24 +112,37 @@ std::vector<ContainerMetrics::Series> ContainerMetrics::refresh() {
     if (fresh) it->second.group = std::move(g);
     it->second.counters += c;
   }
-  for (auto& [key, s] : by_key)
-    if (auto r = retired_.find(key); r != retired_.end()) s.counters += r->second;
+  // A container whose live cgroups were idle since serve started still has its series.
+  for (const auto& [key, r] : retired_) {
+    auto [it, fresh] = by_key.try_emplace(key, r);
+    if (!fresh) it->second.counters += r.counters;
+  }
 
   std::vector<uint64_t> expired = groups_.expire(grace_);
   unexpired_removals_ -= std::min(unexpired_removals_, expired.size());
   for (uint64_t id : expired) {
     auto k = key_of_.find(id);
     if (k == key_of_.end()) continue;  // no activity was ever counted
-    if (auto c = snap.cgroups.find(id); c != snap.cgroups.end()) retired_[k->second] += c->second;
+    if (auto c = snap.cgroups.find(id); c != snap.cgroups.end()) {
+      auto [r, fresh] = retired_.try_emplace(k->second);
+      if (fresh) r->second.group = by_key.at(k->second).group;
+      r->second.counters += c->second;
+    }
     key_of_.erase(k);
   }
   view_.forget(expired);
-  // A container none of whose cgroups is left: its series end here (this scrape still has them).
+  // A container none of whose cgroups is left, counted or not (its own cgroup is gone): its
+  // series end here (this scrape still has them).
   if (!expired.empty()) {
-    std::unordered_map<std::string, bool> alive;
-    for (const auto& [id, key] : key_of_) alive[key] = true;
-    for (auto it = retired_.begin(); it != retired_.end();)
-      it = alive.count(it->first) ? std::next(it) : retired_.erase(it);
+    std::unordered_map<std::string, bool> counted;
+    for (const auto& [id, key] : key_of_) counted[key] = true;
+    for (auto it = retired_.begin(); it != retired_.end();) {
+      std::error_code ec;
+      const std::filesystem::path cgroup(it->second.group.cgroup);
+      bool alive = counted.count(it->first) ||
+                   (cgroup.is_absolute() && std::filesystem::exists(mount_ / cgroup.relative_path(), ec));
+      it = alive ? std::next(it) : retired_.erase(it);
+    }
   }
 
   std::vector<Series> out;

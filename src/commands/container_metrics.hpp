@@ -9,6 +9,7 @@
 // grace period, then loses them, so churn does not grow the series count.
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <string>
@@ -60,13 +61,15 @@ class ContainerMetrics final : public output::MetricsSource {
   // Drains the cgroup events as they come, and expires removed cgroups when no one scrapes.
   void watch();
 
+  std::filesystem::path mount_;
   SyscallSeries syscalls_;
   std::chrono::seconds grace_;
   std::mutex mutex_;  // everything below
   top::HostGroups groups_;
   probe::HostView view_;
-  std::unordered_map<uint64_t, std::string> key_of_;                  // cgroup id -> group key
-  std::unordered_map<std::string, probe::ActivityCounters> retired_;  // forgotten cgroups' counts
+  std::unordered_map<uint64_t, std::string> key_of_;  // cgroup id -> group key
+  // Counts of forgotten cgroups, by group key, kept while their container's cgroup exists.
+  std::unordered_map<std::string, Series> retired_;
   size_t unexpired_removals_ = 0;
   enrich::SyscallNames names_;
   UniqueFd wake_;  // eventfd: stop the watcher

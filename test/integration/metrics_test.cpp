@@ -452,3 +452,75 @@ TEST_CASE("Prometheus stores each container's exact counts from the host view, a
   CHECK_FALSE(port_listening(p.port));
   CHECK(still_loaded(progs).empty());
 }
+
+namespace {
+
+// The value of the first line of `family` in an exposition that contains every one of `parts`
+// (label pairs such as id="abc"), or -1.
+double exported(const std::string& text, const std::string& family, const std::vector<std::string>& parts) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(family + "{", 0) != 0) continue;
+    if (std::all_of(parts.begin(), parts.end(),
+                    [&](const auto& p) { return line.find(p) != std::string::npos; }))
+      return std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("serve metrics: a container's nested cgroups are one series whose counts survive a removed cgroup",
+          "[metrics]") {
+  const auto sock = temp_socket("fold");
+  const int port = free_port();
+  auto d = start_serve(sock, {"--metrics-address", "127.0.0.1:" + std::to_string(port), "--metrics-syscalls",
+                              "getppid", "--metrics-grace", "1"});
+  // A docker-ID.scope cgroup is a container for the resolver (by its path); its two nested
+  // cgroups fold into it.
+  char hex[65];
+  std::snprintf(hex, sizeof hex, "%08x%056x", static_cast<unsigned>(::getpid()), 0xc7u);
+  TestCgroup parent("ctrace-test-metrics-fold");
+  auto scope = std::make_unique<TestCgroup>(parent, std::string("docker-") + hex + ".scope");
+  auto two = std::make_unique<TestCgroup>(*scope, "two");
+  const std::vector<std::string> me = {"id=\"" + std::string(hex).substr(0, 12) + "\"", "runtime=\"docker\""};
+  auto scrape = [&] { return tcp_request(port, "GET", "/metrics").body; };
+  auto getppid = [&](const std::string& text) {
+    auto labels = me;
+    labels.push_back("syscall=\"getppid\"");
+    return exported(text, "ctrace_container_syscalls_by_name_total", labels);
+  };
+  double total_before = 0;
+  {
+    TestCgroup one(*scope, "one");
+    Workload w({"getppid", "100"});
+    one.add(w.pid());
+    w.go();
+    REQUIRE(w.wait() == 0);
+    auto text = scrape();
+    CHECK(getppid(text) == 100);
+    total_before = exported(text, "ctrace_container_syscalls_total", me);
+    CHECK(total_before >= 100);
+  }  // `one` is removed; after the grace period it is forgotten in the kernel maps
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  Workload w({"getppid", "50"});
+  two->add(w.pid());
+  w.go();
+  REQUIRE(w.wait() == 0);
+  auto text = scrape();
+  INFO(text);
+  CHECK(getppid(text) == 150);  // 100 of the forgotten cgroup + 50: the counter never goes down
+  CHECK(exported(text, "ctrace_container_syscalls_total", me) >= total_before + 50);
+  size_t series = 0;  // one series for the container, not one per cgroup
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("ctrace_container_syscalls_total{", 0) == 0 && line.find(me[0]) != std::string::npos)
+      ++series;
+  CHECK(series == 1);
+  // The whole container gone: after the grace period, its series too.
+  two.reset();
+  scope.reset();
+  CHECK(eventually([&] { return scrape().find(me[0]) == std::string::npos; }, std::chrono::seconds(10)));
+  d->signal(SIGTERM);
+  CHECK(d->wait() == 0);
+}
