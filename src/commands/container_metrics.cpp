@@ -103,7 +103,7 @@ void ContainerMetrics::watch() {
 
 std::vector<ContainerMetrics::Series> ContainerMetrics::refresh() {
   view_.events().consume();  // paths and removals up to now, so this read folds correctly
-  probe::HostSnapshot snap = view_.read();
+  probe::HostSnapshot snap = view_.read(!syscalls_.empty());
   std::unordered_map<std::string, Series> by_key;
   for (const auto& [id, c] : snap.cgroups) {
     top::Group g = groups_.group_of(id);
