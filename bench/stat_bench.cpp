@@ -8,6 +8,7 @@
 // interleave the configurations so that machine noise spreads over all of them; the report gives medians.
 #include <fcntl.h>
 #include <fmt/core.h>
+#include <httplib.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -18,12 +19,12 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -54,6 +55,7 @@ struct Config {
   bool in_target = true;      // the loop runs in the traced cgroup
   bool check_ctrace = false;  // parse ctrace's table and check the getppid count
   bool check_top = false;     // parse ctrace top's NDJSON and check the on/ cgroup's syscalls
+  int metrics_port = 0;       // serve --metrics-address: scrape it after the loop and check on/
   // medians come from these
   std::vector<double> ns_per_call, start_ms, start_cpu_ms, rss_kb;
 };
@@ -223,6 +225,19 @@ long top_syscall_count(const fs::path& stdout_file, const std::string& path) {
   return n;
 }
 
+// ctrace_container_syscalls_total of the container labelled `path`, scraped from serve's
+// --metrics-address (-1 when the scrape fails or the series is absent).
+long exporter_syscall_count(int port, const std::string& path) {
+  httplib::Client c("127.0.0.1", port);
+  auto r = c.Get("/metrics");
+  if (!r || r->status != 200) return -1;
+  std::istringstream in(r->body);
+  const std::string want = "ctrace_container_syscalls_total{container=\"" + path + "\"";
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(want, 0) == 0) return std::stol(line.substr(line.rfind(' ') + 1));
+  return -1;
+}
+
 // One cgroup pair for the whole run: the loop runs in on/, the off-target tracers watch off/.
 struct BenchCgroups {
   fs::path root, on, off;
@@ -276,6 +291,14 @@ std::vector<Config> make_configs(const Options& o, const BenchCgroups& cg) {
                   .marker = "Collecting events",
                   .in_target = on,
                   .check_top = true});
+  // The exporter: the same host-view programs as top, loaded by serve --metrics-address; a
+  // scrape after the loop checks that it counted on/.
+  const int port = 19000 + getpid() % 1000;
+  cs.push_back({.label = "serve --metrics-address",
+                .argv = {o.ctrace, "serve", "--socket", fmt::format("/tmp/ctrace-bench-{}.sock", getpid()),
+                         "--metrics-address", fmt::format("127.0.0.1:{}", port)},
+                .marker = "Listening on",
+                .metrics_port = port});
   if (!o.compare.empty())  // another build of ctrace, for A/B of a change
     for (bool on : {true, false})
       cs.push_back({.label = on ? "compared ctrace (on target)" : "compared ctrace (off target)",
@@ -313,7 +336,11 @@ void run_once(Config& c, const Options& o, const BenchCgroups& cg, const fs::pat
   c.start_ms.push_back(t.wait_attached(cpu_ms));
   c.start_cpu_ms.push_back(cpu_ms);
   c.ns_per_call.push_back(run_loop(cg.on, o.calls, o.cpu));
+  long scraped =
+      c.metrics_port ? exporter_syscall_count(c.metrics_port, "/" + cg.root.filename().string() + "/on") : 0;
   c.rss_kb.push_back(static_cast<double>(t.stop()));
+  if (c.metrics_port && scraped < o.calls)
+    std::fprintf(stderr, "warning: %s exported %ld syscalls of on/\n", c.label.c_str(), scraped);
   if (c.check_ctrace) {
     long n = ctrace_getppid_count(out_file);
     bool ok = c.in_target ? n >= o.calls : n == 0;
@@ -381,6 +408,8 @@ void report(const std::vector<Config>& cs, const Options& o) {
   double r_top_on = figures(find("ctrace top (on target)"), base, floor).ratio;
   fmt::print("         ctrace top, every cgroup {:.2f}x <= 1.60x {}\n", r_top, verdict(r_top <= 1.6));
   fmt::print("         ctrace top -c on/ {:.2f}x <= 1.60x {}\n", r_top_on, verdict(r_top_on <= 1.6));
+  double r_serve = figures(find("serve --metrics-address"), base, floor).ratio;
+  fmt::print("         serve --metrics-address {:.2f}x <= 1.60x {}\n", r_serve, verdict(r_serve <= 1.6));
   double load[3] = {};
   if (getloadavg(load, 3) > 0)
     fmt::print("(load average {:.2f} at the end: the start-up wall time includes waiting for a CPU)\n",

@@ -72,7 +72,7 @@ uint64_t parse_size(const std::string& s) {
   return v;
 }
 
-std::vector<int> parse_syscalls(const std::string& list, int max_nr) {
+std::vector<int> parse_syscalls(const std::string& list, int max_nr, const std::string& option) {
   std::vector<int> nrs;
   size_t start = 0;
   while (start <= list.size()) {
@@ -81,13 +81,13 @@ std::vector<int> parse_syscalls(const std::string& list, int max_nr) {
     if (!name.empty()) {
       auto nr = enrich::SyscallNames::lookup(name);
       if (!nr || *nr >= max_nr)
-        throw UsageError("unknown syscall '{}' in --syscalls: give names such as read,write,openat", name);
+        throw UsageError("unknown syscall '{}' in {}: give names such as read,write,openat", name, option);
       nrs.push_back(*nr);
     }
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
-  if (nrs.empty()) throw UsageError("--syscalls is empty: give names such as read,write,openat");
+  if (nrs.empty()) throw UsageError("{} is empty: give names such as read,write,openat", option);
   return nrs;
 }
 

@@ -15,6 +15,7 @@
 #include <optional>
 #include <sstream>
 
+#include "commands/container_metrics.hpp"
 #include "commands/registry.hpp"
 #include "ctrace/commands/daemon.hpp"
 #include "ctrace/commands/metrics_server.hpp"
@@ -76,6 +77,13 @@ class ServeCommand final : public Command, public output::MetricsSource {
         ->default_str("64");
     app->add_option("--metrics-address", metrics_address_,
                     "also serve GET /metrics and /healthz on TCP: IPV4:PORT or [IPV6]:PORT (off by default)");
+    app->add_option(
+        "--metrics-syscalls", metrics_syscalls_,
+        "with --metrics-address: per-syscall series per container, NAME,NAME,... or top-N (N <= 32)");
+    app->add_option("--metrics-grace", metrics_grace_,
+                    "with --metrics-address: seconds a removed container's series stay")
+        ->check(CLI::Range(1, 86400))
+        ->default_str("60");
     app->add_flag("--bpf-stats", bpf_stats_,
                   "have the kernel count the run time of BPF programs while serving "
                   "(ctrace_bpf_run_time_seconds_total; ~2 clock reads per program run)");
@@ -88,6 +96,11 @@ class ServeCommand final : public Command, public output::MetricsSource {
     if (!size_.empty()) default_size_ = parse_size(size_);
     std::optional<TcpAddress> metrics_address;
     if (!metrics_address_.empty()) metrics_address = parse_tcp_address(metrics_address_);
+    if (!metrics_address && (!metrics_syscalls_.empty() || metrics_grace_))
+      throw UsageError(
+          "--metrics-syscalls and --metrics-grace need --metrics-address: add --metrics-address HOST:PORT");
+    SyscallSeries syscall_series;
+    if (!metrics_syscalls_.empty()) syscall_series = SyscallSeries::parse(metrics_syscalls_);
     StopToken& stop = StopToken::install();
     ::signal(SIGPIPE, SIG_IGN);  // a client that goes away must not stop the daemon
     probe::check_bpf_available();
@@ -99,6 +112,13 @@ class ServeCommand final : public Command, public output::MetricsSource {
     probe::BpfStatsSource bpf_stats(static_cast<bool>(stats_fd));
     exporter_.add(*this);
     exporter_.add(bpf_stats);
+    // Per-container families: the host view is loaded only for a Prometheus on TCP.
+    std::optional<ContainerMetrics> containers;
+    if (metrics_address) {
+      containers.emplace(cgroup_fs_, static_cast<unsigned>(::getpid()), std::move(syscall_series),
+                         std::chrono::seconds(metrics_grace_.value_or(60)));
+      exporter_.add(*containers);
+    }
 
     UnixHttpServer server;
     routes(server);
@@ -434,6 +454,8 @@ class ServeCommand final : public Command, public output::MetricsSource {
   uint64_t default_size_ = probe::RecorderOptions::kDefaultSize;
   int string_size_ = 64;
   std::string metrics_address_;
+  std::string metrics_syscalls_;
+  std::optional<int> metrics_grace_;
   bool bpf_stats_ = false;
   bool list_metrics_ = false;
   output::MetricsExporter exporter_;

@@ -140,7 +140,7 @@ LostCounter& HostView::dropped() {
   return *impl_->dropped;
 }
 
-HostSnapshot HostView::read() const {
+HostSnapshot HostView::read(bool per_syscall) const {
   HostSnapshot snap;
   snap.time = std::chrono::steady_clock::now();
   const auto ncpus = static_cast<size_t>(impl_->ncpus);
@@ -166,6 +166,7 @@ HostSnapshot HostView::read() const {
       c.write_ios += v.write_ios;
     }
   }
+  if (!per_syscall) return snap;
 
   fd = bpf_map__fd(impl_->skel->maps.hostview_syscalls);
   std::vector<hostview_syscall_value> svalues(ncpus);

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "ctrace/commands/daemon.hpp"
@@ -116,6 +117,46 @@ bool eventually(Pred pred, std::chrono::seconds timeout) {
   return pred();
 }
 
+// Debian's real Prometheus on a loopback port, scraping `target` every second, with a temp
+// data dir; its log goes to a file, not to a pipe nobody drains.
+struct Prometheus {
+  fs::path dir = fs::temp_directory_path() / ("ctrace-prom-" + std::to_string(::getpid()));
+  int port = free_port();
+  std::unique_ptr<Process> proc;
+
+  explicit Prometheus(const std::string& target) {
+    fs::create_directories(dir);
+    std::ofstream(dir / "prometheus.yml") << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                                          << "scrape_configs:\n  - job_name: ctrace\n    static_configs:\n"
+                                          << "      - targets: ['" << target << "']\n";
+    // exec: the Process is Prometheus itself.
+    proc = std::make_unique<Process>(std::vector<std::string>{
+        "sh", "-c",
+        "exec prometheus --config.file=" + (dir / "prometheus.yml").string() + " --storage.tsdb.path=" +
+            (dir / "data").string() + " --web.listen-address=127.0.0.1:" + std::to_string(port) + " 2>" +
+            (dir / "prometheus.log").string()});
+  }
+  ~Prometheus() {
+    if (proc) stop();
+    fs::remove_all(dir);
+  }
+  // Ready to answer queries; logs Prometheus's own log on failure.
+  bool ready() {
+    bool ok = eventually([&] { return tcp_request(port, "GET", "/-/ready").status == 200; },
+                         std::chrono::seconds(30));
+    if (!ok) {
+      std::ifstream f(dir / "prometheus.log");
+      UNSCOPED_INFO(std::string(std::istreambuf_iterator<char>(f), {}));
+    }
+    return ok;
+  }
+  int stop() {
+    proc->signal(SIGTERM);
+    int code = proc->wait();
+    proc.reset();
+    return code;
+  }
+};
 }  // namespace
 
 TEST_CASE(
@@ -242,26 +283,9 @@ TEST_CASE("Debian's Prometheus scrapes serve --metrics-address and stores the re
   CHECK(recorded_a >= 2000);  // 1000 getppid enters and exits, and the workload's own calls
   CHECK(recorded_b == 0);
 
-  fs::path dir = fs::temp_directory_path() / ("ctrace-prom-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  std::ofstream(dir / "prometheus.yml") << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                                        << "scrape_configs:\n  - job_name: ctrace\n    static_configs:\n"
-                                        << "      - targets: ['" << target << "']\n";
-  const int prom_port = free_port();
-  // exec: the Process is Prometheus itself; its log goes to a file, not to a pipe nobody drains.
-  Process prom({"sh", "-c",
-                "exec prometheus --config.file=" + (dir / "prometheus.yml").string() +
-                    " --storage.tsdb.path=" + (dir / "data").string() + " --web.listen-address=127.0.0.1:" +
-                    std::to_string(prom_port) + " 2>" + (dir / "prometheus.log").string()});
-  bool ready = eventually([&] { return tcp_request(prom_port, "GET", "/-/ready").status == 200; },
-                          std::chrono::seconds(30));
-  std::string log;
-  {
-    std::ifstream f(dir / "prometheus.log");
-    log.assign(std::istreambuf_iterator<char>(f), {});
-  }
-  INFO(log);
-  REQUIRE(ready);
+  Prometheus p(target);
+  const int prom_port = p.port;
+  REQUIRE(p.ready());
 
   // Two scrapes stored.
   CHECK(eventually(
@@ -293,12 +317,210 @@ TEST_CASE("Debian's Prometheus scrapes serve --metrics-address and stores the re
   // Prometheus reports the target healthy.
   CHECK(prom_value(prom_port, "up{job=\"ctrace\"}") == "1");
 
-  prom.signal(SIGTERM);
-  CHECK(prom.wait() == 0);
+  CHECK(p.stop() == 0);
   d->signal(SIGTERM);
   CHECK(d->wait() == 0);
   CHECK_FALSE(port_listening(port));
   CHECK_FALSE(port_listening(prom_port));
   CHECK(still_loaded(progs).empty());
-  fs::remove_all(dir);
+}
+
+namespace {
+
+// Sum of the values of every series of a query (0 when there is none).
+double prom_sum(int port, const std::string& query) {
+  auto v = prom_value(port, "sum(" + query + ")");
+  return v ? std::stod(*v) : 0.0;
+}
+
+// The `ctrace_container_*` lines of an exposition whose container label starts with `prefix`.
+size_t container_series(const std::string& text, const std::string& prefix) {
+  size_t n = 0;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("ctrace_container_", 0) == 0 && line.find("container=\"" + prefix) != std::string::npos)
+      ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("Prometheus stores each container's exact counts from the host view, and churn leaves no series",
+          "[metrics]") {
+  REQUIRE(run({"sh", "-c", "command -v prometheus"}).code == 0);
+  const auto sock = temp_socket("hv");
+  const int port = free_port();
+  const std::string target = "127.0.0.1:" + std::to_string(port);
+  auto d = start_serve(sock,
+                       {"--metrics-address", target, "--metrics-syscalls", "top-32", "--metrics-grace", "4"});
+  auto progs = prog_ids_of(d->pid());
+  Prometheus p(target);
+  REQUIRE(p.ready());
+
+  // Two siblings: a makes 1000 getppid and 123 opens, b writes 16 MiB with O_DIRECT (the build
+  // dir is on a real block device; tmpfs does no block I/O).
+  TestCgroup parent("ctrace-test-metrics-hv");
+  TestCgroup a(parent, "a"), b(parent, "b");
+  const std::string ca = "/" + a.relative(), cb = "/" + b.relative();
+  Workload w({"getppid", "1000", "open-close", "/dev/null", "123"});
+  a.add(w.pid());
+  w.go();
+  REQUIRE(w.wait() == 0);
+  const std::string file =
+      std::string(CTRACE_BUILD_DIR) + "/metrics-bio-" + std::to_string(::getpid()) + ".dat";
+  auto dd = run({"sh", "-c",
+                 "echo $$ > " + (b.path() / "cgroup.procs").string() + " && exec dd if=/dev/zero of=" + file +
+                     " bs=1M count=16 oflag=direct"});
+  fs::remove(file);
+  INFO("dd: " << dd.err);
+  REQUIRE(dd.code == 0);
+
+  auto sel = [](const std::string& c, const std::string& more = "") {
+    return "{container=\"" + c + "\"" + more + "}";
+  };
+  // Stored by Prometheus once the exporter read the maps after both workloads ended.
+  const std::string getppid_a = "ctrace_container_syscalls_by_name_total" + sel(ca, ",syscall=\"getppid\"");
+  CHECK(eventually([&] { return prom_value(p.port, getppid_a) == "1000"; }, std::chrono::seconds(15)));
+  CHECK(eventually(
+      [&] {
+        return prom_sum(p.port, "ctrace_container_block_io_bytes_total" + sel(cb, ",direction=\"write\"")) >=
+               16.0 * 1024 * 1024 * 0.9;
+      },
+      std::chrono::seconds(15)));
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // two more scrapes: the values are final
+  json metric;
+  CHECK(prom_value(p.port, getppid_a, &metric) == "1000");
+  CHECK(metric.value("id", "") == "");  // a plain cgroup: no container id or runtime
+  CHECK(metric.value("runtime", "") == "");
+  CHECK(prom_value(p.port, "ctrace_container_file_opens_total" + sel(ca)) == "123");
+  CHECK(prom_value(p.port, "ctrace_container_syscalls_by_name_total" + sel(ca, ",syscall=\"openat\"")) ==
+        "123");
+  CHECK(prom_value(p.port, "ctrace_container_syscall_errors_total" + sel(ca)) == "0");
+  // The per-syscall series of a (fewer than 32 distinct calls) add up to its total.
+  const double total_a = prom_sum(p.port, "ctrace_container_syscalls_total" + sel(ca));
+  CHECK(total_a == prom_sum(p.port, "ctrace_container_syscalls_by_name_total" + sel(ca)));
+  CHECK(total_a >= 1000 + 2 * 123);
+  constexpr double kMiB16 = 16.0 * 1024 * 1024;
+  // within 10%: the filesystem adds its metadata and journal to the data
+  CHECK(prom_sum(p.port, "ctrace_container_block_io_bytes_total" + sel(cb, ",direction=\"write\"")) ==
+        Approx(kMiB16).epsilon(0.10));
+  // The sibling's series are its own: b made no getppid, a wrote (almost) nothing.
+  CHECK(prom_value(p.port, "ctrace_container_syscalls_by_name_total" + sel(cb, ",syscall=\"getppid\"")) ==
+        std::nullopt);
+  CHECK(prom_value(p.port, "ctrace_container_file_opens_total" + sel(cb)).has_value());
+  CHECK(prom_sum(p.port, "ctrace_container_block_io_bytes_total" + sel(ca, ",direction=\"write\"")) <
+        kMiB16 / 10);
+  CHECK(prom_value(p.port, "ctrace_container_tcp_connects_total" + sel(ca, ",result=\"ok\"")) == "0");
+  CHECK(prom_value(p.port, "ctrace_lost_events_total") == "0");
+
+  // Cardinality: 200 cgroups made, used and removed. Each had its series (positive control),
+  // and once the grace period (4 s) passed none is left, in the exporter nor in Prometheus.
+  const std::string churn_prefix = "/" + parent.relative() + "/churn";
+  {
+    for (int i = 0; i < 200; ++i) {
+      TestCgroup c(parent, "churn" + std::to_string(i));
+      Workload cw({"getppid", "1"});
+      c.add(cw.pid());
+      cw.go();
+      REQUIRE(cw.wait() == 0);
+    }
+  }
+  const std::string churn_sel = "{container=~\"" + churn_prefix + ".*\"}";
+  CHECK(eventually(
+      [&] {
+        auto v =
+            prom_value(p.port, "count(count by (container) (last_over_time(ctrace_container_syscalls_total" +
+                                   churn_sel + "[5m])))");
+        return v == "200";
+      },
+      std::chrono::seconds(20)));
+  CHECK(eventually(
+      [&] {
+        return container_series(tcp_request(port, "GET", "/metrics").body, churn_prefix) == 0 &&
+               !prom_value(p.port, "count(ctrace_container_syscalls_total" + churn_sel + ")").has_value();
+      },
+      std::chrono::seconds(20)));
+  // The siblings a and b are still there (their cgroups exist): only the gone ones were dropped.
+  auto text = tcp_request(port, "GET", "/metrics").body;
+  CHECK(container_series(text, ca) >= 12);
+  CHECK(container_series(text, cb) >= 12);
+
+  CHECK(p.stop() == 0);
+  d->signal(SIGTERM);
+  CHECK(d->wait() == 0);
+  CHECK_FALSE(port_listening(port));
+  CHECK_FALSE(port_listening(p.port));
+  CHECK(still_loaded(progs).empty());
+}
+
+namespace {
+
+// The value of the first line of `family` in an exposition that contains every one of `parts`
+// (label pairs such as id="abc"), or -1.
+double exported(const std::string& text, const std::string& family, const std::vector<std::string>& parts) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(family + "{", 0) != 0) continue;
+    if (std::all_of(parts.begin(), parts.end(),
+                    [&](const auto& p) { return line.find(p) != std::string::npos; }))
+      return std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("serve metrics: a container's nested cgroups are one series whose counts survive a removed cgroup",
+          "[metrics]") {
+  const auto sock = temp_socket("fold");
+  const int port = free_port();
+  auto d = start_serve(sock, {"--metrics-address", "127.0.0.1:" + std::to_string(port), "--metrics-syscalls",
+                              "getppid", "--metrics-grace", "1"});
+  // A docker-ID.scope cgroup is a container for the resolver (by its path); its two nested
+  // cgroups fold into it.
+  char hex[65];
+  std::snprintf(hex, sizeof hex, "%08x%056x", static_cast<unsigned>(::getpid()), 0xc7u);
+  TestCgroup parent("ctrace-test-metrics-fold");
+  auto scope = std::make_unique<TestCgroup>(parent, std::string("docker-") + hex + ".scope");
+  auto two = std::make_unique<TestCgroup>(*scope, "two");
+  const std::vector<std::string> me = {"id=\"" + std::string(hex).substr(0, 12) + "\"", "runtime=\"docker\""};
+  auto scrape = [&] { return tcp_request(port, "GET", "/metrics").body; };
+  auto getppid = [&](const std::string& text) {
+    auto labels = me;
+    labels.push_back("syscall=\"getppid\"");
+    return exported(text, "ctrace_container_syscalls_by_name_total", labels);
+  };
+  double total_before = 0;
+  {
+    TestCgroup one(*scope, "one");
+    Workload w({"getppid", "100"});
+    one.add(w.pid());
+    w.go();
+    REQUIRE(w.wait() == 0);
+    auto text = scrape();
+    CHECK(getppid(text) == 100);
+    total_before = exported(text, "ctrace_container_syscalls_total", me);
+    CHECK(total_before >= 100);
+  }  // `one` is removed; after the grace period it is forgotten in the kernel maps
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  Workload w({"getppid", "50"});
+  two->add(w.pid());
+  w.go();
+  REQUIRE(w.wait() == 0);
+  auto text = scrape();
+  INFO(text);
+  CHECK(getppid(text) == 150);  // 100 of the forgotten cgroup + 50: the counter never goes down
+  CHECK(exported(text, "ctrace_container_syscalls_total", me) >= total_before + 50);
+  size_t series = 0;  // one series for the container, not one per cgroup
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("ctrace_container_syscalls_total{", 0) == 0 && line.find(me[0]) != std::string::npos)
+      ++series;
+  CHECK(series == 1);
+  // The whole container gone: after the grace period, its series too.
+  two.reset();
+  scope.reset();
+  CHECK(eventually([&] { return scrape().find(me[0]) == std::string::npos; }, std::chrono::seconds(10)));
+  d->signal(SIGTERM);
+  CHECK(d->wait() == 0);
 }

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "commands/container_metrics.hpp"
 #include "ctrace/commands/metrics_server.hpp"
 #include "ctrace/core/error.hpp"
 
@@ -89,4 +90,24 @@ TEST_CASE("the metrics address is IPV4:PORT or a bracketed IPV6 address and PORT
     INFO(bad);
     CHECK_THROWS_AS(commands::parse_tcp_address(bad), UsageError);
   }
+}
+
+TEST_CASE("serve metrics-syscalls: names or top-N, one-line errors", "[metrics]") {
+  using commands::SyscallSeries;
+  auto listed = SyscallSeries::parse("read,write,read");
+  CHECK(listed.nrs.size() == 2);  // a name given twice is one series
+  CHECK(listed.top == 0);
+  CHECK(SyscallSeries::parse("top-5").top == 5);
+  CHECK(SyscallSeries::parse("top-32").top == 32);
+  for (const char* bad : {"top-0", "top-33", "top-", "top-5x", "nosuchcall", ",", ""}) {
+    INFO(bad);
+    CHECK_THROWS_AS(SyscallSeries::parse(bad), UsageError);
+  }
+
+  std::map<uint32_t, probe::SyscallCount> calls{{0, {10, 0}}, {1, {30, 1}}, {2, {20, 0}}, {3, {20, 2}}};
+  auto top2 = SyscallSeries::parse("top-2").select(calls);
+  CHECK(top2 == std::vector<uint32_t>{1, 2});  // the most frequent, the lower nr on a tie
+  CHECK(SyscallSeries::parse("top-10").select(calls).size() == 4);
+  // Listed calls have a series even before they are made.
+  CHECK(listed.select({}).size() == 2);
 }

@@ -45,7 +45,8 @@ void add_failed_option(CLI::App& app, bool& failed, const std::vector<std::strin
 // Parses --size: "4M", "512K", "1G", "65536" (bytes, at most 16G). Throws UsageError.
 uint64_t parse_size(const std::string& s);
 
-// Parses --syscalls: "read,write,openat" -> nrs below max_nr. Throws UsageError on an unknown name.
-std::vector<int> parse_syscalls(const std::string& list, int max_nr);
+// Parses --syscalls: "read,write,openat" -> nrs below max_nr. Throws UsageError on an unknown name,
+// naming `option` (serve --metrics-syscalls parses its list here too).
+std::vector<int> parse_syscalls(const std::string& list, int max_nr, const std::string& option = "--syscalls");
 
 }  // namespace ctrace::commands

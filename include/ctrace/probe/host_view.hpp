@@ -76,8 +76,9 @@ class HostView {
   HostView(const HostView&) = delete;
   HostView& operator=(const HostView&) = delete;
 
-  // Reads every counter (a map walk: call once per interval).
-  HostSnapshot read() const;
+  // Reads every counter (a map walk: call once per interval); `per_syscall` false leaves
+  // ActivityCounters::per_syscall empty and skips the larger (cgroup, syscall) map.
+  HostSnapshot read(bool per_syscall = true) const;
   // Deletes the keys of cgroups that are gone, once their last counts were read, so that
   // a churning host does not fill the maps.
   void forget(const std::vector<uint64_t>& cgroup_ids);
