@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
   # build
-  cmake ninja-build g++ pkg-config make
+  cmake ninja-build g++ pkg-config make ccache
   clang llvm bpftool
   libbpf-dev libelf-dev zlib1g-dev libseccomp-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
