@@ -118,7 +118,7 @@ TEST_CASE("stat -- CMD resolves CMD along PATH before the child joins the cgroup
   CHECK(syscall_field(doc, "getppid", "count") == 300);  // positive control
 }
 
-TEST_CASE("-p of a process in the root cgroup is a usage error", "[hardening]") {
+TEST_CASE("stat -p of a process in the root cgroup is a usage error", "[hardening]") {
   // kthreadd (pid 2) lives in the root cgroup
   auto r = run({ctrace_bin(), "stat", "-p", "2", "-d", "1"});
   INFO("stderr: " << r.err);
@@ -145,7 +145,7 @@ TEST_CASE("the target cgroup removed: said at once, summary printed, exit 0", "[
   CHECK(syscall_field(doc, "getppid", "count") == 400);
 }
 
-TEST_CASE("--wait: the target cgroup removed and created again is followed", "[hardening]") {
+TEST_CASE("stat --wait: the target cgroup removed and created again is followed", "[hardening]") {
   auto cg = std::make_unique<TestCgroup>("ctrace-test-wait");
   fs::path path = cg->path();
   uint64_t old_id = cg->id();
@@ -186,7 +186,7 @@ TEST_CASE("biograph piped: the first row reaches the pipe within one interval", 
   }
 }
 
-TEST_CASE("--container follows a restarted container (runc delete + run with the same id)", "[hardening]") {
+TEST_CASE("openclose --container follows a restarted container (runc delete + run with the same id)", "[hardening]") {
   // The parent stays (as machine.slice or system.slice do): runc re-creates the container's
   // cgroup under it with a new id.
   TestCgroup parent("ctrace-restart");

@@ -184,7 +184,7 @@ TEST_CASE("openclose/tcpconnect: -C and --cgroup-path exclude each other", "[cli
   check_usage_error({"tcpconnect", "--cgroup-path", "-C"}, "excludes");
 }
 
-TEST_CASE("--help lists no CLI11 'Excludes:' clutter, and one spelling of failed calls only", "[cli]") {
+TEST_CASE("every --help lists no CLI11 'Excludes:' clutter, and one spelling of failed calls only", "[cli]") {
   for (const char* cmd :
        {"stat", "unshare", "openclose", "tcpconnect", "biograph", "record", "serve", "ctl"}) {
     auto r = run_ctrace({cmd, "--help"});
