@@ -4,6 +4,7 @@
 
 #include "commands/registry.hpp"
 #include "ctrace/core/error.hpp"
+#include "ctrace/core/log.hpp"
 #include "ctrace/enrich/container_info.hpp"
 #include "ctrace/target/target.hpp"
 
@@ -46,6 +47,11 @@ class PsCommand final : public Command {
     auto cfs = target::CgroupFs::discover();
     enrich::ContainerResolver resolver(cfs.mount, {}, !no_names_);
     auto rows = resolver.list(all_);
+    // stdout stays empty for scripts (`ps -q | xargs`, `ps -o json | jq`); the person is told why.
+    if (rows.empty() && all_)
+      spdlog::info("no cgroup with processes under {}", cfs.mount.string());
+    else if (rows.empty())
+      spdlog::info("no containers found under {} (--all lists every cgroup with processes)", cfs.mount.string());
     if (quiet_) {
       for (const auto& c : rows) std::printf("%s\n", (c.id.empty() ? c.cgroup : c.id).c_str());
       std::fflush(stdout);
@@ -78,7 +84,7 @@ class PsCommand final : public Command {
             .set("cgroup", c.cgroup);
         t.rows.push_back(std::move(r));
       }
-      out->table(t);
+      if (!t.rows.empty()) out->table(t);
     }
     out->end();
     return 0;
