@@ -17,6 +17,7 @@
 #include "ctrace/core/unique_fd.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
+#include "ctrace/output/formatter.hpp"
 #include "ctrace/output/syscall_trace.hpp"
 #include "ctrace/probe/event_loop.hpp"
 #include "ctrace/probe/recorder.hpp"
@@ -136,9 +137,11 @@ class RecordCommand final : public Command {
     auto d = recorder_->dump();
     output::TraceContext ctx{names_, formats_, recorder_->start_ns(),
                              output::parse_timestamp_format(timestamps_), wall_.offset_ns()};
-    std::string text = output::render_dump(d.summary(), d.events, ctx, format_ == output::Format::Json);
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
+    if (!out_) {
+      out_ = output::make_formatter(format_, stdout);
+      out_->begin(output::trace_schema());
+    }
+    output::write_dump(*out_, d.summary(), d.events, ctx);
     if (d.stats.overwritten)
       spdlog::info("{} older events were overwritten: raise --size to keep more", d.stats.overwritten);
   }
@@ -156,6 +159,7 @@ class RecordCommand final : public Command {
   enrich::SyscallNames names_{512};
   enrich::SyscallFormats formats_;
   probe::Recorder* recorder_ = nullptr;
+  std::unique_ptr<output::Formatter> out_;
 };
 
 }  // namespace

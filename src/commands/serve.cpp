@@ -245,7 +245,11 @@ class ServeCommand final : public Command, public output::MetricsSource {
     output::TraceContext ctx{names_, formats_, t.recorder->start_ns(), stamps, wall_.offset_ns()};
     bool json = format == "json";
     res.status = 200;
-    res.set_content(output::render_dump(d.summary(), d.events, ctx, json),
+    res.set_content(output::render_to_string(json ? output::Format::Json : output::Format::Text,
+                                             [&](output::Formatter& out) {
+                                               out.begin(output::trace_schema());
+                                               output::write_dump(out, d.summary(), d.events, ctx);
+                                             }),
                     json ? "application/x-ndjson" : "text/plain; charset=utf-8");
   }
 

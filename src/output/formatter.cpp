@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstdlib>
+
 #include "ctrace/core/error.hpp"
 #include "output/formatters.hpp"
 
@@ -54,6 +57,12 @@ std::string format_text(const Value& value, const Column& c) {
     }
     std::string operator()(const std::string& s) const { return s; }
     std::string operator()(const Strings& v) const { return fmt::format("{}", fmt::join(v, " | ")); }
+    std::string operator()(const Spelled& s) const { return s.text; }
+    std::string operator()(const Array& a) const {
+      std::string out;
+      for (size_t i = 0; i < a.size(); ++i) out += (i ? ", " : "") + format_text(a[i], Column{});
+      return out;
+    }
     std::string operator()(const Object& o) const {
       std::string out;
       for (const auto& [k, v] : o) out += fmt::format("{}{}={}", out.empty() ? "" : ",", k, format_text(v, Column{}));
@@ -70,6 +79,26 @@ std::unique_ptr<Formatter> make_formatter(Format f, std::FILE* out, const Format
     case Format::Graph: return std::make_unique<GraphFormatter>(out, opts);
   }
   throw UsageError("unknown output format");
+}
+
+std::string render_to_string(Format f, const std::function<void(Formatter&)>& write) {
+  char* buf = nullptr;
+  size_t len = 0;
+  std::FILE* mem = ::open_memstream(&buf, &len);
+  if (!mem) throw Error("open_memstream: {}", errno_string(errno));
+  try {
+    auto out = make_formatter(f, mem);
+    write(*out);
+    out->end();
+  } catch (...) {
+    std::fclose(mem);
+    std::free(buf);
+    throw;
+  }
+  std::fclose(mem);  // sets buf and len
+  std::string text(buf, len);
+  std::free(buf);
+  return text;
 }
 
 }  // namespace ctrace::output

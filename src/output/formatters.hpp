@@ -60,6 +60,9 @@ class GraphFormatter : public Formatter {
   TextFormatter text_;
 };
 
+// The strace-style line of a trace-line record (Layout::Trace, output/syscall_trace.hpp).
+std::string trace_text(const Record& r);
+
 // Text lines of a log2 histogram, bcc style ("     usecs : count    distribution").
 std::vector<std::string> render_histogram(const Histogram& h, int bar_width = 40);
 

@@ -49,35 +49,13 @@ bool is_sockaddr(const enrich::SyscallArg& a) {
   return a.type == "struct sockaddr *";
 }
 
-std::string quoted(const TraceString& s) {
-  if (s.is_list) {
-    // strace: ["cat", "/nonexistent"], ["sh", "-c", "a long scri"...], ["a", "b", ...]
-    std::string out = "[";
-    for (size_t i = 0; i < s.list.size(); ++i) {
-      if (i) out += ", ";
-      out += "\"" + escape_bytes(s.list[i].bytes) + "\"" + (s.list[i].truncated ? "..." : "");
-    }
-    if (s.truncated) out += s.list.empty() ? "..." : ", ...";
-    return out + "]";
-  }
-  return "\"" + escape_bytes(s.bytes) + "\"" + (s.truncated ? "..." : "");
-}
-
-// The value of an argument: pointers in hex (NULL), flags in hex, integers in decimal
-// with the width and signedness of their kernel type.
-std::string format_number(const enrich::SyscallArg& a, uint64_t v) {
-  if (is_pointer(a.type)) return v ? hex(v) : "NULL";
+// The value of an argument: pointers (NULL) and flags in hex in text, integers in decimal with
+// the width and signedness of their kernel type; JSON has the number.
+Value arg_value(const enrich::SyscallArg& a, uint64_t v) {
+  if (is_pointer(a.type)) return Spelled{v, v ? hex(v) : "NULL"};
   if (!is_64bit(a.type)) v &= 0xffffffffULL;
-  if (is_hex_name(a.name)) return hex(v);
-  if (is_unsigned(a.type)) return fmt::format("{}", v);
-  int64_t s = is_64bit(a.type) ? static_cast<int64_t>(v) : static_cast<int64_t>(static_cast<int32_t>(v));
-  return fmt::format("{}", s);
-}
-
-nlohmann::ordered_json json_number(const enrich::SyscallArg& a, uint64_t v) {
-  if (is_pointer(a.type)) return v;
-  if (!is_64bit(a.type)) v &= 0xffffffffULL;
-  if (is_unsigned(a.type) || is_hex_name(a.name)) return v;
+  if (is_hex_name(a.name)) return Spelled{v, hex(v)};
+  if (is_unsigned(a.type)) return v;
   return is_64bit(a.type) ? static_cast<int64_t>(v) : static_cast<int64_t>(static_cast<int32_t>(v));
 }
 
@@ -133,12 +111,6 @@ std::string timestamp(uint64_t ts, const TraceContext& ctx) {
   uint64_t d = ts > ctx.t0_ns ? ts - ctx.t0_ns : 0;
   uint64_t s = d / 1000000000ULL;
   return fmt::format("{:02}:{:02}.{:09}", s / 60, s % 60, d % 1000000000ULL);
-}
-
-// "pid 24222" or, in another PID namespace, "pid 24222 (7 in container)".
-std::string pid_text(const TraceEvent& e) {
-  if (e.ns_tid == 0 || e.ns_tid == e.tid) return fmt::format("pid {}", e.tid);
-  return fmt::format("pid {} ({} in container)", e.tid, e.ns_tid);
 }
 
 }  // namespace
@@ -221,120 +193,80 @@ std::vector<TraceCall> pair_calls(const std::vector<TraceEvent>& ev) {
   return out;
 }
 
-std::string format_return(int64_t ret) {
-  if (is_error(ret)) return fmt::format("= {} {}", ret, enrich::errno_name(static_cast<int>(-ret)));
-  return fmt::format("= {}", ret);
+Schema trace_schema() {
+  Schema s;
+  s.type = "syscall";
+  s.layout = Layout::Trace;
+  return s;
 }
 
-std::string format_call_text(const TraceCall& c, const TraceContext& ctx) {
-  const TraceEvent& f = c.first();
-  std::string line = fmt::format("{} cpu#{} {} [{}] ", timestamp(f.ts_ns, ctx), f.cpu, pid_text(f), f.comm);
-  if (c.state == TraceCall::State::Resumed) line += "...";
-  const std::string name = ctx.names.name(f.nr);
-  line += name;
-  line += '(';
-  std::vector<int> index;
-  auto args = shown_args(c, ctx, index);
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (i) line += ", ";
-    line += args[i].name;
-    line += '=';
-    int k = index[i];
-    uint64_t v = f.args[static_cast<size_t>(k)];
-    if (const TraceString* s = find_string(c, k))
-      line +=
-          is_sockaddr(args[i]) ? enrich::sockaddr_strace_text(s->bytes.data(), s->bytes.size()) : quoted(*s);
-    else if (auto sym = enrich::symbolic_arg(name, args[i].name, v))
-      line += *sym;
-    else
-      line += format_number(args[i], v);
-  }
-  line += ')';
-  if (c.state == TraceCall::State::Unfinished)
-    line += "...";
-  else
-    line += " " + format_return(c.exit->ret);
-  return line;
+Record summary_record(const DumpSummary& s) {
+  Record r;
+  r.set("type", "dump")
+      .set("dump", s.number)
+      .set("events", s.events)
+      .set("recorded", s.recorded)
+      .set("overwritten", s.overwritten)
+      .set("torn", s.torn)
+      .set("lost", s.lost);
+  return r;
 }
 
-nlohmann::ordered_json format_call_json(const TraceCall& c, const TraceContext& ctx) {
+Record call_record(const TraceCall& c, const TraceContext& ctx) {
   const TraceEvent& f = c.first();
-  nlohmann::ordered_json j;
-  j["type"] = "syscall";
-  j["ts_ns"] = f.ts_ns;
-  j["cpu"] = f.cpu;
-  j["pid"] = f.pid;
-  j["tid"] = f.tid;
-  if (f.ns_tid && f.ns_tid != f.tid) {
-    j["pid_ns"] = f.ns_pid;
-    j["tid_ns"] = f.ns_tid;
-  }
-  if (ctx.timestamps == TimestampFormat::Wall) j["time"] = timestamp(f.ts_ns, ctx);
-  j["comm"] = escape_bytes(f.comm);
+  Record r;
+  r.set("type", "syscall")
+      .set("ts_ns", Spelled{f.ts_ns, timestamp(f.ts_ns, ctx)})
+      .set("cpu", f.cpu)
+      .set("pid", f.pid)
+      .set("tid", f.tid);
+  if (f.ns_tid && f.ns_tid != f.tid) r.set("pid_ns", f.ns_pid).set("tid_ns", f.ns_tid);
+  if (ctx.timestamps == TimestampFormat::Wall) r.set("time", timestamp(f.ts_ns, ctx));
   const std::string name = ctx.names.name(f.nr);
-  j["name"] = name;
-  j["state"] = to_string(c.state);
-  nlohmann::ordered_json args = nlohmann::ordered_json::array();
+  r.set("comm", escape_bytes(f.comm)).set("name", name).set("state", to_string(c.state));
+  Array args;
   std::vector<int> index;
   auto shown = shown_args(c, ctx, index);
+  args.reserve(shown.size());
   for (size_t i = 0; i < shown.size(); ++i) {
-    nlohmann::ordered_json a;
-    a["name"] = shown[i].name;
     int k = index[i];
     uint64_t v = f.args[static_cast<size_t>(k)];
-    a["value"] = json_number(shown[i], v);
+    Object a{{"name", shown[i].name}, {"value", arg_value(shown[i], v)}};
     if (const TraceString* s = find_string(c, k); s && is_sockaddr(shown[i])) {
-      a["text"] = enrich::sockaddr_strace_text(s->bytes.data(), s->bytes.size());
+      a.emplace_back("text", enrich::sockaddr_strace_text(s->bytes.data(), s->bytes.size()));
     } else if (s && s->is_list) {
-      nlohmann::ordered_json list = nlohmann::ordered_json::array();
-      for (const auto& item : s->list) list.push_back(escape_bytes(item.bytes));
-      a["list"] = std::move(list);
-      if (s->truncated) a["truncated"] = true;
+      Strings list;
+      Array cut;
+      for (size_t j = 0; j < s->list.size(); ++j) {
+        list.push_back(escape_bytes(s->list[j].bytes));
+        if (s->list[j].truncated) cut.emplace_back(j);
+      }
+      a.emplace_back("list", std::move(list));
+      if (s->truncated) a.emplace_back("truncated", true);
+      if (!cut.empty()) a.emplace_back("truncated_items", std::move(cut));
     } else if (s) {
-      a["str"] = escape_bytes(s->bytes);
-      if (s->truncated) a["truncated"] = true;
+      a.emplace_back("str", escape_bytes(s->bytes));
+      if (s->truncated) a.emplace_back("truncated", true);
     } else if (auto sym = enrich::symbolic_arg(name, shown[i].name, v)) {
-      a["text"] = *sym;
+      a.emplace_back("text", std::move(*sym));
     }
-    args.push_back(std::move(a));
+    args.emplace_back(std::move(a));
   }
-  j["args"] = std::move(args);
-  if (c.exit) {
-    j["ret"] = c.exit->ret;
-    j["errno"] = is_error(c.exit->ret)
-                     ? nlohmann::ordered_json(enrich::errno_name(static_cast<int>(-c.exit->ret)))
-                     : nlohmann::ordered_json(nullptr);
-  } else {
-    j["ret"] = nullptr;
-    j["errno"] = nullptr;
-  }
-  return j;
+  r.set("args", std::move(args));
+  if (c.exit && is_error(c.exit->ret))
+    r.set("ret", c.exit->ret).set("errno", enrich::errno_name(static_cast<int>(-c.exit->ret)));
+  else if (c.exit)
+    r.set("ret", c.exit->ret).set("errno", Value{});
+  else
+    r.set("ret", Value{}).set("errno", Value{});
+  return r;
 }
 
-std::string format_summary_text(const DumpSummary& s) {
-  return fmt::format("# dump {}: {} events, {} recorded, {} overwritten, {} torn, {} lost", s.number,
-                     s.events, s.recorded, s.overwritten, s.torn, s.lost);
-}
-
-nlohmann::ordered_json format_summary_json(const DumpSummary& s) {
-  return {{"type", "dump"},
-          {"dump", s.number},
-          {"events", s.events},
-          {"recorded", s.recorded},
-          {"overwritten", s.overwritten},
-          {"torn", s.torn},
-          {"lost", s.lost}};
-}
-
-std::string render_dump(const DumpSummary& s, const std::vector<TraceEvent>& sorted, const TraceContext& ctx,
-                        bool json) {
-  std::string out = json ? format_summary_json(s).dump() : format_summary_text(s);
-  out += '\n';
-  for (const auto& c : pair_calls(sorted)) {
-    out += json ? format_call_json(c, ctx).dump() : format_call_text(c, ctx);
-    out += '\n';
-  }
-  return out;
+void write_dump(Formatter& out, const DumpSummary& s, const std::vector<TraceEvent>& sorted,
+                const TraceContext& ctx) {
+  out.record(summary_record(s));
+  for (const auto& c : pair_calls(sorted)) out.record(call_record(c, ctx));
+  out.flush();
 }
 
 }  // namespace ctrace::output

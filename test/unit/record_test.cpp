@@ -1,18 +1,21 @@
 // ctrace record without a kernel: format files, argument rendering, escaping, pairing.
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "ctrace/commands/command.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
+#include "ctrace/output/formatter.hpp"
 #include "ctrace/output/syscall_trace.hpp"
 #include "ctrace/probe/recorder.hpp"
 
 using namespace ctrace;
 using enrich::ArgCapture;
 using output::TraceEvent;
+using output::TraceString;
 
 namespace {
 
@@ -45,15 +48,32 @@ TraceEvent exit_of(const TraceEvent& in, int64_t ret, uint64_t ts) {
   return e;
 }
 
+// Records through a formatter, as record and serve write them, without the final newline.
+std::string render(output::Format format, const std::vector<output::Record>& records) {
+  std::string out = output::render_to_string(format, [&](output::Formatter& f) {
+    f.begin(output::trace_schema());
+    for (const auto& r : records) f.record(r);
+  });
+  if (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
 struct Fixture {
   enrich::SyscallNames names{512};
   enrich::SyscallFormats formats = enrich::SyscallFormats::load_dir(kFixtures);
   output::TraceContext ctx{names, formats, 0};
 
+  std::string text(const output::TraceCall& c) {
+    return render(output::Format::Text, {output::call_record(c, ctx)});
+  }
+  std::string json(const output::TraceCall& c) {
+    return render(output::Format::Json, {output::call_record(c, ctx)});
+  }
+
   std::string line(const std::vector<TraceEvent>& ev, size_t i = 0) {
     auto calls = output::pair_calls(ev);
     REQUIRE(calls.size() > i);
-    return output::format_call_text(calls[i], ctx);
+    return text(calls[i]);
   }
 };
 
@@ -125,11 +145,17 @@ TEST_CASE("escaping is strace-like with printable ASCII and C escapes and octal"
 }
 
 TEST_CASE("return values and errno names", "[record][errno]") {
-  CHECK(output::format_return(6) == "= 6");
-  CHECK(output::format_return(0) == "= 0");
-  CHECK(output::format_return(-2) == "= -2 ENOENT");
-  CHECK(output::format_return(-25) == "= -25 ENOTTY");
-  CHECK(output::format_return(-4096) == "= -4096");
+  Fixture fx;
+  auto ret = [&](int64_t r) {
+    auto e = enter(110, {});
+    auto l = fx.line({e, exit_of(e, r, 2000)});
+    return l.substr(l.find(" = ") + 1);
+  };
+  CHECK(ret(6) == "= 6");
+  CHECK(ret(0) == "= 0");
+  CHECK(ret(-2) == "= -2 ENOENT");
+  CHECK(ret(-25) == "= -25 ENOTTY");
+  CHECK(ret(-4096) == "= -4096");
   CHECK(enrich::errno_name(13) == "EACCES");
 }
 
@@ -175,11 +201,9 @@ TEST_CASE("interleaved calls are unfinished and resumed", "[record][pairing]") {
   CHECK(calls[0].state == output::TraceCall::State::Unfinished);
   CHECK(calls[1].state == output::TraceCall::State::Complete);
   CHECK(calls[2].state == output::TraceCall::State::Resumed);
-  CHECK(output::format_call_text(calls[0], fx.ctx) ==
-        "00:00.000000100 cpu#0 pid 1 [work] read(fd=0, buf=0x1000, count=10)...");
-  CHECK(output::format_call_text(calls[1], fx.ctx) == "00:00.000000200 cpu#0 pid 2 [work] getppid() = 1");
-  CHECK(output::format_call_text(calls[2], fx.ctx) ==
-        "00:00.000000400 cpu#0 pid 1 [work] ...read(buf=\"abc\") = 3");
+  CHECK(fx.text(calls[0]) == "00:00.000000100 cpu#0 pid 1 [work] read(fd=0, buf=0x1000, count=10)...");
+  CHECK(fx.text(calls[1]) == "00:00.000000200 cpu#0 pid 2 [work] getppid() = 1");
+  CHECK(fx.text(calls[2]) == "00:00.000000400 cpu#0 pid 1 [work] ...read(buf=\"abc\") = 3");
 }
 
 TEST_CASE("json objects have the documented fields", "[record][json]") {
@@ -189,15 +213,14 @@ TEST_CASE("json objects have the documented fields", "[record][json]") {
   w.strings.push_back({1, "hello\n", false, false});
   std::vector<TraceEvent> ev{w, exit_of(w, 6, 9)};  // calls point into it
   auto calls = output::pair_calls(ev);
-  auto j = output::format_call_json(calls[0], fx.ctx);
   CHECK(
-      j.dump() ==
+      fx.json(calls[0]) ==
       R"({"type":"syscall","ts_ns":5,"cpu":0,"pid":40,"tid":42,"comm":"work","name":"write","state":"complete",)"
       R"("args":[{"name":"fd","value":1},{"name":"buf","value":28672,"str":"hello\\n"},{"name":"count","value":6}],)"
       R"("ret":6,"errno":null})");
   auto o = enter(257, {static_cast<uint64_t>(-100), 1, 0, 0, 0, 0});
   std::vector<TraceEvent> oev{o, exit_of(o, -2, 9)};
-  auto oj = output::format_call_json(output::pair_calls(oev)[0], fx.ctx);
+  auto oj = nlohmann::json::parse(fx.json(output::pair_calls(oev)[0]));
   CHECK(oj["errno"] == "ENOENT");
   CHECK(oj["args"][0]["value"] == -100);
 }
@@ -212,6 +235,47 @@ TEST_CASE("a long string is cut and NUL inside a buffer is kept", "[record][form
   auto w = enter(1, {1, 2, 3, 0, 0, 0});
   w.strings.push_back({1, std::string("a\0b", 3), false, false});
   CHECK(fx.line({w, exit_of(w, 3, 9)}).find("buf=\"a\\0b\"") != std::string::npos);
+}
+
+TEST_CASE(
+    "a dump through the formatters: summary line, argv, PID namespace, the same fields in text and json",
+    "[record][format]") {
+  Fixture fx;
+  output::DumpSummary sum{2, 3, 5, 1, 1, 4};
+  CHECK(render(output::Format::Text, {output::summary_record(sum)}) ==
+        "# dump 2: 3 events, 5 recorded, 1 overwritten, 1 torn, 4 lost");
+  CHECK(render(output::Format::Json, {output::summary_record(sum)}) ==
+        R"({"type":"dump","dump":2,"events":3,"recorded":5,"overwritten":1,"torn":1,"lost":4})");
+
+  // execve with its second string cut and more strings than were captured
+  auto e = enter(59, {0x1000, 0x2000, 0x3000, 0, 0, 0});
+  e.ns_pid = e.ns_tid = 7;
+  e.strings.push_back({0, "/bin/sh", false, false});
+  TraceString argv;
+  argv.arg = 1;
+  argv.is_list = true;
+  argv.truncated = true;
+  argv.list = {{"sh", false}, {"-c", false}, {"a long scri", true}};
+  e.strings.push_back(argv);
+  std::vector<TraceEvent> ev{e, exit_of(e, 0, 2000)};
+  auto calls = output::pair_calls(ev);
+  CHECK(fx.text(calls[0]) ==
+        "00:00.000001000 cpu#0 pid 42 (7 in container) [work] execve(filename=\"/bin/sh\", "
+        "argv=[\"sh\", \"-c\", \"a long scri\"..., ...], envp=0x3000) = 0");
+  CHECK(
+      fx.json(calls[0]) ==
+      R"({"type":"syscall","ts_ns":1000,"cpu":0,"pid":42,"tid":42,"pid_ns":7,"tid_ns":7,"comm":"work",)"
+      R"("name":"execve","state":"complete","args":[{"name":"filename","value":4096,"str":"/bin/sh"},)"
+      R"({"name":"argv","value":8192,"list":["sh","-c","a long scri"],"truncated":true,"truncated_items":[2]},)"
+      R"({"name":"envp","value":12288}],"ret":0,"errno":null})");
+
+  // wall timestamps: the text column and a JSON "time" field, ts_ns stays the kernel's
+  fx.ctx.timestamps = output::TimestampFormat::Wall;
+  fx.ctx.wall_offset_ns = 1'800'000'000'000'000'000;
+  auto j = nlohmann::json::parse(fx.json(calls[0]));
+  CHECK(j["time"] == "2027-01-15T08:00:00.000001000Z");
+  CHECK(j["ts_ns"] == 1000);
+  CHECK(fx.text(calls[0]).rfind("2027-01-15T08:00:00.000001000Z cpu#0 ", 0) == 0);
 }
 
 TEST_CASE("size and syscall list parsing", "[record][options]") {

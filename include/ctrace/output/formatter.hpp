@@ -1,6 +1,7 @@
 #pragma once
 // Formatter: text | json | graph. A command declares which it supports.
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +40,9 @@ struct FormatterOptions {
 
 // out: where documents go (stdout). Throws Error if writing fails with EPIPE? no: see Output.
 std::unique_ptr<Formatter> make_formatter(Format f, std::FILE* out, const FormatterOptions& opts = {});
+
+// What `write` renders through a formatter of format `f`, as a string (an HTTP body).
+std::string render_to_string(Format f, const std::function<void(Formatter&)>& write);
 
 // Text rendering of one value for a column (used by text and graph).
 std::string format_text(const Value& v, const Column& c);

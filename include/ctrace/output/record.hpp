@@ -13,9 +13,18 @@ namespace ctrace::output {
 struct Value;
 using Object = std::vector<std::pair<std::string, Value>>;
 using Strings = std::vector<std::string>;
+using Array = std::vector<Value>;
+
+// A number that text spells its own way (a pointer "0x7ffd5c3e0f50" or "NULL", a flags word
+// in hex, a time since the start) while JSON keeps the number.
+struct Spelled {
+  uint64_t number = 0;
+  std::string text;
+};
 
 struct Value {
-  std::variant<std::monostate, bool, int64_t, uint64_t, double, std::string, Strings, Object> v;
+  std::variant<std::monostate, bool, int64_t, uint64_t, double, std::string, Strings, Object, Array, Spelled>
+      v;
 
   Value() = default;
   Value(bool b) : v(b) {}
@@ -30,6 +39,8 @@ struct Value {
   Value(std::string s) : v(std::move(s)) {}
   Value(Strings s) : v(std::move(s)) {}
   Value(Object o) : v(std::move(o)) {}
+  Value(Array a) : v(std::move(a)) {}
+  Value(Spelled s) : v(std::move(s)) {}
 
   bool is_null() const { return std::holds_alternative<std::monostate>(v); }
 };
@@ -53,10 +64,15 @@ struct Column {
   Elide elide = Elide::None;  // text streams: shorten values wider than min_width
 };
 
+// How text writes a stream's records: aligned columns under a header, or strace-style
+// trace lines (output/syscall_trace.hpp: "syscall" records, "dump" summaries as "# " lines).
+enum class Layout { Columns, Trace };
+
 // The columns a command prints, in order, and the JSON "type" of its records.
 struct Schema {
   std::string type;
   std::vector<Column> columns;
+  Layout layout = Layout::Columns;
 };
 
 struct Record {

@@ -1,15 +1,15 @@
 #pragma once
-// strace-like rendering of recorded syscalls: escaping, enter/exit pairing, text and JSON.
+// Recorded syscalls as records: escaping, enter/exit pairing, argument decoding.
 // Knows nothing of BPF: the recorder decodes its ring slots into TraceEvents.
 #include <array>
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
+#include "ctrace/output/formatter.hpp"
 
 namespace ctrace::output {
 
@@ -77,13 +77,6 @@ struct TraceContext {
   int64_t wall_offset_ns = 0;  // wall = monotonic + this (WallClock)
 };
 
-// "= 6", "= -2 ENOENT"
-std::string format_return(int64_t ret);
-// "00:04.022361201 cpu#0 pid 23981 [bc] read(fd=0, buf=\"2*3*7\\n\", count=8192) = 6"
-std::string format_call_text(const TraceCall& c, const TraceContext& ctx);
-// {"type":"syscall","ts_ns","cpu","pid","tid","comm","name","args":[{"name","value","str"}],"ret","errno","state"}
-nlohmann::ordered_json format_call_json(const TraceCall& c, const TraceContext& ctx);
-
 // Summary of a dump, first line of it: "# dump 1: 12 events, 12 recorded, 0 overwritten, 0 torn, 0 lost".
 // events + torn + overwritten = recorded.
 struct DumpSummary {
@@ -94,11 +87,18 @@ struct DumpSummary {
   uint64_t torn = 0;         // slots being written or rewritten while the dump copied them
   uint64_t lost = 0;         // not recorded at all
 };
-std::string format_summary_text(const DumpSummary& s);
-nlohmann::ordered_json format_summary_json(const DumpSummary& s);
 
-// A whole dump as text lines or JSON lines (summary first).
-std::string render_dump(const DumpSummary& s, const std::vector<TraceEvent>& sorted, const TraceContext& ctx,
-                        bool json);
+// The trace-line records, rendered by the formatters like any other stream (text: strace
+// lines, output/text/trace_text.cpp; json: one object per line):
+//   {"type":"dump","dump","events","recorded","overwritten","torn","lost"}
+//   {"type":"syscall","ts_ns","cpu","pid","tid",["pid_ns","tid_ns"],["time"],"comm","name","state",
+//    "args":[{"name","value",["str"|"list"|"text"],["truncated"],["truncated_items"]}],"ret","errno"}
+Schema trace_schema();
+Record summary_record(const DumpSummary& s);
+Record call_record(const TraceCall& c, const TraceContext& ctx);
+
+// A whole dump, summary first, through `out` (begun with trace_schema()).
+void write_dump(Formatter& out, const DumpSummary& s, const std::vector<TraceEvent>& sorted,
+                const TraceContext& ctx);
 
 }  // namespace ctrace::output

@@ -29,6 +29,12 @@ json to_json(const Value& value) {
     json operator()(const std::string& s) const { return s; }
     json operator()(const Strings& v) const { return v; }
     json operator()(const Object& o) const { return to_json(o); }
+    json operator()(const Array& a) const {
+      json j = json::array();
+      for (const auto& v : a) j.push_back(to_json(v));
+      return j;
+    }
+    json operator()(const Spelled& s) const { return s.number; }
   };
   return std::visit(Visitor{}, value.v);
 }
@@ -62,6 +68,9 @@ void append_value(std::string& out, const Value& value) {
     out.append(text.data(), text.size());
   } else if (auto* u = std::get_if<uint64_t>(&value.v)) {
     fmt::format_int text(*u);
+    out.append(text.data(), text.size());
+  } else if (auto* n = std::get_if<Spelled>(&value.v)) {
+    fmt::format_int text(n->number);
     out.append(text.data(), text.size());
   } else if (auto* str = std::get_if<std::string>(&value.v)) {
     append_string(out, *str);

@@ -53,6 +53,10 @@ void TextFormatter::begin(const Schema& schema) {
 }
 
 void TextFormatter::record(const Record& r) {
+  if (schema_.layout == Layout::Trace) {
+    write_line(out_, trace_text(r));
+    return;
+  }
   // Streams cannot look ahead: columns take their min_width, the last one is free.
   const auto& cols = schema_.columns;
   if (!header_done_) {
