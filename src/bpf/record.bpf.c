@@ -159,15 +159,22 @@ static __always_inline void capture_argv(struct record_event *e, int i, __u8 arg
 {
 	const char *argp = NULL;
 	int k, n = 0;
+	long r;
+	char c;
 
 #pragma unroll
 	for (k = 0; k < RECORD_ARGV_MAX; k++) {
 		if (bpf_probe_read_user(&argp, sizeof(argp), (const void *)(ptr + k * sizeof(argp))) || !argp)
 			break;
-		bpf_probe_read_user_str(&e->str[i & 1][k * RECORD_ARGV_ARG], RECORD_ARGV_ARG, argp);
+		r = bpf_probe_read_user_str(&e->str[i & 1][k * RECORD_ARGV_ARG], RECORD_ARGV_ARG, argp);
+		/* a full part holds RECORD_ARGV_ARG - 1 bytes whether the string ends there or
+		 * goes on: the byte after them tells */
+		if (r == RECORD_ARGV_ARG &&
+		    (bpf_probe_read_user(&c, 1, argp + RECORD_ARGV_ARG - 1) || c))
+			n |= 1 << (RECORD_ARGV_CUT_SHIFT + k);
 		n++;
 	}
-	if (n == RECORD_ARGV_MAX &&
+	if ((n & RECORD_ARGV_COUNT) == RECORD_ARGV_MAX &&
 	    !bpf_probe_read_user(&argp, sizeof(argp), (const void *)(ptr + RECORD_ARGV_MAX * sizeof(argp))) && argp)
 		n |= RECORD_ARGV_MORE;
 	e->str_meta[i & 1].len = n;

@@ -26,10 +26,13 @@ enum record_capture {
 	RECORD_CAPTURE_ARGV = 5,    /* execve's argv: the first strings, each in a fixed part */
 };
 /* argv: RECORD_ARGV_MAX strings of at most RECORD_ARGV_ARG - 1 bytes, string k at offset
- * k * RECORD_ARGV_ARG; record_str.len = strings read | RECORD_ARGV_MORE when argv goes on */
+ * k * RECORD_ARGV_ARG; record_str.len = strings read | RECORD_ARGV_MORE when argv goes on
+ * | bit RECORD_ARGV_CUT_SHIFT + k when string k was longer than its part */
 #define RECORD_ARGV_MAX 8
 #define RECORD_ARGV_ARG 32
+#define RECORD_ARGV_COUNT 0xff
 #define RECORD_ARGV_MORE 0x100
+#define RECORD_ARGV_CUT_SHIFT 16
 /* bytes read of a struct sockaddr the kernel filled (sockaddr_un: 110), at most --string-size */
 #define RECORD_SOCKADDR_MAX 128
 

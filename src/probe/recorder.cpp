@@ -123,15 +123,13 @@ struct Recorder::Impl {
         continue;
       }
       if (m.capture == RECORD_CAPTURE_ARGV) {
-        int count = std::min(m.len & ~RECORD_ARGV_MORE, RECORD_ARGV_MAX);
+        int count = std::min(m.len & RECORD_ARGV_COUNT, RECORD_ARGV_MAX);
         s.is_list = true;
         s.truncated = (m.len & RECORD_ARGV_MORE) != 0;
         for (int k = 0; k < count; ++k) {
           const char* p = e.str[i] + k * RECORD_ARGV_ARG;
-          size_t len = strnlen(p, RECORD_ARGV_ARG);
-          // a string that fills its part had more (the NUL was cut)
-          s.list.push_back(
-              {std::string(p, std::min<size_t>(len, RECORD_ARGV_ARG - 1)), len >= RECORD_ARGV_ARG - 1});
+          size_t len = strnlen(p, RECORD_ARGV_ARG - 1);
+          s.list.push_back({std::string(p, len), (m.len >> (RECORD_ARGV_CUT_SHIFT + k) & 1) != 0});
         }
         t.strings.push_back(std::move(s));
         continue;
