@@ -16,6 +16,7 @@
 #include "ctrace/commands/session.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
+#include "ctrace/enrich/flags.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/sockaddr.hpp"
 #include "ctrace/probe/skeleton.hpp"
@@ -96,11 +97,9 @@ class OpenCloseCommand final : public Command {
     session.follow([&](const target::Target& t) { probe::retarget(skel->bss, t); });
 
     enrich::CgroupNames cgroup_paths(session.cgroup_fs().mount);
-    // The containers there are now are named before the first event; new ones in the background.
-    enrich::ContainerResolver containers(session.cgroup_fs().mount, {}, !no_names_);
-    containers.list(true);
+    auto containers = event_containers(session, !no_names_);
     TaskFields task(WallClock(), container_by_ == ContainerBy::CgroupPath ? &cgroup_paths : nullptr,
-                    &containers, precision_);
+                    containers.get(), precision_);
     OpenCloseContext ctx{&task, full_path_, "/proc"};
     auto out = output::make_formatter(format_, stdout);
     out->begin(schema());
@@ -198,7 +197,9 @@ Record decode_openclose(const openclose_event& e, const OpenCloseContext& ctx) {
     case OC_OPENAT2: {
       std::string path = c_string(e.data, sizeof e.data);
       int dirfd = e.kind == OC_OPEN ? AT_FDCWD : e.fd;
-      r.set("path", path).set("flags", static_cast<uint64_t>(e.flags));
+      r.set("path", path)
+          .set("flags", static_cast<uint64_t>(e.flags))
+          .set("flags_names", enrich::open_flag_names(e.flags));
       if (e.kind != OC_OPEN) r.set("dirfd", dirfd);
       if (ctx.full_path) {
         std::string full = resolve_full_path(ctx.proc, e.task.pid, dirfd, path);

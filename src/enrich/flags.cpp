@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -9,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <string_view>
 #include <utility>
 
@@ -47,12 +49,13 @@ std::string bits_text(uint64_t v, std::initializer_list<Bit> bits, const char* z
 
 }  // namespace
 
-std::string open_flags_text(uint64_t flags) {
+std::vector<std::string> open_flag_names(uint64_t flags) {
   flags &= 0xffffffffULL;
   const char* acc = (flags & O_ACCMODE) == O_WRONLY   ? "O_WRONLY"
                     : (flags & O_ACCMODE) == O_RDWR   ? "O_RDWR"
                     : (flags & O_ACCMODE) == O_RDONLY ? "O_RDONLY"
                                                       : "O_ACCMODE";
+  std::vector<std::string> names{acc};
   // O_TMPFILE and O_SYNC include other bits (O_DIRECTORY, O_DSYNC): listed before them.
   std::string rest =
       bits_text(flags & ~static_cast<uint64_t>(O_ACCMODE),
@@ -61,7 +64,16 @@ std::string open_flags_text(uint64_t flags) {
                  CT_BIT(O_DIRECT), CT_BIT(O_LARGEFILE), CT_BIT(O_DIRECTORY), CT_BIT(O_NOFOLLOW),
                  CT_BIT(O_NOATIME), CT_BIT(O_CLOEXEC), CT_BIT(O_PATH)},
                 "");
-  return rest.empty() ? acc : std::string(acc) + "|" + rest;
+  for (size_t start = 0; start < rest.size();) {
+    size_t bar = std::min(rest.find('|', start), rest.size());
+    names.push_back(rest.substr(start, bar - start));
+    start = bar + 1;
+  }
+  return names;
+}
+
+std::string open_flags_text(uint64_t flags) {
+  return fmt::format("{}", fmt::join(open_flag_names(flags), "|"));
 }
 
 std::string dirfd_text(int64_t fd) {

@@ -133,6 +133,9 @@ TEST_CASE("openclose decodes opens: path, fd, errno name, flags", "[openclose]")
   CHECK(str(r, "result") == "5");
   CHECK(str(r, "detail") == "/usr/local/apache2/htdocs/index.html");
   CHECK(r.get("full_path") == nullptr);
+  // strace's spelling, from the table record shares (enrich/flags)
+  REQUIRE(r.get("flags_names"));
+  CHECK(std::get<output::Strings>(r.get("flags_names")->v) == output::Strings{"O_RDONLY", "O_CLOEXEC"});
 
   auto fail = event(OC_OPEN, -ENOENT);
   std::strcpy(fail.data, "missing");
@@ -229,7 +232,8 @@ TEST_CASE("openclose JSON golden line", "[openclose][json]") {
       json_line(decode_openclose(e, {&task}), "openclose") ==
       R"({"type":"openclose","time":"2026-01-19T07:35:10Z","ts_ns":1768808110000000000,"hostname":"6643ca763e3e",)"
       R"("cgroup_id":4242,"pid":107148,"tid":107149,"uid":100000,"gid":100001,"comm":"httpd","syscall":"openat",)"
-      R"("ret":-2,"result":"-ENOENT","path":"/nonexistent","flags":0,"dirfd":-100,"detail":"/nonexistent"})"
+      R"("ret":-2,"result":"-ENOENT","path":"/nonexistent","flags":0,"flags_names":["O_RDONLY"],"dirfd":-100,)"
+      R"("detail":"/nonexistent"})"
       "\n");
 }
 

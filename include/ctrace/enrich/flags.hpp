@@ -5,11 +5,14 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ctrace::enrich {
 
 // "O_RDONLY|O_CLOEXEC"; bits without a name end as one hex word ("O_RDONLY|0x40000000").
 std::string open_flags_text(uint64_t flags);
+// The same as a list: {"O_RDONLY", "O_CLOEXEC"} (openclose's "flags_names").
+std::vector<std::string> open_flag_names(uint64_t flags);
 // "AT_FDCWD" for a directory fd of -100, else the number.
 std::string dirfd_text(int64_t fd);
 // "AF_INET", "AF_NETLINK"; "AF_???(N)" when unknown.
