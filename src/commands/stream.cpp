@@ -124,6 +124,13 @@ void TaskFields::add(output::Record& r, const ctrace_task_info& t) const {
       .set("comm", c_string(t.comm, sizeof t.comm));
 }
 
+std::unique_ptr<enrich::ContainerResolver> event_containers(const Session& session, bool runtime_names) {
+  auto containers = std::make_unique<enrich::ContainerResolver>(session.cgroup_fs().mount,
+                                                                enrich::RuntimePaths{}, runtime_names);
+  containers->list(true);
+  return containers;
+}
+
 output::Value container_value(enrich::ContainerResolver& containers, uint64_t cgroup_id) {
   auto c = containers.lookup_cached(cgroup_id);
   if (!c) return {};

@@ -77,11 +77,9 @@ class TcpConnectCommand final : public Command {
     session.follow([&](const target::Target& t) { probe::retarget(skel->bss, t); });
 
     enrich::CgroupNames cgroup_paths(session.cgroup_fs().mount);
-    // The containers there are now are named before the first event; new ones in the background.
-    enrich::ContainerResolver containers(session.cgroup_fs().mount, {}, !no_names_);
-    containers.list(true);
+    auto containers = event_containers(session, !no_names_);
     TaskFields task(WallClock(), container_by_ == ContainerBy::CgroupPath ? &cgroup_paths : nullptr,
-                    &containers, precision_);
+                    containers.get(), precision_);
     auto out = output::make_formatter(format_, stdout);
     out->begin(count_ ? count_schema() : schema());
     session.attached(count_ ? "Collecting events... Ctrl-C to stop and show counts"

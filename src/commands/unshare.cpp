@@ -86,11 +86,9 @@ class UnshareCommand final : public Command {
     session.follow([&](const target::Target& t) { probe::retarget(skel->bss, t); });
 
     enrich::CgroupNames cgroups(session.cgroup_fs().mount);
-    // The containers there are now are named before the first event; new ones in the background.
-    enrich::ContainerResolver containers(session.cgroup_fs().mount, {}, !no_names_);
-    containers.list(true);
+    auto containers = event_containers(session, !no_names_);
     UnshareDecodeContext ctx{WallClock(), precision_, [&](uint64_t id) { return cgroups.path_of(id); },
-                             [&](uint64_t id) { return container_value(containers, id); }};
+                             [&](uint64_t id) { return container_value(*containers, id); }};
     auto formatter = output::make_formatter(format_, stdout);
     formatter->begin(schema());
     session.attached("Collecting events... Ctrl-C to stop");

@@ -6,6 +6,7 @@
 #include <linux/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "ctrace/commands/session.hpp"
@@ -65,6 +66,11 @@ class TaskFields {
   enrich::ContainerResolver* containers_;  // null: no "container" field
   TimePrecision precision_;
 };
+
+// The resolver that names the containers of a stream's events: those there are now are named
+// before the first event, new ones in the background. `runtime_names` false (--no-names): path
+// patterns only.
+std::unique_ptr<enrich::ContainerResolver> event_containers(const Session& session, bool runtime_names);
 
 // The "container" field of an event: the container's name from the resolver's cache (never
 // waiting for it: null until resolved), null outside containers.
