@@ -443,6 +443,42 @@ TEST_CASE("ctl takes traceloopctl's verbs and add --container/-p", "[serve][trac
   CHECK(d->wait() == 0);
 }
 
+TEST_CASE("ctl dump | head -1 ends cleanly and the daemon keeps serving", "[serve][pipe]") {
+  const auto sock = temp_socket("pipe");
+  auto d = start_daemon(sock);
+  TestCgroup cg("ctrace-test-ctl-pipe");
+  // 16M: 12,600 slots per CPU hold the 10,000 events of one CPU's loop
+  REQUIRE(unix_http_request(sock, "POST", "/add?name=big&size=16M&cgroup=" + cg.relative()).status == 201);
+  // 5000 calls: a dump of ~350 KiB of text, larger than a pipe's 64 KiB, so that ctl still
+  // writes after head has gone
+  Workload w({"getppid", "5000"});
+  cg.add(w.pid());
+  w.go();
+  REQUIRE(w.wait() == 0);
+
+  for (const char* format : {"text", "json"}) {
+    INFO(format);
+    // pipefail: the status is ctl's, 141 if SIGPIPE killed it
+    auto r = run({"bash", "-c",
+                  "set -o pipefail; '" + ctrace_bin() + "' ctl --socket '" + sock + "' -o " + format +
+                      " dump big | head -1"});
+    CHECK(r.code == 0);
+    CHECK(r.err.empty());
+    CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);
+    CHECK((r.out.rfind("# dump 1:", 0) == 0 || r.out.rfind("{\"type\":\"dump\"", 0) == 0));
+  }
+  // the daemon is unhurt: the whole ring is still there, exactly the workload's calls
+  auto all = ctl(sock, {"-o", "json", "dump", "big"});
+  REQUIRE(all.code == 0);
+  auto lines = json_lines(all.out);
+  CHECK(count_calls(lines, w.pid(), "getppid") == 5000);
+  CHECK(all.out.size() > (256u << 10));
+  CHECK(json::parse(ctl(sock, {"list"}).out).at("traces").size() == 1);
+  d->signal(SIGTERM);
+  CHECK(d->wait() == 0);
+  CHECK(d->err().find("rror") == std::string::npos);
+}
+
 TEST_CASE("dumps in a loop while 2 tasks per CPU hammer syscalls: every slot valid or counted",
           "[serve][ring]") {
   const auto sock = temp_socket("race");
