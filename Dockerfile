@@ -24,14 +24,15 @@ ARG CTRACE_VMLINUX_H=
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCTRACE_BUILD_TESTS=OFF \
         ${CTRACE_VMLINUX_H:+-DCTRACE_VMLINUX_H=/src/$CTRACE_VMLINUX_H} \
     && ninja -C /build ctrace \
-    && strip /build/ctrace
+    && cmake --install /build --prefix /install --strip
 
 # libbpf, libelf, zlib, libseccomp, fmt and spdlog are linked in; cpp-httplib and prometheus-cpp
-# (ctrace serve) are shared libraries in Debian, so the runtime image installs those two.
+# are shared libraries in Debian, so the runtime image installs those two, for ctrace serve's
+# module (lib/ctrace/ctrace-http.so, loaded by serve only).
 FROM debian:12-slim
 RUN apt-get update -qq \
     && apt-get install -y -qq --no-install-recommends libcpp-httplib0.11 libprometheus-cpp-core1.0 \
     && rm -rf /var/lib/apt/lists/*
-COPY --from=build /build/ctrace /usr/local/bin/ctrace
+COPY --from=build /install/ /usr/local/
 ENTRYPOINT ["/usr/local/bin/ctrace"]
 CMD ["--help"]

@@ -5,10 +5,11 @@
 #   ctrace_bpf_skeletons(OUT_VAR BPF_DIR [TARGET name] [LIGHT name...])
 # makes the custom target `name` (default `ctrace_skeletons`) that builds them all; the first
 # call also defines the vmlinux.h rule, later calls (bench/) depend on it through that target.
-# The objects listed in LIGHT also get a light skeleton, NAME.lskel.h (struct NAME_lbpf,
+# The objects listed in LIGHT get a light skeleton instead, NAME.lskel.h (struct NAME_lbpf,
 # `bpftool gen skeleton -L`): the kernel does the CO-RE relocations and finds the attach BTF
 # ids, so user space never reads the 5 MB vmlinux BTF (start-up time and peak RSS, see
-# bench/README.md). The generated code is C only; include it from a .c file.
+# bench/README.md). The generated code is C only; include it from a .c file (see
+# include/ctrace/probe/lskel.h).
 
 find_program(CTRACE_CLANG NAMES clang clang-16 clang-15 clang-14 REQUIRED)
 find_program(CTRACE_BPFTOOL NAMES bpftool PATHS /usr/sbin /usr/local/sbin REQUIRED)
@@ -71,13 +72,14 @@ function(ctrace_bpf_skeletons out_var bpf_dir)
       ${strip_cmd}
       DEPENDS ${src} ${bpf_headers} ${vmlinux_dep}
       COMMENT "BPF ${name}.bpf.c")
-    add_custom_command(OUTPUT ${skel}
-      COMMAND ${CTRACE_BPFTOOL} gen skeleton ${obj} name ${name}_bpf > ${skel}.tmp
-      COMMAND ${CMAKE_COMMAND} -E rename ${skel}.tmp ${skel}
-      DEPENDS ${obj}
-      COMMENT "Skeleton ${name}.skel.h")
-    list(APPEND skeletons ${skel})
-    if(name IN_LIST ARG_LIGHT)
+    if(NOT name IN_LIST ARG_LIGHT)
+      add_custom_command(OUTPUT ${skel}
+        COMMAND ${CTRACE_BPFTOOL} gen skeleton ${obj} name ${name}_bpf > ${skel}.tmp
+        COMMAND ${CMAKE_COMMAND} -E rename ${skel}.tmp ${skel}
+        DEPENDS ${obj}
+        COMMENT "Skeleton ${name}.skel.h")
+      list(APPEND skeletons ${skel})
+    else()
       set(lskel ${CTRACE_BPF_GEN_DIR}/${name}.lskel.h)
       add_custom_command(OUTPUT ${lskel}
         COMMAND ${CTRACE_BPFTOOL} gen skeleton -L ${obj} name ${name}_lbpf > ${lskel}.tmp

@@ -14,6 +14,8 @@ packages=(
   prometheus python3-yaml
   # real containers in the integration tests (podman runs with --runtime runc here: crun fails)
   runc podman busybox-static
+  # bench/footprint.sh: peak RSS of each command (GNU time)
+  time
 )
 # kubectl (kustomize, offline) from Debian's kubernetes-client, unless one is installed already
 # (another package owning /usr/bin/kubectl would conflict).

@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <map>
 
-#include "biograph.skel.h"
+#include "commands/biograph_lskel.h"
 #include "commands/host_groups.hpp"
 #include "commands/registry.hpp"
 #include "commands/top_model.hpp"
@@ -154,12 +154,14 @@ class BiographCommand final : public Command {
     if (by_container_) return run_by_container(tty);
 
     Session session(target_);
-    probe::Skeleton<biograph_bpf> skel(CTRACE_SKELETON_OPS(biograph_bpf), "biograph");
-    probe::configure_filter(skel->rodata, skel->bss, session.target(), session.self_tgid());
-    skel.load();
+    probe::Skeleton<biograph_lbpf> skel(CTRACE_LSKEL_OPS(biograph), "biograph");
+    biograph_lbpf_config config{};
+    probe::configure_filter(&config, &config, session.target(), session.self_tgid());
+    skel.load([&](biograph_lbpf* s) { biograph_lbpf_configure(s, &config); });
     skel.attach();
-    session.follow([&](const target::Target& t) { probe::retarget(skel->bss, t); });
-    values_fd_ = bpf_map__fd(skel->maps.biograph_values);
+    session.follow(
+        [&](const target::Target& t) { biograph_lbpf_retarget(skel.get(), t.cgroup_id, t.level); });
+    values_fd_ = biograph_lbpf_values_fd(skel.get());
     target_object_ = session.target().to_object();
 
     // A tty keeps a line for the shell prompt under the chart.

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "commands/openclose_lskel.h"
 #include "commands/registry.hpp"
 #include "ctrace/commands/session.hpp"
 #include "ctrace/core/error.hpp"
@@ -20,7 +21,6 @@
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/sockaddr.hpp"
 #include "ctrace/probe/skeleton.hpp"
-#include "openclose.skel.h"
 
 namespace ctrace::commands {
 
@@ -86,15 +86,17 @@ class OpenCloseCommand final : public Command {
   int run(const GlobalOptions&) override {
     std::array<int, OC_KINDS> nrs = resolve_syscalls();
     Session session(target_);
-    probe::Skeleton<openclose_bpf> skel(CTRACE_SKELETON_OPS(openclose_bpf), "openclose");
-    probe::configure_filter(skel->rodata, skel->bss, session.target(), session.self_tgid());
-    for (int k = 0; k < OC_KINDS; ++k) skel->rodata->targ_nrs[k] = nrs[static_cast<size_t>(k)];
-    if (ignore_host_) skel->rodata->targ_host_uts_inum = host_uts_inum("/proc");
-    skel->rodata->targ_failed_only = failed_;
-    set_ring_buffer_pages(skel->maps.openclose_events, buffer_pages_);
-    skel.load();
+    probe::Skeleton<openclose_lbpf> skel(CTRACE_LSKEL_OPS(openclose), "openclose");
+    openclose_lbpf_config config{};
+    probe::configure_filter(&config, &config, session.target(), session.self_tgid());
+    for (int k = 0; k < OC_KINDS; ++k) config.targ_nrs[k] = nrs[static_cast<size_t>(k)];
+    if (ignore_host_) config.targ_host_uts_inum = host_uts_inum("/proc");
+    config.targ_failed_only = failed_;
+    config.ring_bytes = ring_buffer_bytes(buffer_pages_);
+    skel.load([&](openclose_lbpf* s) { openclose_lbpf_configure(s, &config); });
     skel.attach();
-    session.follow([&](const target::Target& t) { probe::retarget(skel->bss, t); });
+    session.follow(
+        [&](const target::Target& t) { openclose_lbpf_retarget(skel.get(), t.cgroup_id, t.level); });
 
     enrich::CgroupNames cgroup_paths(session.cgroup_fs().mount);
     auto containers = event_containers(session, !no_names_);
@@ -104,12 +106,11 @@ class OpenCloseCommand final : public Command {
     auto out = output::make_formatter(format_, stdout);
     out->begin(schema());
     session.attached("Collecting events... Ctrl-C to stop");
-    int code =
-        stream_events(session, duration_, bpf_map__fd(skel->maps.openclose_events),
-                      bpf_map__fd(skel->maps.openclose_lost), *out, [&](const void* data, size_t size) {
-                        if (size < sizeof(openclose_event)) return;
-                        out->record(decode_openclose(*static_cast<const openclose_event*>(data), ctx));
-                      });
+    int code = stream_events(session, duration_, openclose_lbpf_events_fd(skel.get()),
+                             openclose_lbpf_lost_fd(skel.get()), *out, [&](const void* data, size_t size) {
+                               if (size < sizeof(openclose_event)) return;
+                               out->record(decode_openclose(*static_cast<const openclose_event*>(data), ctx));
+                             });
     out->end();
     return code;
   }

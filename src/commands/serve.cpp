@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <cctype>
 #include <climits>
 #include <map>
@@ -16,8 +15,9 @@
 #include <sstream>
 
 #include "commands/container_metrics.hpp"
-#include "commands/registry.hpp"
-#include "ctrace/commands/daemon.hpp"
+#include "commands/serve.hpp"
+#include "ctrace/commands/command.hpp"
+#include "ctrace/commands/http_server.hpp"
 #include "ctrace/commands/metrics_server.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
@@ -37,19 +37,6 @@ namespace {
 
 using nlohmann::ordered_json;
 
-constexpr const char* kExamples = R"(EXAMPLES:
-  ctrace serve                                        # on /run/ctrace.sock
-  ctrace ctl add web system.slice/nginx.service       # record a cgroup
-  ctrace ctl dump web                                 # its ring, strace-style
-  curl --unix-socket /run/ctrace.sock http://localhost/list
-  curl --unix-socket /run/ctrace.sock http://localhost/metrics
-  ctrace serve --metrics-address [::]:9586            # Prometheus scrapes GET /metrics on TCP
-  ctrace serve --list-metrics                         # the metric families ctrace may expose
-
-At most 16 targets; each gets its own ring of --size bytes (default 4M).
-Only root may connect; see docs/commands/serve.md for the HTTP API and systemd units.
-The TCP metrics port serves GET /metrics and /healthz only; see docs/deploy.md.)";
-
 struct Trace {
   uint32_t id;  // traceloop's numeric id: 0 for the first trace, never reused
   std::string name;
@@ -63,44 +50,20 @@ struct HttpError {
   std::string message;
 };
 
-class ServeCommand final : public Command, public output::MetricsSource {
+class ServeDaemon final : public output::MetricsSource {
  public:
-  CLI::App* setup(CLI::App& root) override {
-    auto* app = root.add_subcommand(
-        "serve", "daemon: record several containers, dump them over HTTP on a unix socket");
-    app->footer(kExamples);
-    app->add_option("--socket", socket_, "unix socket path")->default_str(kDefaultSocket);
-    app->add_option("--size", size_, "default ring size per target in bytes, K/M/G suffix")
-        ->default_str("4M");
-    app->add_option("--string-size", string_size_, "bytes shown of a string or buffer (max 256)")
-        ->check(CLI::Range(0, 256))
-        ->default_str("64");
-    app->add_option("--metrics-address", metrics_address_,
-                    "also serve GET /metrics and /healthz on TCP: IPV4:PORT or [IPV6]:PORT (off by default)");
-    app->add_option(
-        "--metrics-syscalls", metrics_syscalls_,
-        "with --metrics-address: per-syscall series per container, NAME,NAME,... or top-N (N <= 32)");
-    app->add_option("--metrics-grace", metrics_grace_,
-                    "with --metrics-address: seconds a removed container's series stay")
-        ->check(CLI::Range(1, 86400))
-        ->default_str("60");
-    app->add_flag("--bpf-stats", bpf_stats_,
-                  "have the kernel count the run time of BPF programs while serving "
-                  "(ctrace_bpf_run_time_seconds_total; ~2 clock reads per program run)");
-    app->add_flag("--list-metrics", list_metrics_, "print the metric families ctrace may expose and exit");
-    return app;
-  }
+  explicit ServeDaemon(const ServeOptions& options) : o_(options) {}
 
-  int run(const GlobalOptions&) override {
-    if (list_metrics_) return list_metrics();
-    if (!size_.empty()) default_size_ = parse_size(size_);
+  int run() {
+    if (o_.list_metrics) return list_metrics();
+    if (!o_.size.empty()) default_size_ = parse_size(o_.size);
     std::optional<TcpAddress> metrics_address;
-    if (!metrics_address_.empty()) metrics_address = parse_tcp_address(metrics_address_);
-    if (!metrics_address && (!metrics_syscalls_.empty() || metrics_grace_))
+    if (!o_.metrics_address.empty()) metrics_address = parse_tcp_address(o_.metrics_address);
+    if (!metrics_address && (!o_.metrics_syscalls.empty() || o_.metrics_grace))
       throw UsageError(
           "--metrics-syscalls and --metrics-grace need --metrics-address: add --metrics-address HOST:PORT");
     SyscallSeries syscall_series;
-    if (!metrics_syscalls_.empty()) syscall_series = SyscallSeries::parse(metrics_syscalls_);
+    if (!o_.metrics_syscalls.empty()) syscall_series = SyscallSeries::parse(o_.metrics_syscalls);
     StopToken& stop = StopToken::install();
     ::signal(SIGPIPE, SIG_IGN);  // a client that goes away must not stop the daemon
     probe::check_bpf_available();
@@ -108,7 +71,7 @@ class ServeCommand final : public Command, public output::MetricsSource {
     formats_ = enrich::SyscallFormats::load();
 
     UniqueFd stats_fd;
-    if (bpf_stats_) stats_fd = probe::enable_bpf_stats();
+    if (o_.bpf_stats) stats_fd = probe::enable_bpf_stats();
     probe::BpfStatsSource bpf_stats(static_cast<bool>(stats_fd));
     exporter_.add(*this);
     exporter_.add(bpf_stats);
@@ -116,7 +79,7 @@ class ServeCommand final : public Command, public output::MetricsSource {
     std::optional<ContainerMetrics> containers;
     if (metrics_address) {
       containers.emplace(cgroup_fs_, static_cast<unsigned>(::getpid()), std::move(syscall_series),
-                         std::chrono::seconds(metrics_grace_.value_or(60)));
+                         std::chrono::seconds(o_.metrics_grace.value_or(60)));
       exporter_.add(*containers);
     }
 
@@ -124,9 +87,9 @@ class ServeCommand final : public Command, public output::MetricsSource {
     routes(server);
     std::optional<MetricsListener> tcp;
     if (metrics_address) tcp.emplace(exporter_, *metrics_address, stop);
-    server.bind_unix(socket_);
+    server.bind_unix(o_.socket);
     if (tcp) notice("Serving metrics on " + tcp->start());
-    notice(fmt::format("Listening on {} (root only, at most {} targets)", socket_, kMaxTraces));
+    notice(fmt::format("Listening on {} (root only, at most {} targets)", o_.socket, kMaxTraces));
     server.serve_until(stop.wake_fd());
     tcp.reset();
     server.close_socket();
@@ -379,7 +342,7 @@ class ServeCommand final : public Command, public output::MetricsSource {
     }
     probe::RecorderOptions ro;
     ro.size_bytes = default_size_;
-    ro.string_size = string_size_;
+    ro.string_size = o_.string_size;
     if (auto size = param(req, "size", false); !size.empty()) {
       ro.size_bytes = parse_size(size);
       if (ro.size_bytes > (256ULL << 20)) throw HttpError{400, "size is at most 256M per target"};
@@ -453,15 +416,8 @@ class ServeCommand final : public Command, public output::MetricsSource {
     return total;
   }
 
-  std::string socket_ = kDefaultSocket;
-  std::string size_;
+  const ServeOptions o_;
   uint64_t default_size_ = probe::RecorderOptions::kDefaultSize;
-  int string_size_ = 64;
-  std::string metrics_address_;
-  std::string metrics_syscalls_;
-  std::optional<int> metrics_grace_;
-  bool bpf_stats_ = false;
-  bool list_metrics_ = false;
   output::MetricsExporter exporter_;
 
   target::CgroupFs cgroup_fs_;
@@ -477,8 +433,8 @@ class ServeCommand final : public Command, public output::MetricsSource {
 
 }  // namespace
 
-std::unique_ptr<Command> make_serve() {
-  return std::make_unique<ServeCommand>();
+extern "C" int ctrace_http_serve(const ServeOptions& options) {
+  return std::make_unique<ServeDaemon>(options)->run();
 }
 
 }  // namespace ctrace::commands

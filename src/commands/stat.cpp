@@ -87,14 +87,12 @@ class StatCommand final : public Command {
 
     Session session(target_);
     // The light skeleton: the kernel relocates and finds the hooks, no vmlinux BTF in user space.
-    probe::Skeleton<stat_lbpf> skel({&stat_lbpf_open, &stat_lbpf_load, &stat_lbpf_attach, &stat_lbpf_destroy},
-                                    "stat");
+    probe::Skeleton<stat_lbpf> skel(CTRACE_LSKEL_OPS(stat), "stat");
     stat_lbpf_config config{};
     probe::configure_filter(&config, &config, session.target(), session.self_tgid());
     config.targ_failures_only = failures_;
     config.targ_hist_nr = hist_nr;
-    stat_lbpf_configure(skel.get(), &config);
-    skel.load();
+    skel.load([&](stat_lbpf* s) { stat_lbpf_configure(s, &config); });
     skel.attach();
     session.follow([&](const target::Target& t) { stat_lbpf_retarget(skel.get(), t.cgroup_id, t.level); });
     values_fd_ = stat_lbpf_values_fd(skel.get());

@@ -33,10 +33,11 @@ void add_buffer_pages_option(CLI::App& app, unsigned& pages) {
       ->default_str(std::to_string(kDefaultBufferPages));
 }
 
-void set_ring_buffer_pages(bpf_map* map, unsigned pages) {
-  auto bytes = static_cast<uint32_t>(static_cast<uint64_t>(pages) * static_cast<uint64_t>(::getpagesize()));
-  if (int err = bpf_map__set_max_entries(map, bytes))
-    throw Error("sizing the ring buffer to {} pages: {}", pages, errno_string(-err));
+uint32_t ring_buffer_bytes(unsigned pages) {
+  // --buffer-pages is at most 2^20 pages: 4 GiB would not fit max_entries
+  uint64_t bytes = static_cast<uint64_t>(pages) * static_cast<uint64_t>(::getpagesize());
+  if (bytes > (1ULL << 31)) throw UsageError("--buffer-pages {} is more than 2 GiB: use at most {}", pages, (1ULL << 31) / ::getpagesize());
+  return static_cast<uint32_t>(bytes);
 }
 
 void add_time_precision_option(CLI::App& app, TimePrecision& precision, TimePrecision default_precision) {

@@ -10,10 +10,10 @@
 #include <tuple>
 
 #include "commands/registry.hpp"
+#include "commands/tcpconnect_lskel.h"
 #include "ctrace/commands/session.hpp"
 #include "ctrace/enrich/sockaddr.hpp"
 #include "ctrace/probe/skeleton.hpp"
-#include "tcpconnect.skel.h"
 
 namespace ctrace::commands {
 
@@ -69,12 +69,14 @@ class TcpConnectCommand final : public Command {
 
   int run(const GlobalOptions&) override {
     Session session(target_);
-    probe::Skeleton<tcpconnect_bpf> skel(CTRACE_SKELETON_OPS(tcpconnect_bpf), "tcpconnect");
-    probe::configure_filter(skel->rodata, skel->bss, session.target(), session.self_tgid());
-    set_ring_buffer_pages(skel->maps.tcpconnect_events, buffer_pages_);
-    skel.load();
+    probe::Skeleton<tcpconnect_lbpf> skel(CTRACE_LSKEL_OPS(tcpconnect), "tcpconnect");
+    tcpconnect_lbpf_config config{};
+    probe::configure_filter(&config, &config, session.target(), session.self_tgid());
+    config.ring_bytes = ring_buffer_bytes(buffer_pages_);
+    skel.load([&](tcpconnect_lbpf* s) { tcpconnect_lbpf_configure(s, &config); });
     skel.attach();
-    session.follow([&](const target::Target& t) { probe::retarget(skel->bss, t); });
+    session.follow(
+        [&](const target::Target& t) { tcpconnect_lbpf_retarget(skel.get(), t.cgroup_id, t.level); });
 
     enrich::CgroupNames cgroup_paths(session.cgroup_fs().mount);
     auto containers = event_containers(session, !no_names_);
@@ -86,20 +88,20 @@ class TcpConnectCommand final : public Command {
                             : "Collecting events... Ctrl-C to stop");
     const std::string container_key = container_column(container_by_).key;
     std::map<CountKey, CountValue> counts;
-    int code =
-        stream_events(session, duration_, bpf_map__fd(skel->maps.tcpconnect_events),
-                      bpf_map__fd(skel->maps.tcpconnect_lost), *out, [&](const void* data, size_t size) {
-                        if (size < sizeof(tcpconnect_event)) return;
-                        Record r = decode_tcpconnect(*static_cast<const tcpconnect_event*>(data), &task);
-                        if (!count_) return out->record(r);
-                        const auto* e = static_cast<const tcpconnect_event*>(data);
-                        CountKey k{text_of(r.get(container_key)), e->family == AF_INET6 ? 6 : 4,
-                                   text_of(r.get("daddr")), e->dport};
-                        auto& v = counts[k];
-                        if (const auto* c = r.get(container_key)) v.container = *c;
-                        ++v.connects;
-                        if (e->ret < 0 && e->ret != -EINPROGRESS) ++v.failed;
-                      });
+    int code = stream_events(session, duration_, tcpconnect_lbpf_events_fd(skel.get()),
+                             tcpconnect_lbpf_lost_fd(skel.get()), *out, [&](const void* data, size_t size) {
+                               if (size < sizeof(tcpconnect_event)) return;
+                               Record r =
+                                   decode_tcpconnect(*static_cast<const tcpconnect_event*>(data), &task);
+                               if (!count_) return out->record(r);
+                               const auto* e = static_cast<const tcpconnect_event*>(data);
+                               CountKey k{text_of(r.get(container_key)), e->family == AF_INET6 ? 6 : 4,
+                                          text_of(r.get("daddr")), e->dport};
+                               auto& v = counts[k];
+                               if (const auto* c = r.get(container_key)) v.container = *c;
+                               ++v.connects;
+                               if (e->ret < 0 && e->ret != -EINPROGRESS) ++v.failed;
+                             });
     if (count_) out->table(count_table(counts, container_key, session.target().to_object()));
     out->end();
     return code;

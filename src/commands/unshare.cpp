@@ -16,7 +16,7 @@
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/probe/event_loop.hpp"
 #include "ctrace/probe/skeleton.hpp"
-#include "unshare.skel.h"
+#include "commands/unshare_lskel.h"
 
 namespace ctrace::commands {
 
@@ -70,20 +70,19 @@ class UnshareCommand final : public Command {
     if (failed_only_) failed_ = true;  // the RET and ERRNO columns
 
     Session session(target_);
-    probe::Skeleton<unshare_bpf> skel(CTRACE_SKELETON_OPS(unshare_bpf), "unshare");
-    probe::configure_filter(skel->rodata, skel->bss, session.target(), session.self_tgid());
-    skel->rodata->targ_nr_unshare = syscall_nr("unshare");
-    if (setns_) skel->rodata->targ_nr_setns = syscall_nr("setns");
-    if (clone_) {
-      skel->rodata->targ_nr_clone = syscall_nr("clone");
-      skel->rodata->targ_nr_clone3 = syscall_nr("clone3");
-    }
-    skel->rodata->targ_failed = failed_;
-    skel->rodata->targ_failed_only = failed_only_;
-    set_ring_buffer_pages(skel->maps.unshare_events, buffer_pages_);
-    skel.load();
+    probe::Skeleton<unshare_lbpf> skel(CTRACE_LSKEL_OPS(unshare), "unshare");
+    unshare_lbpf_config config{};
+    probe::configure_filter(&config, &config, session.target(), session.self_tgid());
+    config.targ_nr_unshare = syscall_nr("unshare");
+    config.targ_nr_setns = setns_ ? syscall_nr("setns") : -1;
+    config.targ_nr_clone = clone_ ? syscall_nr("clone") : -1;
+    config.targ_nr_clone3 = clone_ ? syscall_nr("clone3") : -1;
+    config.targ_failed = failed_;
+    config.targ_failed_only = failed_only_;
+    config.ring_bytes = ring_buffer_bytes(buffer_pages_);
+    skel.load([&](unshare_lbpf* s) { unshare_lbpf_configure(s, &config); });
     skel.attach();
-    session.follow([&](const target::Target& t) { probe::retarget(skel->bss, t); });
+    session.follow([&](const target::Target& t) { unshare_lbpf_retarget(skel.get(), t.cgroup_id, t.level); });
 
     enrich::CgroupNames cgroups(session.cgroup_fs().mount);
     auto containers = event_containers(session, !no_names_);
@@ -92,8 +91,8 @@ class UnshareCommand final : public Command {
     auto formatter = output::make_formatter(format_, stdout);
     formatter->begin(schema());
     session.attached("Collecting events... Ctrl-C to stop");
-    int code = stream_events(session, duration_, bpf_map__fd(skel->maps.unshare_events),
-                             bpf_map__fd(skel->maps.unshare_lost), *formatter, [&](const void* data, size_t size) {
+    int code = stream_events(session, duration_, unshare_lbpf_events_fd(skel.get()),
+                             unshare_lbpf_lost_fd(skel.get()), *formatter, [&](const void* data, size_t size) {
                                if (size < sizeof(unshare_event)) return;
                                formatter->record(decode_unshare(*static_cast<const unshare_event*>(data), ctx));
                              });

@@ -9,7 +9,7 @@
 #include "ctrace/core/error.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/probe/skeleton.hpp"
-#include "hostview.skel.h"
+#include "probe/hostview_lskel.h"
 extern "C" {
 #include "bpf/hostview.h"
 }
@@ -92,7 +92,7 @@ const unsigned HostView::max_cgroups = HOSTVIEW_MAX_CGROUPS;
 const unsigned HostView::max_syscall_keys = HOSTVIEW_MAX_SYSCALL_KEYS;
 
 struct HostView::Impl {
-  Skeleton<hostview_bpf> skel{CTRACE_SKELETON_OPS(hostview_bpf), "hostview"};
+  Skeleton<hostview_lbpf> skel{CTRACE_LSKEL_OPS(hostview), "hostview"};
   EventHandler on_event;
   std::optional<RingBuffer> ring;
   std::optional<LostCounter> lost;
@@ -104,19 +104,20 @@ HostView::HostView(const target::Target& target, unsigned self_tgid, EventHandle
     : impl_(std::make_unique<Impl>()) {
   auto& skel = impl_->skel;
   impl_->on_event = std::move(on_event);
-  configure_filter(skel->rodata, skel->bss, target, self_tgid);
+  hostview_lbpf_config config{};
+  configure_filter(&config, &config, target, self_tgid);
   auto nr = [](const char* name) { return enrich::SyscallNames::lookup(name).value_or(-1); };
-  skel->rodata->targ_nr_open = nr("open");
-  skel->rodata->targ_nr_creat = nr("creat");
-  skel->rodata->targ_nr_openat = nr("openat");
-  skel->rodata->targ_nr_openat2 = nr("openat2");
-  skel->rodata->targ_nr_unshare = nr("unshare");
-  skel->rodata->targ_nr_setns = nr("setns");
-  skel->rodata->targ_nr_clone = nr("clone");
-  skel->rodata->targ_nr_clone3 = nr("clone3");
-  skel.load();
+  config.targ_nr_open = nr("open");
+  config.targ_nr_creat = nr("creat");
+  config.targ_nr_openat = nr("openat");
+  config.targ_nr_openat2 = nr("openat2");
+  config.targ_nr_unshare = nr("unshare");
+  config.targ_nr_setns = nr("setns");
+  config.targ_nr_clone = nr("clone");
+  config.targ_nr_clone3 = nr("clone3");
+  skel.load([&](hostview_lbpf* s) { hostview_lbpf_configure(s, &config); });
   skel.attach();
-  impl_->ring.emplace(bpf_map__fd(skel->maps.hostview_events), [this](const void* data, size_t size) {
+  impl_->ring.emplace(hostview_lbpf_events_fd(skel.get()), [this](const void* data, size_t size) {
     if (size < sizeof(hostview_cgroup_event)) return;
     hostview_cgroup_event e;
     std::memcpy(&e, data, sizeof e);
@@ -124,8 +125,8 @@ HostView::HostView(const target::Target& target, unsigned self_tgid, EventHandle
     if (impl_->on_event)
       impl_->on_event({e.cgroup_id, e.kind == HOSTVIEW_CGROUP_RMDIR, e.level, std::string(e.path)});
   });
-  impl_->lost.emplace(bpf_map__fd(skel->maps.hostview_lost));
-  impl_->dropped.emplace(bpf_map__fd(skel->maps.hostview_dropped));
+  impl_->lost.emplace(hostview_lbpf_lost_fd(skel.get()));
+  impl_->dropped.emplace(hostview_lbpf_dropped_fd(skel.get()));
 }
 
 HostView::~HostView() = default;
@@ -144,7 +145,7 @@ HostSnapshot HostView::read(bool per_syscall) const {
   HostSnapshot snap;
   snap.time = std::chrono::steady_clock::now();
   const auto ncpus = static_cast<size_t>(impl_->ncpus);
-  int fd = bpf_map__fd(impl_->skel->maps.hostview_counters);
+  int fd = hostview_lbpf_counters_fd(impl_->skel.get());
   std::vector<hostview_counters> values(ncpus);
   uint64_t key = 0, next = 0;
   uint64_t* prev = nullptr;
@@ -168,7 +169,7 @@ HostSnapshot HostView::read(bool per_syscall) const {
   }
   if (!per_syscall) return snap;
 
-  fd = bpf_map__fd(impl_->skel->maps.hostview_syscalls);
+  fd = hostview_lbpf_syscalls_fd(impl_->skel.get());
   std::vector<hostview_syscall_value> svalues(ncpus);
   hostview_syscall_key skey{}, snext{};
   hostview_syscall_key* sprev = nullptr;
@@ -187,10 +188,10 @@ HostSnapshot HostView::read(bool per_syscall) const {
 
 void HostView::forget(const std::vector<uint64_t>& cgroup_ids) {
   if (cgroup_ids.empty()) return;
-  int fd = bpf_map__fd(impl_->skel->maps.hostview_counters);
+  int fd = hostview_lbpf_counters_fd(impl_->skel.get());
   for (uint64_t id : cgroup_ids) bpf_map_delete_elem(fd, &id);
   // The per-syscall keys of those cgroups: collect first, deleting while walking restarts the walk.
-  fd = bpf_map__fd(impl_->skel->maps.hostview_syscalls);
+  fd = hostview_lbpf_syscalls_fd(impl_->skel.get());
   std::vector<hostview_syscall_key> doomed;
   hostview_syscall_key key{}, next{};
   hostview_syscall_key* prev = nullptr;

@@ -16,7 +16,7 @@
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/probe/event_loop.hpp"
 #include "ctrace/probe/skeleton.hpp"
-#include "record.skel.h"
+#include "probe/record_lskel.h"
 extern "C" {
 #include "bpf/record.h"
 }
@@ -64,7 +64,7 @@ output::DumpSummary RecorderDump::summary() const {
 }
 
 struct Recorder::Impl {
-  Skeleton<record_bpf> skel{CTRACE_SKELETON_OPS(record_bpf), "record"};
+  Skeleton<record_lbpf> skel{CTRACE_LSKEL_OPS(record), "record"};
   int ncpus = libbpf_num_possible_cpus();
   uint32_t slots_per_cpu = kMinSlotsPerCpu;
   int string_size = 64;
@@ -166,16 +166,15 @@ Recorder::Recorder(const target::Target& target, unsigned self_tgid, const Recor
   m.slots_per_cpu = static_cast<uint32_t>(std::clamp<uint64_t>(per_cpu, kMinSlotsPerCpu, 1u << 24));
 
   auto& skel = m.skel;
-  configure_filter(skel->rodata, skel->bss, target, self_tgid);
-  skel->rodata->targ_slots_per_cpu = m.slots_per_cpu;
-  skel->rodata->targ_string_size = static_cast<uint32_t>(m.string_size);
-  skel->rodata->targ_filter_syscalls = !opts.syscalls.empty();
-  if (int err =
-          bpf_map__set_max_entries(skel->maps.record_ring, m.slots_per_cpu * static_cast<uint32_t>(m.ncpus)))
-    throw_bpf_error("sizing the record ring", err);
-  skel.load();
+  record_lbpf_config config{};
+  configure_filter(&config, &config, target, self_tgid);
+  config.targ_slots_per_cpu = m.slots_per_cpu;
+  config.targ_string_size = static_cast<uint32_t>(m.string_size);
+  config.targ_filter_syscalls = !opts.syscalls.empty();
+  config.ring_entries = m.slots_per_cpu * static_cast<uint32_t>(m.ncpus);
+  skel.load([&](record_lbpf* s) { record_lbpf_configure(s, &config); });
 
-  int spec_fd = bpf_map__fd(skel->maps.record_argspecs);
+  int spec_fd = record_lbpf_argspecs_fd(skel.get());
   for (uint32_t nr = 0; nr < RECORD_MAX_SYSCALLS; ++nr) {
     const auto* f = formats.find(static_cast<int>(nr));
     if (!f) continue;
@@ -183,17 +182,17 @@ Recorder::Recorder(const target::Target& target, unsigned self_tgid, const Recor
     if (bpf_map_update_elem(spec_fd, &nr, &m.specs[nr], BPF_ANY) != 0)
       throw Error("configuring syscall arguments: {}", errno_string(errno));
   }
-  int filter_fd = bpf_map__fd(skel->maps.record_syscalls);
+  int filter_fd = record_lbpf_syscalls_fd(skel.get());
   for (int nr : opts.syscalls) {
     auto key = static_cast<uint32_t>(nr);
     uint8_t one = 1;
     if (nr < 0 || nr >= RECORD_MAX_SYSCALLS || bpf_map_update_elem(filter_fd, &key, &one, BPF_ANY) != 0)
       throw Error("configuring the syscall filter for nr {}", nr);
   }
-  m.head_fd = bpf_map__fd(skel->maps.record_head);
-  m.lost = std::make_unique<LostCounter>(bpf_map__fd(skel->maps.record_lost));
+  m.head_fd = record_lbpf_head_fd(skel.get());
+  m.lost = std::make_unique<LostCounter>(record_lbpf_lost_fd(skel.get()));
   m.ring_len = static_cast<size_t>(m.slots_per_cpu) * static_cast<size_t>(m.ncpus) * sizeof(record_event);
-  m.ring = ::mmap(nullptr, m.ring_len, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.record_ring), 0);
+  m.ring = ::mmap(nullptr, m.ring_len, PROT_READ, MAP_SHARED, record_lbpf_ring_fd(skel.get()), 0);
   if (m.ring == MAP_FAILED) throw Error("mapping the record ring: {}", errno_string(errno));
   start_ns_ = monotonic_ns();
   skel.attach();
@@ -202,7 +201,7 @@ Recorder::Recorder(const target::Target& target, unsigned self_tgid, const Recor
 Recorder::~Recorder() = default;
 
 void Recorder::retarget(const target::Target& target) {
-  probe::retarget(impl_->skel->bss, target);
+  record_lbpf_retarget(impl_->skel.get(), target.cgroup_id, target.level);
 }
 
 uint64_t Recorder::capacity() const {

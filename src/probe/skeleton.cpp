@@ -5,6 +5,11 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <string_view>
+#include <vector>
+
+#include "ctrace/core/log.hpp"
+#include "ctrace/probe/lskel.h"
 
 namespace ctrace::probe {
 
@@ -42,6 +47,23 @@ void throw_bpf_error(const std::string& what, int err) {
     throw BpfError("{}: {}; a hook this command needs is missing from this kernel (run with -v for libbpf's log)",
                    what, errno_string(e));
   throw BpfError("{}: {} (run with -v for libbpf's log)", what, errno_string(e));
+}
+
+bool verifier_log_enabled() { return spdlog::should_log(spdlog::level::debug); }
+
+void log_verifier_output(void* fresh_skel, const std::function<int()>& load, const std::string& name) {
+  // 1 MiB, only on this failure path; the kernel keeps the end of a longer log (the error)
+  std::vector<char> buf(1 << 20);
+  ctrace_lskel_set_log(fresh_skel, buf.data(), static_cast<__u32>(buf.size()), 1);
+  load();
+  std::string_view log(buf.data());
+  spdlog::debug("verifier log of {}:", name);
+  while (!log.empty()) {
+    auto eol = log.find('\n');
+    spdlog::debug("libbpf: {}", log.substr(0, eol));
+    if (eol == std::string_view::npos) break;
+    log.remove_prefix(eol + 1);
+  }
 }
 
 }  // namespace ctrace::probe

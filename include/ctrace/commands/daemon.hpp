@@ -1,9 +1,8 @@
 #pragma once
-// The `ctrace serve` daemon's plumbing, shared with `ctrace ctl` and the tests:
-// HTTP/1.1 over a root-only unix socket (cpp-httplib parses and answers requests; the
-// socket, peer check and connection threads are ours: httplib 0.11 has no AF_UNIX),
-// a minimal client, and the validation of names and parameters.
-#include <httplib.h>
+// The `ctrace serve` daemon's plumbing that `ctrace ctl` shares: HTTP/1.1 over a root-only
+// unix socket, a minimal client, and the validation of names and parameters. The servers
+// (cpp-httplib) are in http_server.hpp, linked only into the ctrace-http module.
+#include <sys/un.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -26,50 +25,10 @@ std::string systemd_trace_name(const std::string& unit, const std::string& invoc
 // Percent-encodes a query parameter value.
 std::string url_encode(const std::string& s);
 
-// cpp-httplib answering on a listening socket of any family through our own accept loop
-// (httplib 0.11's queue is unbounded): at most `max_connections` at once, 503 beyond, one
-// thread and one request per connection, I/O timeouts.
-class SocketHttpServer : public httplib::Server {
- public:
-  explicit SocketHttpServer(size_t max_connections = kMaxConnections);
-  ~SocketHttpServer() override;
-  // Serves until `stop_fd` is readable, then closes the listener and waits for the
-  // connections in progress.
-  void serve_until(int stop_fd);
-
- protected:
-  // Whether to serve this peer; a refusal is answered here.
-  virtual bool admit(int /*fd*/) { return true; }
-  int listen_fd_ = -1;
-
- private:
-  void handle_connection(int fd);
-  size_t max_connections_;
-  std::mutex mutex_;
-  std::condition_variable idle_;
-  size_t active_ = 0;
-};
-
-// An HTTP server on a unix socket that only root may use.
-class UnixHttpServer : public SocketHttpServer {
- public:
-  UnixHttpServer() = default;
-  ~UnixHttpServer() override;
-  // Creates the socket 0600; replaces a stale socket file (nobody listening), refuses a
-  // live one or a non-socket file. Throws Error.
-  void bind_unix(const std::string& path);
-  // Removes the socket file.
-  void close_socket();
-
- protected:
-  bool admit(int fd) override;
-
- private:
-  std::string path_;
-};
-
-// Answers a request we will not serve, without parsing it.
-void send_http_error(int fd, int status, const char* reason, const std::string& message);
+// The address of a unix socket path. Throws UsageError when it does not fit.
+sockaddr_un unix_address(const std::string& path);
+// Writes all of s (MSG_NOSIGNAL); gives up quietly when the peer is gone.
+void send_all(int fd, const std::string& s);
 
 struct HttpReply {
   int status = 0;

@@ -5,7 +5,7 @@
 #include <string>
 #include <thread>
 
-#include "ctrace/commands/daemon.hpp"
+#include "ctrace/commands/http_server.hpp"
 #include "ctrace/core/stop.hpp"
 #include "ctrace/output/metrics.hpp"
 

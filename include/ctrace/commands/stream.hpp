@@ -22,7 +22,6 @@ extern "C" {
 namespace CLI {
 class App;
 }
-struct bpf_map;
 
 namespace ctrace::commands {
 
@@ -33,8 +32,8 @@ inline constexpr unsigned kDefaultBufferPages = 8192;
 // `--buffer-pages N`: ring buffer size in pages, a power of two.
 void add_buffer_pages_option(CLI::App& app, unsigned& pages);
 
-// Sizes a BPF ring buffer map to `pages` pages; call between open and load.
-void set_ring_buffer_pages(bpf_map* map, unsigned pages);
+// The max_entries of a BPF ring buffer of `pages` pages (set between open and load).
+uint32_t ring_buffer_bytes(unsigned pages);
 
 // `--time-precision s|ms|us|ns`: the TIME column and JSON "time" string (ts_ns is always
 // exact; note that jq 1.6 reads it as a double, which rounds it to 17 digits).

@@ -1,6 +1,7 @@
 #pragma once
-// Skeleton<T>: move-only RAII over a bpftool skeleton: open -> configure rodata -> load -> attach.
+// Skeleton<T>: move-only RAII over a bpftool light skeleton: open -> configure globals -> load -> attach.
 #include <cerrno>
+#include <functional>
 #include <string>
 #include <utility>
 
@@ -22,6 +23,9 @@ void check_bpf_available();
 // "what failed: why. what to do" for a libbpf error code (negative errno).
 [[noreturn]] void throw_bpf_error(const std::string& what, int err);
 
+// Whether a failed load should be retried for the verifier's log (-v).
+bool verifier_log_enabled();
+
 template <typename T>
 struct SkeletonOps {
   T* (*open)();
@@ -30,18 +34,19 @@ struct SkeletonOps {
   void (*destroy)(T*);
 };
 
-// CTRACE_SKELETON_OPS(stat_bpf) -> the functions bpftool generated for struct stat_bpf.
-#define CTRACE_SKELETON_OPS(NAME) \
-  ::ctrace::probe::SkeletonOps<NAME> { &NAME##__open, &NAME##__load, &NAME##__attach, &NAME##__destroy }
+// CTRACE_LSKEL_OPS(stat) -> the functions CTRACE_LSKEL_DECLARE(stat) declares (ctrace/probe/lskel.h).
+#define CTRACE_LSKEL_OPS(NAME) \
+  ::ctrace::probe::SkeletonOps<NAME##_lbpf> { &NAME##_lbpf_open, &NAME##_lbpf_load, &NAME##_lbpf_attach, &NAME##_lbpf_destroy }
+
+// Shows the verifier's log (at -v) of a light skeleton whose load failed: its loader keeps
+// nothing after a failure, so a fresh copy is opened, configured and loaded again with the
+// log on. Only on failure: a log on every load would cost start-up time.
+void log_verifier_output(void* fresh_skel, const std::function<int()>& load, const std::string& name);
 
 template <typename T>
 class Skeleton {
  public:
-  Skeleton(SkeletonOps<T> ops, std::string name) : ops_(ops), name_(std::move(name)) {
-    errno = 0;
-    obj_ = ops_.open();
-    if (!obj_) throw_bpf_error("opening BPF object " + name_, -(errno ? errno : EINVAL));
-  }
+  Skeleton(SkeletonOps<T> ops, std::string name) : ops_(ops), name_(std::move(name)) { obj_ = open(); }
   Skeleton(const Skeleton&) = delete;
   Skeleton& operator=(const Skeleton&) = delete;
   Skeleton(Skeleton&& o) noexcept : ops_(o.ops_), name_(std::move(o.name_)), obj_(std::exchange(o.obj_, nullptr)) {}
@@ -53,14 +58,32 @@ class Skeleton {
   T* operator->() const { return obj_; }
   T* get() const { return obj_; }
 
-  void load() {
-    if (int err = ops_.load(obj_)) throw_bpf_error("loading BPF programs of " + name_, err);
+  // `configure(T*)` sets the globals and map sizes before load (again on the logged retry).
+  template <typename Configure>
+  void load(Configure&& configure) {
+    configure(obj_);
+    int err = ops_.load(obj_);
+    if (!err) return;
+    if (verifier_log_enabled()) {
+      T* fresh = open();
+      configure(fresh);
+      log_verifier_output(fresh, [&] { return ops_.load(fresh); }, name_);
+      ops_.destroy(fresh);
+    }
+    throw_bpf_error("loading BPF programs of " + name_, err);
   }
   void attach() {
     if (int err = ops_.attach(obj_)) throw_bpf_error("attaching BPF programs of " + name_, err);
   }
 
  private:
+  T* open() {
+    errno = 0;
+    T* obj = ops_.open();
+    if (!obj) throw_bpf_error("opening BPF object " + name_, -(errno ? errno : EINVAL));
+    return obj;
+  }
+
   SkeletonOps<T> ops_;
   std::string name_;
   T* obj_ = nullptr;

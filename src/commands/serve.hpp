@@ -1,0 +1,28 @@
+#pragma once
+// `ctrace serve` in two parts: its options are parsed in the ctrace binary (serve_cli.cpp);
+// the daemon (serve.cpp, with cpp-httplib and prometheus-cpp) is the ctrace-http module,
+// loaded only by `serve`, so that no other command maps libssl, libcrypto, zlib or brotli.
+#include <optional>
+#include <string>
+
+#include "ctrace/commands/daemon.hpp"
+
+namespace ctrace::commands {
+
+struct ServeOptions {
+  std::string socket = kDefaultSocket;
+  std::string size;  // --size as given: "4M"; empty for the default
+  int string_size = 64;
+  std::string metrics_address;
+  std::string metrics_syscalls;
+  std::optional<int> metrics_grace;
+  bool bpf_stats = false;
+  bool list_metrics = false;
+};
+
+// The module's entry point: runs the daemon until a stop signal; returns the exit code.
+// Throws ctrace::Error like any command's run().
+extern "C" int ctrace_http_serve(const ServeOptions& options);
+using ServeEntry = int (*)(const ServeOptions&);
+
+}  // namespace ctrace::commands
