@@ -103,7 +103,7 @@ class OpenCloseCommand final : public Command {
     TaskFields task(WallClock(), container_by_ == ContainerBy::CgroupPath ? &cgroup_paths : nullptr,
                     containers.get(), precision_);
     OpenCloseContext ctx{&task, full_path_, "/proc"};
-    auto out = output::make_formatter(format_, stdout);
+    auto out = output::make_formatter(format_, stream_stdout());
     out->begin(schema());
     session.attached("Collecting events... Ctrl-C to stop");
     int code = stream_events(session, duration_, openclose_lbpf_events_fd(skel.get()),

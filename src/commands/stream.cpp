@@ -143,6 +143,13 @@ std::string ret_text(int64_t ret) {
   return std::to_string(ret);
 }
 
+std::FILE* stream_stdout() {
+  static bool done = false;
+  if (!done && !::isatty(STDOUT_FILENO)) std::setvbuf(stdout, nullptr, _IOFBF, 64 * 1024);
+  done = true;
+  return stdout;
+}
+
 int stream_events(Session& session, double duration_sec, int ring_fd, int lost_fd, output::Formatter& out,
                   probe::RingBuffer::Handler handle) {
   probe::RingBuffer ring(ring_fd, std::move(handle));

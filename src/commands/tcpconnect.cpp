@@ -82,7 +82,7 @@ class TcpConnectCommand final : public Command {
     auto containers = event_containers(session, !no_names_);
     TaskFields task(WallClock(), container_by_ == ContainerBy::CgroupPath ? &cgroup_paths : nullptr,
                     containers.get(), precision_);
-    auto out = output::make_formatter(format_, stdout);
+    auto out = output::make_formatter(format_, stream_stdout());
     out->begin(count_ ? count_schema() : schema());
     session.attached(count_ ? "Collecting events... Ctrl-C to stop and show counts"
                             : "Collecting events... Ctrl-C to stop");

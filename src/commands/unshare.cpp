@@ -88,7 +88,7 @@ class UnshareCommand final : public Command {
     auto containers = event_containers(session, !no_names_);
     UnshareDecodeContext ctx{WallClock(), precision_, [&](uint64_t id) { return cgroups.path_of(id); },
                              [&](uint64_t id) { return container_value(*containers, id); }};
-    auto formatter = output::make_formatter(format_, stdout);
+    auto formatter = output::make_formatter(format_, stream_stdout());
     formatter->begin(schema());
     session.attached("Collecting events... Ctrl-C to stop");
     int code = stream_events(session, duration_, unshare_lbpf_events_fd(skel.get()),

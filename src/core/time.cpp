@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <climits>
 #include <ctime>
 
 namespace ctrace {
@@ -29,18 +31,35 @@ std::string format_utc(int64_t wall_ns, TimePrecision p) {
     frac += 1000000000LL;
     --sec;
   }
-  time_t t = static_cast<time_t>(sec);
-  tm tm{};
-  ::gmtime_r(&t, &tm);
-  std::string base = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", tm.tm_year + 1900, tm.tm_mon + 1,
-                                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  switch (p) {
-    case TimePrecision::Seconds: return base + "Z";
-    case TimePrecision::Millis: return fmt::format("{}.{:03}Z", base, frac / 1000000);
-    case TimePrecision::Micros: return fmt::format("{}.{:06}Z", base, frac / 1000);
-    case TimePrecision::Nanos: return fmt::format("{}.{:09}Z", base, frac);
+  // A stream formats many events per second: the date part is computed once per second.
+  thread_local int64_t cached_sec = INT64_MIN;
+  thread_local char base[32];
+  thread_local size_t base_len = 0;
+  if (sec != cached_sec) {
+    time_t t = static_cast<time_t>(sec);
+    tm tm{};
+    ::gmtime_r(&t, &tm);
+    auto end =
+        fmt::format_to_n(base, sizeof base - 1, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", tm.tm_year + 1900,
+                         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    base_len = std::min(end.size, sizeof base - 1);
+    cached_sec = sec;
   }
-  return base + "Z";
+  static constexpr int kDigits[] = {0, 3, 6, 9};
+  static constexpr int64_t kDivisor[] = {1000000000LL, 1000000LL, 1000LL, 1LL};
+  int digits = kDigits[static_cast<int>(p)];
+  std::string out;
+  out.reserve(base_len + static_cast<size_t>(digits) + 2);
+  out.append(base, base_len);
+  if (digits) {
+    out += '.';
+    char d[9];
+    int64_t v = frac / kDivisor[static_cast<int>(p)];
+    for (int i = digits - 1; i >= 0; --i, v /= 10) d[i] = static_cast<char>('0' + v % 10);
+    out.append(d, static_cast<size_t>(digits));
+  }
+  out += 'Z';
+  return out;
 }
 
 }  // namespace ctrace

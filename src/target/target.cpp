@@ -311,11 +311,18 @@ Target resolve(const TargetOptions& opts, const CgroupFs& cfs) {
   return Target{};
 }
 
+namespace {
+constexpr uint32_t kWatchMask = IN_DELETE | IN_CREATE | IN_ONLYDIR;
+// Bounds of the tree watched while a container is gone (find_containers() looks as deep).
+constexpr int kTreeDepth = 12;
+constexpr size_t kTreeWatches = 4096;
+}  // namespace
+
 TargetWatch::TargetWatch(const Target& target, const TargetOptions& opts, const CgroupFs& fs)
     : opts_(opts), fs_(fs), dir_(target.cgroup_dir), follow_(!opts.container.empty() || opts.wait) {
   fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd_ < 0) throw Error("inotify_init1: {}", errno_string(errno));
-  if (::inotify_add_watch(fd_, dir_.parent_path().c_str(), IN_DELETE | IN_CREATE | IN_ONLYDIR) < 0) {
+  if (::inotify_add_watch(fd_, dir_.parent_path().c_str(), kWatchMask) < 0) {
     int err = errno;
     ::close(fd_);
     throw Error("watching {} for the removal of the target: {}", dir_.parent_path().string(),
@@ -349,22 +356,53 @@ std::optional<Target> TargetWatch::find_again() const {
   }
 }
 
+void TargetWatch::watch_tree(const fs::path& dir, int depth) {
+  if (depth > kTreeDepth || tree_.size() >= kTreeWatches) return;
+  int wd = ::inotify_add_watch(fd_, dir.c_str(), kWatchMask);
+  if (wd < 0) return;  // removed meanwhile: nothing to watch
+  tree_[wd] = {dir, depth};
+  // Watched before listed: a directory made between the two is seen either way.
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code ec2;
+    if (it->is_directory(ec2) && !it->is_symlink(ec2)) watch_tree(it->path(), depth + 1);
+  }
+}
+
+void TargetWatch::unwatch_tree() {
+  for (const auto& [wd, where] : tree_) ::inotify_rm_watch(fd_, wd);
+  tree_.clear();
+}
+
 TargetWatch::Change TargetWatch::read(Target& target) {
-  // The events only say that something changed beside the target: what matters is read
-  // from the tree itself, so a lost or coalesced event changes nothing.
+  // The events only say that something changed in a watched directory: what matters is read
+  // from the tree itself, so a lost or coalesced event changes nothing. A directory created
+  // in the watched tree is watched in turn.
   alignas(inotify_event) char buf[4096];
-  while (::read(fd_, buf, sizeof buf) > 0) {
+  for (ssize_t n; (n = ::read(fd_, buf, sizeof buf)) > 0;) {
+    for (ssize_t off = 0; off < n;) {
+      const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
+      off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+      if (!(ev->mask & IN_CREATE) || !(ev->mask & IN_ISDIR) || !ev->len) continue;
+      auto it = tree_.find(ev->wd);
+      if (it != tree_.end()) {
+        auto [dir, depth] = it->second;  // a copy: watch_tree() adds to tree_
+        watch_tree(dir / ev->name, depth + 1);
+      }
+    }
   }
   if (!removed_) {
     if (!gone()) return Change::None;
     removed_ = true;
+    // A container may come back under another parent: watch the whole tree until it does.
+    if (follow_ && !opts_.container.empty()) watch_tree(fs_.mount, 0);
     return Change::Removed;
   }
   auto t = follow_ ? find_again() : std::nullopt;
   if (!t) return Change::None;
   t->description = target.description;
-  if (t->cgroup_dir.parent_path() != dir_.parent_path())
-    ::inotify_add_watch(fd_, t->cgroup_dir.parent_path().c_str(), IN_DELETE | IN_CREATE | IN_ONLYDIR);
+  unwatch_tree();
+  ::inotify_add_watch(fd_, t->cgroup_dir.parent_path().c_str(), kWatchMask);
   dir_ = t->cgroup_dir;
   id_ = t->cgroup_id;
   removed_ = false;

@@ -55,6 +55,26 @@ uint64_t syscall_field(const json& doc, const std::string& name, const char* fie
   return 0;
 }
 
+// A container command that fails to open `path` n times (openclose -x counts them).
+std::vector<std::string> probe(const char* path, int n) {
+  std::string cmd;
+  for (int i = 0; i < n; ++i) cmd += fmt::format("cat {} 2>/dev/null; ", path);
+  return std::vector<std::string>{"sh", "-c", cmd + "true"};
+}
+
+// openclose -x events on `path`: how many, each checked to come from cgroup `id`.
+int probe_events(const std::string& out, const char* path, uint64_t id) {
+  int n = 0;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) {
+    json e = json::parse(line);
+    if (e.value("path", "") != path) continue;
+    ++n;
+    CHECK(e.at("cgroup_id") == id);
+  }
+  return n;
+}
+
 }  // namespace
 
 TEST_CASE("SIGHUP ends a run like SIGTERM: summary, no child left, no cgroup left", "[hardening]") {
@@ -192,11 +212,6 @@ TEST_CASE("openclose --container follows a restarted container (runc delete + ru
   TestCgroup parent("ctrace-restart");
   std::string name = container_name("restart");
   ContainerOptions opts{.cgroup = "/" + parent.relative() + "/" + name, .hold = true};
-  auto probe = [](const char* path, int n) {
-    std::string cmd;
-    for (int i = 0; i < n; ++i) cmd += fmt::format("cat {} 2>/dev/null; ", path);
-    return std::vector<std::string>{"sh", "-c", cmd + "true"};
-  };
   auto first = std::make_unique<RuncContainer>(name, probe("/ctrace-probe-first", 3), opts);
   uint64_t first_id = first->cgroup_id();
   auto ct = start_ctrace({"openclose", "-x", "-o", "json", "--container", name});
@@ -213,19 +228,38 @@ TEST_CASE("openclose --container follows a restarted container (runc delete + ru
   ct->signal(SIGINT);
   INFO("stderr: " << ct->err());
   REQUIRE(ct->wait() == 0);
-  int before = 0, after = 0;
-  std::istringstream in(ct->out());
-  for (std::string line; std::getline(in, line);) {
-    json e = json::parse(line);
-    if (e.value("path", "") == "/ctrace-probe-first") {
-      ++before;
-      CHECK(e.at("cgroup_id") == first_id);
-    }
-    if (e.value("path", "") == "/ctrace-probe-second") {
-      ++after;
-      CHECK(e.at("cgroup_id") == second.cgroup_id());
-    }
-  }
-  CHECK(before == 3);  // the first container, traced as usual
-  CHECK(after == 5);   // and the same container after its restart, in its new cgroup
+  CHECK(probe_events(ct->out(), "/ctrace-probe-first", first_id) == 3);  // the first container
+  // and the same container after its restart, in its new cgroup
+  CHECK(probe_events(ct->out(), "/ctrace-probe-second", second.cgroup_id()) == 5);
+}
+
+TEST_CASE("openclose --container follows a container restarted under another cgroup parent", "[hardening]") {
+  // As `podman run --cgroup-parent` or a move to another slice: the second run's cgroup is
+  // made under a parent that does not exist while the first runs (runc creates it), so no
+  // watch on the first parent can see it.
+  TestCgroup first_parent("ctrace-move-a");
+  std::string name = container_name("moved");
+  std::string second_parent = fmt::format("ctrace-test-move-b-{}", ::getpid());
+  REQUIRE_FALSE(fs::exists(cgroup2_mount() / second_parent));
+  auto first = std::make_unique<RuncContainer>(
+      name, probe("/ctrace-probe-first", 3),
+      ContainerOptions{.cgroup = "/" + first_parent.relative() + "/" + name, .hold = true});
+  uint64_t first_id = first->cgroup_id();
+  auto ct = start_ctrace({"openclose", "-x", "-o", "json", "--container", name});
+  first->go();
+  REQUIRE(first->wait_stopped());
+  first.reset();
+  REQUIRE(ct->wait_for_stderr("was removed", 10s));
+  RuncContainer second(name, probe("/ctrace-probe-second", 5),
+                       ContainerOptions{.cgroup = "/" + second_parent + "/" + name, .hold = true});
+  REQUIRE(fs::path(second.cgroup()).parent_path() == "/" + second_parent);
+  REQUIRE(ct->wait_for_stderr(
+      fmt::format("container {} restarted: following cgroup {}", name, second.cgroup_id()), 10s));
+  second.go();
+  REQUIRE(second.wait_stopped());
+  ct->signal(SIGINT);
+  INFO("stderr: " << ct->err());
+  REQUIRE(ct->wait() == 0);
+  CHECK(probe_events(ct->out(), "/ctrace-probe-first", first_id) == 3);
+  CHECK(probe_events(ct->out(), "/ctrace-probe-second", second.cgroup_id()) == 5);
 }

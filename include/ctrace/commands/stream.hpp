@@ -6,6 +6,7 @@
 #include <linux/types.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -25,9 +26,11 @@ class App;
 
 namespace ctrace::commands {
 
-// 8192 pages (32 MiB with 4 KiB pages): about 75000 events of openclose in flight, so that
-// a burst of 100k events/s for a second survives a busy consumer.
-inline constexpr unsigned kDefaultBufferPages = 8192;
+// The default ring: 512 pages (2 MiB with 4 KiB pages), about 5000 openclose events or 15000
+// unshare events in flight. The kernel maps a ring's data pages twice, so it costs twice its
+// size in RSS; a consumer that reads in batches (EventLoop) keeps up with 400k events/s with
+// this much (bench/README.md: stream_flood.sh).
+inline constexpr unsigned kDefaultBufferPages = 512;
 
 // `--buffer-pages N`: ring buffer size in pages, a power of two.
 void add_buffer_pages_option(CLI::App& app, unsigned& pages);
@@ -80,6 +83,11 @@ std::string ret_text(int64_t ret);
 
 // A fixed-size C string field of a BPF event (may lack its NUL).
 std::string c_string(const char* s, size_t max);
+
+// stdout for an event stream, before anything is written to it: a file or a pipe gets a 64 KiB
+// buffer, so that a batch of events is one write (stream_events() flushes after each batch, so
+// a slow stream still reaches a pipe event by event); a terminal stays line-buffered.
+std::FILE* stream_stdout();
 
 // Runs the session's loop over one ring buffer until it stops (Ctrl-C, -d, CMD exit, closed
 // output): every event goes to `handle`, lost events to `out.lost()`. Returns Session::finish();

@@ -1,6 +1,7 @@
 #pragma once
 // EventLoop: sleeps in epoll until a ring buffer has data, a tick is due, the duration
-// ends, a watched fd (CMD's pidfd) fires, or a signal asks to stop. Never busy-waits.
+// ends, a watched fd (CMD's pidfd) fires, or a signal asks to stop. Never busy-waits; after a
+// round that read events it pauses 1 ms, so that a flood is read in batches.
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -38,8 +39,8 @@ class RingBuffer {
   RingBuffer& operator=(const RingBuffer&) = delete;
 
   int epoll_fd() const;
-  // Drains what is there now; rethrows a handler exception.
-  void consume();
+  // Drains what is there now and returns how many events it read; rethrows a handler exception.
+  size_t consume();
 
  private:
   static int trampoline(void* ctx, void* data, size_t size);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,7 +78,10 @@ std::optional<std::string> container_id_of(const std::string& dir_name);
 
 // Watches the target cgroup's parent directory (one inotify watch: cgroupfs reports rmdir
 // and mkdir there as IN_DELETE and IN_CREATE) to tell when the target goes away and, for a
-// target that is followed (a container, or --wait), when it is back.
+// target that is followed (a container, or --wait), when it is back. A container may come back
+// anywhere in the tree (another --cgroup-parent, a new slice): while it is gone, every cgroup
+// directory is watched for mkdir (directories created meanwhile too), and the container is
+// resolved again by id or name at each one.
 class TargetWatch {
  public:
   TargetWatch(const Target& target, const TargetOptions& opts, const CgroupFs& fs);
@@ -97,6 +101,8 @@ class TargetWatch {
  private:
   bool gone() const;
   std::optional<Target> find_again() const;
+  void watch_tree(const std::filesystem::path& dir, int depth);
+  void unwatch_tree();
   TargetOptions opts_;
   CgroupFs fs_;
   std::filesystem::path dir_;
@@ -104,6 +110,8 @@ class TargetWatch {
   int fd_ = -1;
   bool follow_ = false;
   bool removed_ = false;
+  // While a followed container is gone: watch descriptor -> (cgroup directory, depth).
+  std::map<int, std::pair<std::filesystem::path, int>> tree_;
 };
 
 // The file execvp() would run for `name` along `path_env` (PATH), or `name` itself when it

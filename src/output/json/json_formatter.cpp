@@ -48,8 +48,8 @@ json histogram_json(const Histogram& h) {
 // Stream records are written straight into one string: building an ordered_json per event
 // (a map of allocated nodes, then serialized) was most of the CPU time of a flood. The bytes
 // are those nlohmann would write: ASCII strings without quotes, backslashes or control
-// characters and integers are written here, everything else (escapes, non-ASCII, doubles,
-// arrays, objects) still goes through nlohmann.
+// characters, integers and arrays of strings are written here, everything else (escapes,
+// non-ASCII, doubles, objects) still goes through nlohmann.
 void append_string(std::string& out, const std::string& s) {
   bool plain =
       std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
@@ -74,6 +74,13 @@ void append_value(std::string& out, const Value& value) {
     out.append(text.data(), text.size());
   } else if (auto* str = std::get_if<std::string>(&value.v)) {
     append_string(out, *str);
+  } else if (auto* list = std::get_if<Strings>(&value.v)) {
+    out += '[';
+    for (size_t i = 0; i < list->size(); ++i) {
+      if (i) out += ',';
+      append_string(out, (*list)[i]);
+    }
+    out += ']';
   } else if (auto* b = std::get_if<bool>(&value.v)) {
     out += *b ? "true" : "false";
   } else if (value.is_null()) {
