@@ -170,7 +170,9 @@ try:
             rs[0]["libs"] = {l.split()[0] for l in out.splitlines() if ".so" in l}
         pr = None
         if peer and a.bpftrace:
-            pr = [run([a.bpftrace, "-e", peer], "Attaching", secs, marker_on_stdout=True) for _ in range(a.runs)]
+            # bpftrace ends itself: a SIGINT that comes while it is still attaching is lost
+            prog = peer + " interval:ms:%d { exit(); }" % int(secs * 1000)
+            pr = [run([a.bpftrace, "-e", prog], "Attaching", None, marker_on_stdout=True) for _ in range(a.runs)]
         rows.append((name, rs, limit, pr))
 finally:
     os.rmdir(cg)

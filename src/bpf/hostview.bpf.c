@@ -40,8 +40,13 @@ const volatile __s32 targ_nr_setns = -1;
 const volatile __s32 targ_nr_clone = -1;
 const volatile __s32 targ_nr_clone3 = -1;
 
+/* Not preallocated: a host has far fewer cgroups and (cgroup, nr) pairs than the bounds, and
+ * preallocating every per-CPU value cost ~13 ms of top's start-up (pcpu_alloc) and
+ * max_entries x CPUs x value size of kernel memory whether used or not. A key is allocated
+ * once, on its first count (lookup_or_create). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, HOSTVIEW_MAX_CGROUPS);
 	__type(key, __u64);
 	__type(value, struct hostview_counters);
@@ -49,6 +54,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, HOSTVIEW_MAX_SYSCALL_KEYS);
 	__type(key, struct hostview_syscall_key);
 	__type(value, struct hostview_syscall_value);

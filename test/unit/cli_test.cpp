@@ -54,12 +54,12 @@ std::string quote(const std::string& s) {
   return q + "'";
 }
 
-// Runs the real ctrace binary with `args`.
-Result run_ctrace(const std::vector<std::string>& args) {
+// Runs `bin` (the real ctrace binary by default) with `args`.
+Result run_binary(const std::string& bin, const std::vector<std::string>& args) {
   fs::path dir = fs::temp_directory_path();
   std::string tag = std::to_string(::getpid());
   fs::path out = dir / ("ctrace-cli-" + tag + ".out"), err = dir / ("ctrace-cli-" + tag + ".err");
-  std::string cmd = quote(CTRACE_BIN);
+  std::string cmd = quote(bin);
   for (const auto& a : args) cmd += " " + quote(a);
   cmd += " </dev/null >" + quote(out.string()) + " 2>" + quote(err.string());
   int status = std::system(cmd.c_str());
@@ -67,6 +67,10 @@ Result run_ctrace(const std::vector<std::string>& args) {
   fs::remove(out);
   fs::remove(err);
   return r;
+}
+
+Result run_ctrace(const std::vector<std::string>& args) {
+  return run_binary(CTRACE_BIN, args);
 }
 
 // A usage error: exit 2, nothing on stdout, one line on stderr that says where to look.
@@ -208,4 +212,38 @@ TEST_CASE("every --help lists no CLI11 'Excludes:' clutter, and one spelling of 
 TEST_CASE("an empty -c or --container is a usage error, not the whole host", "[cli]") {
   check_usage_error({"stat", "-c", ""}, "--cgroup: needs a cgroup directory");
   check_usage_error({"stat", "--container", ""}, "needs a container id or name");
+}
+
+TEST_CASE("ctrace links no HTTP or TLS library: only serve's module does", "[cli][footprint]") {
+  auto libs_of = [](const fs::path& file) { return run_binary("/usr/bin/ldd", {file.string()}).out; };
+  const fs::path module = fs::path(CTRACE_BIN).parent_path() / "lib/ctrace/ctrace-http.so";
+  std::string exe = libs_of(CTRACE_BIN), mod = libs_of(module);
+  INFO("ldd ctrace: " << exe << "ldd module: " << mod);
+  CHECK_THAT(exe, Contains("libstdc++"));
+  // positive control: the module, in the same place the binary looks for it, has them all
+  for (const char* lib :
+       {"libcpp-httplib", "libprometheus-cpp-core", "libssl", "libcrypto", "libbrotli", "libz."}) {
+    CHECK_THAT(mod, Contains(lib));
+    CHECK_THAT(exe, !Contains(lib));
+  }
+}
+
+TEST_CASE("serve without its HTTP module: one line saying what to install, exit 1", "[cli][footprint]") {
+  // positive control: next to the real binary the module is found and answers
+  auto ok = run_ctrace({"serve", "--list-metrics"});
+  CHECK(ok.code == 0);
+  CHECK_THAT(ok.out, Contains("ctrace_up"));
+  // the same binary where neither DIR/lib/ctrace nor DIR/../lib/ctrace exists
+  fs::path dir = fs::path(CTRACE_BIN).parent_path() / "test" / ("no-module-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::error_code ec;
+  fs::create_hard_link(CTRACE_BIN, dir / "ctrace", ec);
+  if (ec) fs::copy_file(CTRACE_BIN, dir / "ctrace");
+  auto r = run_binary((dir / "ctrace").string(), {"serve", "--list-metrics"});
+  fs::remove_all(dir);
+  INFO("stderr: " << r.err);
+  CHECK(r.code == 1);
+  CHECK(r.out.empty());
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK_THAT(r.err, Contains("needs its HTTP module ctrace-http.so") && Contains("cmake --install"));
 }
