@@ -4,7 +4,6 @@
 #include <bpf/libbpf.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
-#include <time.h>
 
 #include <cerrno>
 #include <vector>
@@ -14,7 +13,6 @@
 namespace ctrace::probe {
 
 using Clock = std::chrono::steady_clock;
-constexpr std::chrono::nanoseconds kBatchPause = std::chrono::milliseconds(1);
 
 LostCounter::LostCounter(int map_fd) : map_fd_(map_fd), ncpus_(libbpf_num_possible_cpus()) {
   if (ncpus_ <= 0) ncpus_ = 1;
@@ -155,18 +153,11 @@ StopReason EventLoop::run() {
       else if (tag >= 2)
         stop_.request_stop(watched_[tag - 2].second);
     }
-    size_t consumed = 0;
-    for (auto* rb : rings_) consumed += rb->consume();
+    // No pause between rounds: with the CPUs shared, a reader that sleeps (even 1 ms) waits
+    // for a CPU again after it and loses events it would have read (bench/README.md).
+    for (auto* rb : rings_) rb->consume();
     report_lost();
     if (after_wake_) after_wake_();
-    // The kernel wakes us for the first event after we caught up: under a steady flow that is
-    // a wake-up (epoll, lost counter, write) every few events. Pausing after a round that found
-    // events lets the next round take a batch; the ring holds what arrives meanwhile (1 ms of
-    // 400k events/s is 400 events, a fraction of the default ring). A signal cuts it short.
-    if (consumed && !stop_.stopped()) {
-      timespec pause{0, kBatchPause.count()};
-      ::nanosleep(&pause, nullptr);
-    }
   }
   // Drain what the kernel already wrote before we stopped.
   for (auto* rb : rings_) rb->consume();

@@ -1,7 +1,6 @@
 #pragma once
 // EventLoop: sleeps in epoll until a ring buffer has data, a tick is due, the duration
-// ends, a watched fd (CMD's pidfd) fires, or a signal asks to stop. Never busy-waits; after a
-// round that read events it pauses 1 ms, so that a flood is read in batches.
+// ends, a watched fd (CMD's pidfd) fires, or a signal asks to stop. Never busy-waits.
 #include <chrono>
 #include <cstdint>
 #include <exception>
