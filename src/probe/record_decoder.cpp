@@ -25,7 +25,8 @@ record_argspec make_argspec(const enrich::SyscallFormat& f) {
                       : a.capture == enrich::ArgCapture::SockaddrOut ? RECORD_CAPTURE_SOCKADDR_OUT
                       : a.capture == enrich::ArgCapture::Argv        ? RECORD_CAPTURE_ARGV
                                                                      : RECORD_CAPTURE_NONE;
-    if (!capture) continue;
+    // a length in an argument the kernel does not pass (a format of more than 6 fields)
+    if (!capture || a.len_arg >= RECORD_MAX_ARGS) continue;
     spec.capture[n] = capture;
     spec.arg[n] = static_cast<uint8_t>(i);
     spec.len_arg[n] = static_cast<uint8_t>(a.len_arg < 0 ? 0 : a.len_arg);
