@@ -28,6 +28,13 @@ namespace {
 
 using nlohmann::ordered_json;
 
+// A request's path or parameters can hold any bytes, and errors quote them: bytes that are not
+// UTF-8 become U+FFFD instead of an exception that would end the daemon (thrown in httplib's
+// error handler, nothing catches it).
+std::string json_text(const ordered_json& j) {
+  return j.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+}
+
 struct Trace {
   uint32_t id;  // traceloop's numeric id: 0 for the first trace, never reused
   std::string name;
@@ -86,8 +93,7 @@ class Daemon final : public TraceDaemon, public output::MetricsSource {
     s.set_error_handler(
         httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
           if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-          res.set_content(ordered_json{{"error", http_error_message(req, res.status)}}.dump(),
-                          "application/json");
+          res.set_content(json_text({{"error", http_error_message(req, res.status)}}), "application/json");
           return httplib::Server::HandlerResponse::Handled;
         }));
   }
@@ -110,12 +116,12 @@ class Daemon final : public TraceDaemon, public output::MetricsSource {
 
   static void reply_error(httplib::Response& res, int status, const std::string& msg) {
     res.status = status;
-    res.set_content(ordered_json{{"error", msg}}.dump(), "application/json");
+    res.set_content(json_text({{"error", msg}}), "application/json");
   }
 
   static void reply(httplib::Response& res, int status, const ordered_json& j) {
     res.status = status;
-    res.set_content(j.dump() + "\n", "application/json");
+    res.set_content(json_text(j) + "\n", "application/json");
   }
 
   static std::string param(const httplib::Request& req, const std::string& key, bool required = true) {

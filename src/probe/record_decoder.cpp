@@ -37,6 +37,10 @@ record_argspec make_argspec(const enrich::SyscallFormat& f) {
 
 }  // namespace
 
+output::DumpSummary RecorderDump::summary() const {
+  return {number, events.size(), stats.recorded, stats.overwritten, torn, stats.lost};
+}
+
 RecordDecoder::RecordDecoder(const enrich::SyscallFormats& formats, int string_size)
     : string_size_(std::clamp(string_size, 0, RECORD_STR_MAX)), specs_(RECORD_MAX_SYSCALLS) {
   for (int nr = 0; nr < RECORD_MAX_SYSCALLS; ++nr)
@@ -64,7 +68,9 @@ output::TraceEvent RecordDecoder::decode(const record_event& e, int cpu) const {
   std::copy(std::begin(e.args), std::end(e.args), t.args.begin());
   for (int i = 0; i < RECORD_MAX_STRS; ++i) {
     const record_str& m = e.str_meta[i];
-    if (!m.capture) continue;
+    // the kernel captures arguments 0-5 only: a slot naming another is not to be believed
+    // (the renderers index the arguments with it)
+    if (!m.capture || m.arg >= RECORD_MAX_ARGS) continue;
     output::TraceString s;
     s.arg = m.arg;
     if (m.len < 0) {

@@ -37,10 +37,6 @@ uint64_t monotonic_ns() {
 
 }  // namespace
 
-output::DumpSummary RecorderDump::summary() const {
-  return {number, events.size(), stats.recorded, stats.overwritten, torn, stats.lost};
-}
-
 struct Recorder::Impl {
   Skeleton<record_bpf> skel{CTRACE_SKELETON_OPS(record_bpf), "record"};
   int ncpus = libbpf_num_possible_cpus();

@@ -121,7 +121,7 @@ void format_stream(const output::Schema& schema, size_t n, Decode decode) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static RecordSetup setup;
-  static enrich::CgroupNames cgroup_names("/nonexistent-cgroup-mount");
+  static enrich::CgroupNames cgroup_names(std::string(CTRACE_TEST_FIXTURES) + "/containers/sys/fs/cgroup");
   FuzzedDataProvider in(data, size);
   int which = in.ConsumeIntegralInRange<int>(0, 2);
   uint8_t opts = in.ConsumeIntegral<uint8_t>();
