@@ -19,10 +19,13 @@ if command -v ccache >/dev/null; then
 fi
 cmake -S . -B build-fuzz -G Ninja -DCTRACE_FUZZ=ON -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
   "${launcher[@]}" >/dev/null
-cmake --build build-fuzz -j"$jobs"
-
 targets=("$@")
-((${#targets[@]})) || mapfile -t targets <build-fuzz/fuzz_targets.txt
+if ((${#targets[@]})); then
+  cmake --build build-fuzz -j"$jobs" --target "${targets[@]}"
+else
+  cmake --build build-fuzz -j"$jobs"
+  mapfile -t targets <build-fuzz/fuzz_targets.txt
+fi
 artifacts="$PWD/build-fuzz/artifacts"
 rm -rf "$artifacts"
 # UBSan reports abort (the build does not recover); leaks are reported at exit.

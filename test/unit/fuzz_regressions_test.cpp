@@ -15,6 +15,7 @@
 
 #include "ctrace/commands/daemon.hpp"
 #include "ctrace/commands/serve.hpp"
+#include "ctrace/core/time.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
 #include "ctrace/output/syscall_trace.hpp"
@@ -123,4 +124,13 @@ TEST_CASE("fuzz_decoders: a record slot naming a 7th or later argument is not re
   std::string text = output::render_dump({1, 1, 1, 0, 0, 0}, {t}, ctx, false);
   CHECK(text.find("[] ...read(buf=\"42\\n\") = 3\n") != std::string::npos);
   CHECK(text.find("bad") == std::string::npos);
+}
+
+TEST_CASE("fuzz_decoders: a timestamp near 2^63 wraps to the wall clock, no signed overflow", "[fuzz]") {
+  // unshare event with ts_ns 0x7fffffffffffffff (input in test/fuzz/regressions/fuzz_decoders/):
+  // mono + offset overflowed an int64_t (undefined behaviour; UBSan stops the ASan build).
+  WallClock clock(124000000868LL);
+  CHECK(clock.to_wall_ns(INT64_MAX) == INT64_MIN + 124000000867LL);
+  CHECK(clock.to_wall_ns(1000) == 124000001868LL);
+  CHECK(WallClock(-5000).to_wall_ns(1000) == -4000);
 }
