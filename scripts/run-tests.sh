@@ -5,21 +5,26 @@
 #      tests, where any sanitizer report fails the run (halt/abort on the first error, and
 #      every report is also written under build-asan/sanitizer-reports/, which must stay empty);
 #   3. a ThreadSanitizer build in build-tsan/ (-DCTRACE_SANITIZE=thread) of the daemon and its
-#      concurrency tests (serve, ctl, dumps while recording), where any report fails the run.
-# Usage: scripts/run-tests.sh [--asan-only | --no-asan | --tsan-only | --no-tsan]
+#      concurrency tests (serve, ctl, dumps while recording), where any report fails the run;
+#   4. the libFuzzer targets (test/fuzz) built with clang in build-fuzz/ (-DCTRACE_FUZZ=ON), each
+#      run for CTRACE_FUZZ_SECONDS (default 20) from its seeds: any crash fails the run and
+#      leaves its input under build-fuzz/artifacts/ (scripts/fuzz.sh).
+# Usage: scripts/run-tests.sh [--asan-only | --no-asan | --tsan-only | --no-tsan | --fuzz-only | --no-fuzz]
 #        (CTRACE_JOBS: build jobs, default 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 jobs=${CTRACE_JOBS:-2}
-normal=1 asan=1 tsan=1
+normal=1 asan=1 tsan=1 fuzz=1
 case "${1:-}" in
-  --asan-only) normal=0 tsan=0 ;;
+  --asan-only) normal=0 tsan=0 fuzz=0 ;;
   --no-asan) asan=0 ;;
-  --tsan-only) normal=0 asan=0 ;;
+  --tsan-only) normal=0 asan=0 fuzz=0 ;;
   --no-tsan) tsan=0 ;;
+  --fuzz-only) normal=0 asan=0 tsan=0 ;;
+  --no-fuzz) fuzz=0 ;;
   "") ;;
-  *) echo "usage: $0 [--asan-only | --no-asan | --tsan-only | --no-tsan]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--asan-only | --no-asan | --tsan-only | --no-tsan | --fuzz-only | --no-fuzz]" >&2; exit 2 ;;
 esac
 status=0
 launcher=()
@@ -67,5 +72,8 @@ if ((tsan)); then
     cat "$reports"/* >&2
     status=1
   fi
+fi
+if ((fuzz)); then
+  scripts/fuzz.sh "${CTRACE_FUZZ_SECONDS:-20}" || status=1
 fi
 exit "$status"

@@ -155,7 +155,7 @@ void SocketHttpServer::serve_until(int stop_fd) {
     ++active_;
     lock.unlock();
     std::thread([this, c] {
-      handle_connection(c);
+      serve_connection(c);
       std::lock_guard g(mutex_);
       if (--active_ == 0) idle_.notify_all();
     }).detach();
@@ -180,7 +180,7 @@ bool UnixHttpServer::admit(int fd) {
   return false;
 }
 
-void SocketHttpServer::handle_connection(int fd) {
+void SocketHttpServer::serve_connection(int fd) {
   if (admit(fd)) {
     FdStream strm(fd);
     bool closed = false;

@@ -30,9 +30,6 @@ using output::Align;
 using output::Column;
 using output::Record;
 
-constexpr const char* kKindNames[OC_KINDS] = {"open",    "openat",  "openat2", "accept",
-                                              "accept4", "connect", "close"};
-
 constexpr const char* kExamples = R"(EXAMPLES:
   ctrace openclose -I                             # every container, not the host
   ctrace openclose -I -C                          # containers told apart by cgroup id
@@ -104,7 +101,7 @@ class OpenCloseCommand final : public Command {
                     containers.get(), precision_);
     OpenCloseContext ctx{&task, full_path_, "/proc"};
     auto out = output::make_formatter(format_, stream_stdout());
-    out->begin(schema());
+    out->begin(openclose_schema(precision_, container_by_));
     session.attached("Collecting events... Ctrl-C to stop");
     int code = stream_events(session, duration_, openclose_lbpf_events_fd(skel.get()),
                              openclose_lbpf_lost_fd(skel.get()), *out, [&](const void* data, size_t size) {
@@ -125,34 +122,22 @@ class OpenCloseCommand final : public Command {
       if (!s.empty()) names.push_back(s);
     std::array<int, OC_KINDS> nrs;
     nrs.fill(-1);
-    for (int k = 0; k < OC_KINDS; ++k) {
+    auto known = [](const std::string& s) {
+      for (unsigned k = 0; k < OC_KINDS; ++k)
+        if (s == openclose_kind_name(k)) return true;
+      return false;
+    };
+    for (unsigned k = 0; k < OC_KINDS; ++k) {
       bool wanted = names.empty();
-      for (const auto& s : names) wanted = wanted || s == kKindNames[k];
-      if (wanted) nrs[static_cast<size_t>(k)] = enrich::SyscallNames::lookup(kKindNames[k]).value_or(-1);
+      for (const auto& s : names) wanted = wanted || s == openclose_kind_name(k);
+      if (wanted) nrs[k] = enrich::SyscallNames::lookup(openclose_kind_name(k)).value_or(-1);
     }
     for (const auto& s : names)
-      if (std::find(std::begin(kKindNames), std::end(kKindNames), s) == std::end(kKindNames))
+      if (!known(s))
         throw UsageError(
             "unknown syscall '{}' for --syscall: use open, openat, openat2, accept, accept4, connect, close",
             s);
     return nrs;
-  }
-
-  output::Schema schema() const {
-    output::Schema s;
-    s.type = "openclose";
-    s.columns = {
-        time_column(precision_),
-        container_column(container_by_),
-        {"pid", "PID", Align::Left, -1, "", 7},
-        {"uid", "UID", Align::Left, -1, "", 6},
-        {"gid", "GID", Align::Left, -1, "", 6},
-        {"syscall", "SYSCALL", Align::Left, -1, "", 8},
-        {"result", "RET", Align::Right, -1, "", 13},
-        {"comm", "COMM", Align::Left, -1, "", 16},
-        {"detail", "DETAIL", Align::Left},
-    };
-    return s;
   }
 
   target::TargetOptions target_;
@@ -169,71 +154,6 @@ class OpenCloseCommand final : public Command {
 };
 
 }  // namespace
-
-const char* openclose_kind_name(unsigned kind) {
-  return kind < OC_KINDS ? kKindNames[kind] : "?";
-}
-
-std::string resolve_full_path(const std::filesystem::path& proc, unsigned pid, int dirfd,
-                              const std::string& path) {
-  if (path.empty() || path.front() == '/') return path;
-  auto base = proc / std::to_string(pid);
-  base /=
-      dirfd == AT_FDCWD ? std::filesystem::path("cwd") : std::filesystem::path("fd") / std::to_string(dirfd);
-  std::error_code ec;
-  auto dir = std::filesystem::read_symlink(base, ec);
-  if (ec || dir.empty() || !dir.is_absolute()) return path;
-  return (dir / path).lexically_normal().string();
-}
-
-Record decode_openclose(const openclose_event& e, const OpenCloseContext& ctx) {
-  Record r;
-  if (ctx.task) ctx.task->add(r, e.task);
-  r.set("syscall", openclose_kind_name(e.kind))
-      .set("ret", static_cast<int64_t>(e.ret))
-      .set("result", ret_text(e.ret));
-  switch (e.kind) {
-    case OC_OPEN:
-    case OC_OPENAT:
-    case OC_OPENAT2: {
-      std::string path = c_string(e.data, sizeof e.data);
-      int dirfd = e.kind == OC_OPEN ? AT_FDCWD : e.fd;
-      r.set("path", path)
-          .set("flags", static_cast<uint64_t>(e.flags))
-          .set("flags_names", enrich::open_flag_names(e.flags));
-      if (e.kind != OC_OPEN) r.set("dirfd", dirfd);
-      if (ctx.full_path) {
-        std::string full = resolve_full_path(ctx.proc, e.task.pid, dirfd, path);
-        r.set("full_path", full).set("detail", full);
-      } else {
-        r.set("detail", path);
-      }
-      break;
-    }
-    case OC_ACCEPT:
-    case OC_ACCEPT4:
-    case OC_CONNECT: {
-      r.set("fd", e.fd);
-      auto addr = enrich::decode_sockaddr(e.data, std::min<size_t>(e.addr_len, sizeof e.data));
-      if (addr) {
-        r.set("peer", addr->text()).set("family", enrich::family_name(addr->family));
-        if (addr->family == AF_INET || addr->family == AF_INET6)
-          r.set("address", addr->address).set("port", addr->port);
-        r.set("detail", addr->text());
-      } else {
-        r.set("detail", fmt::format("fd={}", e.fd));
-      }
-      break;
-    }
-    case OC_CLOSE:
-      r.set("fd", e.fd).set("detail", fmt::format("fd={}", e.fd));
-      break;
-    default:
-      r.set("detail", "");
-      break;
-  }
-  return r;
-}
 
 std::unique_ptr<Command> make_openclose() {
   return std::make_unique<OpenCloseCommand>();

@@ -23,6 +23,9 @@ struct OpenCloseContext {
   std::filesystem::path proc = "/proc";
 };
 
+// The text columns of its records.
+output::Schema openclose_schema(TimePrecision precision, ContainerBy container_by);
+
 // One event -> one record: the task fields, then syscall, ret, result ("5", "-ENOENT"),
 // detail (what the DETAIL column shows) and per syscall: path, flags, dirfd (opens),
 // fd, peer, family, port (accept, accept4, connect), fd (close).

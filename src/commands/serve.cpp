@@ -1,30 +1,23 @@
 // ctrace serve: a daemon recording several targets at once, each in its own kernel ring,
-// answering HTTP/1.1 on a root-only unix socket: /list /add /dump /close /metrics, and
-// traceloop's requests as its README and traceloopctl write them (ids, cgrouppath=,
-// /dump-by-name, /dump-by-cgroup, /close-by-name, GET or POST without a body).
+// answering HTTP/1.1 on a root-only unix socket (the routes and handlers: serve_daemon.cpp).
+// Built into the ctrace-http module with everything that needs cpp-httplib or prometheus-cpp;
+// its options are parsed in the binary (serve_cli.cpp).
 #include <signal.h>
 #include <unistd.h>
 
-#include <cctype>
-#include <climits>
-#include <map>
 #include <memory>
-#include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
-#include <sstream>
 
 #include "commands/container_metrics.hpp"
 #include "commands/serve.hpp"
 #include "ctrace/commands/command.hpp"
 #include "ctrace/commands/http_server.hpp"
 #include "ctrace/commands/metrics_server.hpp"
+#include "ctrace/commands/serve_daemon.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/core/stop.hpp"
 #include "ctrace/core/unique_fd.hpp"
-#include "ctrace/core/time.hpp"
-#include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
 #include "ctrace/output/metrics.hpp"
 #include "ctrace/probe/bpf_stats.hpp"
@@ -35,406 +28,67 @@ namespace ctrace::commands {
 
 namespace {
 
-using nlohmann::ordered_json;
+int list_metrics() {
+  for (const auto& m : output::metric_catalog())
+    fmt::print("{} {} {} {} {}\n", m.name, m.type, m.labels.empty() ? "-" : m.labels, m.source, m.help);
+  return 0;
+}
 
-struct Trace {
-  uint32_t id;  // traceloop's numeric id: 0 for the first trace, never reused
-  std::string name;
-  target::Target target;
-  std::unique_ptr<probe::Recorder> recorder;
-};
+int serve(const ServeOptions& o) {
+  if (o.list_metrics) return list_metrics();
+  TraceDaemonOptions daemon_opts;
+  daemon_opts.string_size = o.string_size;
+  if (!o.size.empty()) daemon_opts.default_size = parse_size(o.size);
+  std::optional<TcpAddress> metrics_address;
+  if (!o.metrics_address.empty()) metrics_address = parse_tcp_address(o.metrics_address);
+  if (!metrics_address && (!o.metrics_syscalls.empty() || o.metrics_grace))
+    throw UsageError(
+        "--metrics-syscalls and --metrics-grace need --metrics-address: add --metrics-address HOST:PORT");
+  SyscallSeries syscall_series;
+  if (!o.metrics_syscalls.empty()) syscall_series = SyscallSeries::parse(o.metrics_syscalls);
+  StopToken& stop = StopToken::install();
+  ::signal(SIGPIPE, SIG_IGN);  // a client that goes away must not stop the daemon
+  probe::check_bpf_available();
+  auto cgroup_fs = target::CgroupFs::discover();
+  auto formats = std::make_shared<enrich::SyscallFormats>(enrich::SyscallFormats::load());
+  auto daemon = make_trace_daemon(cgroup_fs, *formats, daemon_opts,
+                                  [formats](const target::Target& t, const probe::RecorderOptions& ro) {
+                                    return std::make_unique<probe::Recorder>(
+                                        t, static_cast<unsigned>(::getpid()), ro, *formats);
+                                  });
+  output::MetricsExporter& exporter = daemon->exporter();
 
-// An HTTP error: status and message, answered as {"error": message}.
-struct HttpError {
-  int status;
-  std::string message;
-};
-
-class ServeDaemon final : public output::MetricsSource {
- public:
-  explicit ServeDaemon(const ServeOptions& options) : o_(options) {}
-
-  int run() {
-    if (o_.list_metrics) return list_metrics();
-    if (!o_.size.empty()) default_size_ = parse_size(o_.size);
-    std::optional<TcpAddress> metrics_address;
-    if (!o_.metrics_address.empty()) metrics_address = parse_tcp_address(o_.metrics_address);
-    if (!metrics_address && (!o_.metrics_syscalls.empty() || o_.metrics_grace))
-      throw UsageError(
-          "--metrics-syscalls and --metrics-grace need --metrics-address: add --metrics-address HOST:PORT");
-    SyscallSeries syscall_series;
-    if (!o_.metrics_syscalls.empty()) syscall_series = SyscallSeries::parse(o_.metrics_syscalls);
-    StopToken& stop = StopToken::install();
-    ::signal(SIGPIPE, SIG_IGN);  // a client that goes away must not stop the daemon
-    probe::check_bpf_available();
-    cgroup_fs_ = target::CgroupFs::discover();
-    formats_ = enrich::SyscallFormats::load();
-
-    UniqueFd stats_fd;
-    if (o_.bpf_stats) stats_fd = probe::enable_bpf_stats();
-    probe::BpfStatsSource bpf_stats(static_cast<bool>(stats_fd));
-    exporter_.add(*this);
-    exporter_.add(bpf_stats);
-    // Per-container families: the host view is loaded only for a Prometheus on TCP.
-    std::optional<ContainerMetrics> containers;
-    if (metrics_address) {
-      containers.emplace(cgroup_fs_, static_cast<unsigned>(::getpid()), std::move(syscall_series),
-                         std::chrono::seconds(o_.metrics_grace.value_or(60)));
-      exporter_.add(*containers);
-    }
-
-    UnixHttpServer server;
-    routes(server);
-    std::optional<MetricsListener> tcp;
-    if (metrics_address) tcp.emplace(exporter_, *metrics_address, stop);
-    server.bind_unix(o_.socket);
-    if (tcp) notice("Serving metrics on " + tcp->start());
-    notice(fmt::format("Listening on {} (root only, at most {} targets)", o_.socket, kMaxTraces));
-    server.serve_until(stop.wake_fd());
-    tcp.reset();
-    server.close_socket();
-    std::lock_guard lock(mutex_);
-    spdlog::info("stopping: {} ({} targets detached)", to_string(stop.reason()), traces_.size());
-    traces_.clear();
-    return 0;
+  UniqueFd stats_fd;
+  if (o.bpf_stats) stats_fd = probe::enable_bpf_stats();
+  probe::BpfStatsSource bpf_stats(static_cast<bool>(stats_fd));
+  exporter.add(bpf_stats);
+  // Per-container families: the host view is loaded only for a Prometheus on TCP.
+  std::optional<ContainerMetrics> containers;
+  if (metrics_address) {
+    containers.emplace(cgroup_fs, static_cast<unsigned>(::getpid()), std::move(syscall_series),
+                       std::chrono::seconds(o.metrics_grace.value_or(60)));
+    exporter.add(*containers);
   }
 
- private:
-  template <typename F>
-  httplib::Server::Handler guarded(F f) {
-    return [this, f](const httplib::Request& req, httplib::Response& res) {
-      try {
-        f(req, res);
-      } catch (const HttpError& e) {
-        reply_error(res, e.status, e.message);
-      } catch (const UsageError& e) {
-        reply_error(res, 400, e.what());
-      } catch (const std::exception& e) {
-        reply_error(res, 500, e.what());
-      }
-    };
-  }
-
-  static void reply_error(httplib::Response& res, int status, const std::string& msg) {
-    res.status = status;
-    res.set_content(ordered_json{{"error", msg}}.dump(), "application/json");
-  }
-
-  static void reply(httplib::Response& res, int status, const ordered_json& j) {
-    res.status = status;
-    res.set_content(j.dump() + "\n", "application/json");
-  }
-
-  static std::string param(const httplib::Request& req, const std::string& key, bool required = true) {
-    if (req.get_param_value_count(key) > 1) throw HttpError{400, "parameter '" + key + "' given twice"};
-    if (!req.has_param(key)) {
-      if (required) throw HttpError{400, "missing parameter '" + key + "'"};
-      return {};
-    }
-    return req.get_param_value(key);
-  }
-
-  static std::string name_param(const httplib::Request& req) {
-    std::string name = param(req, "name");
-    if (!valid_trace_name(name))
-      throw HttpError{400, "invalid name: 1-128 characters among A-Z a-z 0-9 _ . @ : - (no path characters)"};
-    return name;
-  }
-
-  std::shared_ptr<Trace> find(const std::string& name) {
-    std::lock_guard lock(mutex_);
-    auto it = traces_.find(name);
-    if (it == traces_.end()) throw HttpError{404, "no trace named '" + name + "'"};
-    return it->second;
-  }
-
-  static uint32_t id_param(const httplib::Request& req) {
-    std::string s = param(req, "id");
-    try {
-      size_t pos = 0;
-      unsigned long v = std::stoul(s, &pos);
-      if (pos == s.size() && v <= UINT32_MAX && std::isdigit(static_cast<unsigned char>(s[0])))
-        return static_cast<uint32_t>(v);
-    } catch (const std::exception&) {
-    }
-    throw HttpError{400, "id must be a trace's number as /list shows it, not '" + s + "'"};
-  }
-
-  // The trace named by name= or id= (exactly one of them). Called with mutex_ held.
-  std::map<std::string, std::shared_ptr<Trace>>::iterator find_locked(const httplib::Request& req) {
-    if (req.has_param("name") == req.has_param("id"))
-      throw HttpError{400, "give exactly one of name= and id="};
-    if (req.has_param("name")) {
-      std::string name = name_param(req);
-      auto it = traces_.find(name);
-      if (it == traces_.end()) throw HttpError{404, "no trace named '" + name + "'"};
-      return it;
-    }
-    uint32_t id = id_param(req);
-    for (auto it = traces_.begin(); it != traces_.end(); ++it)
-      if (it->second->id == id) return it;
-    throw HttpError{404, fmt::format("no trace with id {}", id)};
-  }
-
-  std::shared_ptr<Trace> find(const httplib::Request& req) {
-    std::lock_guard lock(mutex_);
-    return find_locked(req)->second;
-  }
-
-  // traceloop's /dump-by-cgroup?cgroup=ABSPATH: the first trace (in /list order) of that cgroup.
-  std::shared_ptr<Trace> find_by_cgroup(const httplib::Request& req) {
-    std::string path = param(req, "cgroup");
-    target::TargetOptions opts;
-    opts.cgroup = path;
-    uint64_t id = target::resolve(opts, cgroup_fs_).cgroup_id;
-    std::lock_guard lock(mutex_);
-    for (const auto& name : order_)
-      if (traces_.at(name)->target.cgroup_id == id) return traces_.at(name);
-    throw HttpError{404, "no trace records the cgroup '" + path + "'"};
-  }
-
-  void dump(const Trace& t, const httplib::Request& req, httplib::Response& res) {
-    std::string format = param(req, "format", false);
-    if (!format.empty() && format != "json" && format != "text")
-      throw HttpError{400, "format must be text or json, not '" + format + "'"};
-    std::string ts = param(req, "timestamps", false);
-    auto stamps = output::TimestampFormat::Relative;
-    if (!ts.empty()) {
-      if (ts != "relative" && ts != "wall" && ts != "mono")
-        throw HttpError{400, "timestamps must be relative, wall or mono, not '" + ts + "'"};
-      stamps = output::parse_timestamp_format(ts);
-    }
-    auto d = t.recorder->dump();
-    output::TraceContext ctx{names_, formats_, t.recorder->start_ns(), stamps, wall_.offset_ns()};
-    bool json = format == "json";
-    res.status = 200;
-    res.set_content(output::render_to_string(json ? output::Format::Json : output::Format::Text,
-                                             [&](output::Formatter& out) {
-                                               out.begin(output::trace_schema());
-                                               output::write_dump(out, d.summary(), d.events, ctx);
-                                             }),
-                    json ? "application/x-ndjson" : "text/plain; charset=utf-8");
-  }
-
-  void close(const httplib::Request& req, httplib::Response& res) {
-    std::shared_ptr<Trace> t;
-    {
-      std::lock_guard lock(mutex_);
-      auto it = find_locked(req);
-      t = std::move(it->second);
-      traces_.erase(it);
-      order_.erase(std::find(order_.begin(), order_.end(), t->name));
-    }
-    spdlog::info("closed trace {} (id {})", t->name, t->id);
-    reply(res, 200, {{"closed", t->name}, {"id", t->id}});
-  }
-
-  // GET and POST: traceloop's clients use GET for every request, curl -X POST sends no body.
-  template <typename F>
-  void both(UnixHttpServer& s, const std::string& path, F f) {
-    s.Get(path, guarded(f));
-    s.Post(path, guarded(f));
-  }
-
-  void routes(UnixHttpServer& s) {
-    s.Get("/list", guarded([this](const httplib::Request& req, httplib::Response& res) { list(req, res); }));
-    both(s, "/add", [this](const httplib::Request& req, httplib::Response& res) { add(req, res); });
-    s.Get("/dump", guarded([this](const httplib::Request& req, httplib::Response& res) {
-            dump(*find(req), req, res);
-          }));
-    s.Get("/dump-by-name", guarded([this](const httplib::Request& req, httplib::Response& res) {
-            dump(*find(name_param(req)), req, res);
-          }));
-    s.Get("/dump-by-cgroup", guarded([this](const httplib::Request& req, httplib::Response& res) {
-            dump(*find_by_cgroup(req), req, res);
-          }));
-    both(s, "/close", [this](const httplib::Request& req, httplib::Response& res) { close(req, res); });
-    both(s, "/close-by-name", [this](const httplib::Request& req, httplib::Response& res) {
-      if (req.has_param("id")) throw HttpError{400, "/close-by-name takes name=, not id=: use /close?id="};
-      close(req, res);
-    });
-    s.Get("/metrics", guarded([this](const httplib::Request&, httplib::Response& res) { metrics(res); }));
-    // Unknown paths and httplib's own 4xx (bad request line, too large) get a JSON body that
-    // says what was wrong; our handlers' errors already carry one.
-    s.set_error_handler(
-        httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
-          if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-          res.set_content(ordered_json{{"error", http_error_message(req, res.status)}}.dump(),
-                          "application/json");
-          return httplib::Server::HandlerResponse::Handled;
-        }));
-  }
-
-  static std::string http_error_message(const httplib::Request& req, int status) {
-    switch (status) {
-      case 404:
-        return fmt::format(
-            "no route {} {}: use /list, /add, /dump, /dump-by-name, /dump-by-cgroup, /close, "
-            "/close-by-name or /metrics",
-            req.method, req.path);
-      case 405:
-        return fmt::format("method {} not allowed on {}", req.method, req.path);
-      case 413:
-        return fmt::format("request body larger than {} bytes", kMaxBody);
-      case 414:
-        return "request URI too long (at most 8192 bytes)";
-      case 400:
-        return "malformed HTTP request: send one HTTP/1.1 request line, headers and at most 8192 bytes of "
-               "them";
-      default:
-        return fmt::format("HTTP {} for {} {}", status, req.method, req.path);
-    }
-  }
-
-  // JSON by default; format=text: traceloop's "ID: [NAME] CGROUPPATH" lines (what traceloopctl greps).
-  void list(const httplib::Request& req, httplib::Response& res) {
-    std::string format = param(req, "format", false);
-    if (!format.empty() && format != "json" && format != "text")
-      throw HttpError{400, "format must be text or json, not '" + format + "'"};
-    ordered_json list = ordered_json::array();
-    std::string text;
-    std::lock_guard lock(mutex_);
-    for (const auto& name : order_) {
-      const auto& t = *traces_.at(name);
-      if (format == "text") {
-        text += fmt::format("{}: [{}] {}\n", t.id, t.name, t.target.cgroup_dir.string());
-        continue;
-      }
-      auto st = t.recorder->stats();
-      list.push_back({{"id", t.id},
-                      {"name", t.name},
-                      {"cgroup", t.target.cgroup_path},
-                      {"cgroup_id", t.target.cgroup_id},
-                      {"capacity", t.recorder->capacity()},
-                      {"recorded", st.recorded},
-                      {"overwritten", st.overwritten},
-                      {"lost", st.lost}});
-    }
-    if (format == "text") {
-      res.status = 200;
-      res.set_content(text, "text/plain; charset=utf-8");
-      return;
-    }
-    reply(res, 200, {{"traces", list}});
-  }
-
-  void add(const httplib::Request& req, httplib::Response& res) {
-    std::string name = name_param(req);
-    // cgrouppath= is traceloop's spelling (an absolute path); cgroup= also takes it.
-    std::string cgroup = param(req, "cgroup", false), cgroup_id = param(req, "cgroup_id", false);
-    std::string cgroup_path = param(req, "cgrouppath", false);
-    if (!cgroup_path.empty() && !cgroup.empty())
-      throw HttpError{400, "give exactly one of cgroup=, cgrouppath= and cgroup_id="};
-    if (cgroup.empty()) cgroup = cgroup_path;
-    if (cgroup.empty() == cgroup_id.empty())
-      throw HttpError{400, "give exactly one of cgroup=, cgrouppath= and cgroup_id="};
-    target::TargetOptions opts;
-    if (!cgroup.empty()) {
-      opts.cgroup = cgroup;
-    } else {
-      try {
-        size_t pos = 0;
-        opts.cgroup_id = std::stoull(cgroup_id, &pos);
-        if (pos != cgroup_id.size()) throw std::invalid_argument("trailing");
-      } catch (const std::exception&) {
-        throw HttpError{400, "cgroup_id must be a number"};
-      }
-    }
-    probe::RecorderOptions ro;
-    ro.size_bytes = default_size_;
-    ro.string_size = o_.string_size;
-    if (auto size = param(req, "size", false); !size.empty()) {
-      ro.size_bytes = parse_size(size);
-      if (ro.size_bytes > (256ULL << 20)) throw HttpError{400, "size is at most 256M per target"};
-    }
-    if (auto sc = param(req, "syscalls", false); !sc.empty())
-      ro.syscalls = parse_syscalls(sc, probe::kRecordMaxSyscalls);
-    auto tgt = target::resolve(opts, cgroup_fs_);
-    {
-      std::lock_guard lock(mutex_);
-      if (traces_.count(name)) throw HttpError{409, "a trace named '" + name + "' exists: close it first"};
-      if (traces_.size() + pending_ >= kMaxTraces)
-        throw HttpError{429, fmt::format("at most {} targets: close one first", kMaxTraces)};
-      ++pending_;
-    }
-    std::shared_ptr<Trace> t;
-    try {
-      t = std::make_shared<Trace>(
-          Trace{0, name, tgt,
-                std::make_unique<probe::Recorder>(tgt, static_cast<unsigned>(::getpid()), ro, formats_)});
-    } catch (...) {
-      std::lock_guard lock(mutex_);
-      --pending_;
-      throw;
-    }
-    std::lock_guard lock(mutex_);
-    --pending_;
-    if (traces_.count(name)) throw HttpError{409, "a trace named '" + name + "' exists: close it first"};
-    t->id = next_id_++;
-    traces_[name] = t;
-    order_.push_back(name);
-    spdlog::info("recording {} as {} (id {})", tgt.cgroup_path, name, t->id);
-    reply(res, 201,
-          {{"id", t->id},
-           {"name", name},
-           {"cgroup", tgt.cgroup_path},
-           {"cgroup_id", tgt.cgroup_id},
-           {"capacity", t->recorder->capacity()}});
-  }
-
-  static int list_metrics() {
-    for (const auto& m : output::metric_catalog())
-      fmt::print("{} {} {} {} {}\n", m.name, m.type, m.labels.empty() ? "-" : m.labels, m.source, m.help);
-    return 0;
-  }
-
-  void metrics(httplib::Response& res) {
-    res.status = 200;
-    res.set_content(exporter_.render(), output::kMetricsContentType);
-  }
-
-  // Read from the kernel's counters per scrape, so closed traces disappear.
-  void collect(prometheus::Registry& registry) override {
-    auto& events = output::counter_family(registry, "ctrace_record_events_total");
-    auto& overwritten = output::counter_family(registry, "ctrace_record_overwritten_total");
-    auto& lost = output::counter_family(registry, "ctrace_record_lost_total");
-    auto& targets = output::gauge_family(registry, "ctrace_record_targets");
-    std::lock_guard lock(mutex_);
-    targets.Add({}).Set(static_cast<double>(traces_.size()));
-    for (const auto& [name, t] : traces_) {
-      auto st = t->recorder->stats();
-      events.Add({{"trace", name}}).Increment(static_cast<double>(st.recorded));
-      overwritten.Add({{"trace", name}}).Increment(static_cast<double>(st.overwritten));
-      lost.Add({{"trace", name}}).Increment(static_cast<double>(st.lost));
-    }
-  }
-
-  uint64_t lost_events() override {
-    uint64_t total = 0;
-    std::lock_guard lock(mutex_);
-    for (const auto& [name, t] : traces_) total += t->recorder->stats().lost;
-    return total;
-  }
-
-  const ServeOptions o_;
-  uint64_t default_size_ = probe::RecorderOptions::kDefaultSize;
-  output::MetricsExporter exporter_;
-
-  target::CgroupFs cgroup_fs_;
-  enrich::SyscallFormats formats_;
-  enrich::SyscallNames names_{512};
-  std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<Trace>> traces_;
-  std::vector<std::string> order_;
-  size_t pending_ = 0;
-  uint32_t next_id_ = 0;
-  WallClock wall_;
-};
+  UnixHttpServer server;
+  daemon->routes(server);
+  std::optional<MetricsListener> tcp;
+  if (metrics_address) tcp.emplace(exporter, *metrics_address, stop);
+  server.bind_unix(o.socket);
+  if (tcp) notice("Serving metrics on " + tcp->start());
+  notice(fmt::format("Listening on {} (root only, at most {} targets)", o.socket, kMaxTraces));
+  server.serve_until(stop.wake_fd());
+  tcp.reset();
+  server.close_socket();
+  size_t detached = daemon->close_all();
+  spdlog::info("stopping: {} ({} targets detached)", to_string(stop.reason()), detached);
+  return 0;
+}
 
 }  // namespace
 
 extern "C" int ctrace_http_serve(const ServeOptions& options) {
-  return std::make_unique<ServeDaemon>(options)->run();
+  return serve(options);
 }
 
 }  // namespace ctrace::commands

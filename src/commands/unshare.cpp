@@ -89,7 +89,7 @@ class UnshareCommand final : public Command {
     UnshareDecodeContext ctx{WallClock(), precision_, [&](uint64_t id) { return cgroups.path_of(id); },
                              [&](uint64_t id) { return container_value(*containers, id); }};
     auto formatter = output::make_formatter(format_, stream_stdout());
-    formatter->begin(schema());
+    formatter->begin(unshare_schema({precision_, setns_, clone_, failed_, container_by_}));
     session.attached("Collecting events... Ctrl-C to stop");
     int code = stream_events(session, duration_, unshare_lbpf_events_fd(skel.get()),
                              unshare_lbpf_lost_fd(skel.get()), *formatter, [&](const void* data, size_t size) {
@@ -101,25 +101,6 @@ class UnshareCommand final : public Command {
   }
 
  private:
-  output::Schema schema() const {
-    output::Schema s;
-    s.type = "unshare";
-    s.columns.push_back(time_column(precision_));
-    s.columns.push_back({"tid", "TID", Align::Right, -1, "", 7});
-    s.columns.push_back({"comm", "COMM", Align::Left, -1, "", 16});
-    if (setns_ || clone_) s.columns.push_back({"call", "CALL", Align::Left, -1, "", 7});
-    s.columns.push_back({"ret", "RET", Align::Right, -1, "", clone_ ? 7 : 4});  // clone: the child pid
-    if (failed_) s.columns.push_back({"errno", "ERRNO", Align::Left, -1, "", 7});
-    s.columns.push_back({"flags", "FLAGS", Align::Left, -1, "", 10, true});
-    if (setns_) s.columns.push_back({"fd_ns", "FD_NS", Align::Left, -1, "", 6});
-    s.columns.push_back({"flags_names", "FLAGS(human)", Align::Left, -1, "", 44});
-    if (container_by_ == ContainerBy::CgroupPath)
-      s.columns.push_back({"cgroup", "CONTAINER", Align::Left});
-    else
-      s.columns.push_back(container_column(container_by_));
-    return s;
-  }
-
   target::TargetOptions target_;
   output::Format format_ = output::Format::Text;
   double duration_ = 0;

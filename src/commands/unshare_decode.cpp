@@ -9,10 +9,6 @@ namespace ctrace::commands {
 
 namespace {
 
-std::string c_string(const char* s, size_t max) {
-  return std::string(s, ::strnlen(s, max));
-}
-
 enrich::CloneFlagsAbi abi_of(uint32_t call) {
   return call == UNSHARE_CALL_CLONE    ? enrich::CloneFlagsAbi::Clone
          : call == UNSHARE_CALL_CLONE3 ? enrich::CloneFlagsAbi::Clone3
@@ -33,6 +29,26 @@ const char* unshare_call_name(uint32_t call) {
       return "clone3";
   }
   return "?";
+}
+
+output::Schema unshare_schema(const UnshareColumns& c) {
+  using output::Align;
+  output::Schema s;
+  s.type = "unshare";
+  s.columns.push_back(time_column(c.precision));
+  s.columns.push_back({"tid", "TID", Align::Right, -1, "", 7});
+  s.columns.push_back({"comm", "COMM", Align::Left, -1, "", 16});
+  if (c.setns || c.clone) s.columns.push_back({"call", "CALL", Align::Left, -1, "", 7});
+  s.columns.push_back({"ret", "RET", Align::Right, -1, "", c.clone ? 7 : 4});  // clone: the child pid
+  if (c.failed) s.columns.push_back({"errno", "ERRNO", Align::Left, -1, "", 7});
+  s.columns.push_back({"flags", "FLAGS", Align::Left, -1, "", 10, true});
+  if (c.setns) s.columns.push_back({"fd_ns", "FD_NS", Align::Left, -1, "", 6});
+  s.columns.push_back({"flags_names", "FLAGS(human)", Align::Left, -1, "", 44});
+  if (c.container_by == ContainerBy::CgroupPath)
+    s.columns.push_back({"cgroup", "CONTAINER", Align::Left});
+  else
+    s.columns.push_back(container_column(c.container_by));
+  return s;
 }
 
 output::Record decode_unshare(const unshare_event& e, const UnshareDecodeContext& ctx) {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "ctrace/commands/stream.hpp"
 #include "ctrace/core/time.hpp"
 #include "ctrace/output/record.hpp"
 extern "C" {
@@ -22,6 +23,15 @@ struct UnshareDecodeContext {
   // cgroup id -> the container's name (commands::container_value); unset: no "container" field.
   std::function<output::Value(uint64_t)> container;
 };
+
+// What the text columns depend on: the options of the command.
+struct UnshareColumns {
+  TimePrecision precision = TimePrecision::Seconds;
+  bool setns = false, clone = false;  // a CALL column; clone: a wider RET
+  bool failed = false;                // an ERRNO column
+  ContainerBy container_by = ContainerBy::CgroupPath;
+};
+output::Schema unshare_schema(const UnshareColumns& c);
 
 // "unshare", "setns", "clone", "clone3".
 const char* unshare_call_name(uint32_t call);

@@ -247,32 +247,7 @@ bool apply_podman_storage(ContainerInfo& info, const RuntimePaths& paths) {
   return false;
 }
 
-std::optional<HttpResponse> unix_http_get(const fs::path& socket, const std::string& target,
-                                          std::chrono::milliseconds timeout, size_t max_body) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::string path = socket.string();
-  if (path.size() >= sizeof addr.sun_path) return std::nullopt;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return std::nullopt;
-  std::string req = "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-  if (::send(fd.get(), req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
-    return std::nullopt;
-  auto end = std::chrono::steady_clock::now() + timeout;
-  std::string resp;
-  char buf[16384];
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
-    pollfd p{fd.get(), POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
-    ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::nullopt;
-    if (n == 0) break;
-    resp.append(buf, static_cast<size_t>(n));
-    if (resp.size() > max_body + 16384) return std::nullopt;
-  }
+std::optional<HttpResponse> parse_http_response(const std::string& resp) {
   auto head_end = resp.find("\r\n\r\n");
   if (!resp.starts_with("HTTP/1.") || head_end == std::string::npos || resp.size() < 12) return std::nullopt;
   HttpResponse r;
@@ -299,6 +274,35 @@ std::optional<HttpResponse> unix_http_get(const fs::path& socket, const std::str
   }
   r.body = std::move(body);
   return r;
+}
+
+std::optional<HttpResponse> unix_http_get(const fs::path& socket, const std::string& target,
+                                          std::chrono::milliseconds timeout, size_t max_body) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::string path = socket.string();
+  if (path.size() >= sizeof addr.sun_path) return std::nullopt;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return std::nullopt;
+  std::string req = "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  if (::send(fd.get(), req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
+    return std::nullopt;
+  auto end = std::chrono::steady_clock::now() + timeout;
+  std::string resp;
+  char buf[16384];
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    pollfd p{fd.get(), POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
+    ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    if (n == 0) break;
+    resp.append(buf, static_cast<size_t>(n));
+    if (resp.size() > max_body + 16384) return std::nullopt;
+  }
+  return parse_http_response(resp);
 }
 
 }  // namespace ctrace::enrich::detail

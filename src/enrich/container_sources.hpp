@@ -57,6 +57,9 @@ struct HttpResponse {
   int status = 0;
   std::string body;
 };
+// A whole HTTP/1.x response as read until the peer closed: status and body (Content-Length
+// or chunked); nullopt when it is not one.
+std::optional<HttpResponse> parse_http_response(const std::string& resp);
 // GET over a unix socket, HTTP/1.1, Content-Length or chunked, at most `max_body` bytes.
 // cpp-httplib 0.11 (Debian 12) cannot connect to AF_UNIX, hence this small blocking client.
 // nullopt when the socket is absent, times out or answers garbage.

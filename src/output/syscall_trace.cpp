@@ -269,4 +269,12 @@ void write_dump(Formatter& out, const DumpSummary& s, const std::vector<TraceEve
   out.flush();
 }
 
+std::string render_dump(Format f, const DumpSummary& s, const std::vector<TraceEvent>& sorted,
+                        const TraceContext& ctx) {
+  return render_to_string(f, [&](Formatter& out) {
+    out.begin(trace_schema());
+    write_dump(out, s, sorted, ctx);
+  });
+}
+
 }  // namespace ctrace::output

@@ -35,45 +35,17 @@ uint64_t monotonic_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-// What the kernel captures for one syscall, from its format.
-record_argspec make_argspec(const enrich::SyscallFormat& f) {
-  record_argspec spec{};
-  int n = 0;
-  for (size_t i = 0; i < f.args.size() && i < RECORD_MAX_ARGS && n < RECORD_MAX_STRS; ++i) {
-    const auto& a = f.args[i];
-    uint8_t capture = a.capture == enrich::ArgCapture::CString       ? RECORD_CAPTURE_CSTR
-                      : a.capture == enrich::ArgCapture::BufferIn    ? RECORD_CAPTURE_BUF_IN
-                      : a.capture == enrich::ArgCapture::SockaddrIn  ? RECORD_CAPTURE_BUF_IN
-                      : a.capture == enrich::ArgCapture::BufferOut   ? RECORD_CAPTURE_BUF_OUT
-                      : a.capture == enrich::ArgCapture::SockaddrOut ? RECORD_CAPTURE_SOCKADDR_OUT
-                      : a.capture == enrich::ArgCapture::Argv        ? RECORD_CAPTURE_ARGV
-                                                                     : RECORD_CAPTURE_NONE;
-    if (!capture) continue;
-    spec.capture[n] = capture;
-    spec.arg[n] = static_cast<uint8_t>(i);
-    spec.len_arg[n] = static_cast<uint8_t>(a.len_arg < 0 ? 0 : a.len_arg);
-    ++n;
-  }
-  return spec;
-}
-
 }  // namespace
-
-output::DumpSummary RecorderDump::summary() const {
-  return {number, events.size(), stats.recorded, stats.overwritten, torn, stats.lost};
-}
 
 struct Recorder::Impl {
   Skeleton<record_lbpf> skel{CTRACE_LSKEL_OPS(record), "record"};
   int ncpus = libbpf_num_possible_cpus();
   uint32_t slots_per_cpu = kMinSlotsPerCpu;
-  int string_size = 64;
   int head_fd = -1;
   std::unique_ptr<LostCounter> lost;
   void* ring = MAP_FAILED;
   size_t ring_len = 0;
-  std::vector<record_argspec> specs = std::vector<record_argspec>(RECORD_MAX_SYSCALLS);
-  const enrich::SyscallFormats* formats = nullptr;
+  std::unique_ptr<RecordDecoder> decoder;
   int dumps = 0;
 
   ~Impl() {
@@ -98,70 +70,13 @@ struct Recorder::Impl {
     s.lost = lost->total();
     return s;
   }
-
-  output::TraceEvent decode(const record_event& e, int cpu) const {
-    output::TraceEvent t;
-    t.ts_ns = e.ts_ns;
-    t.cpu = cpu;
-    t.pid = e.tgid;
-    t.tid = e.tid;
-    t.ns_pid = e.ns_tgid;
-    t.ns_tid = e.ns_tid;
-    t.comm.assign(e.comm, strnlen(e.comm, sizeof e.comm));
-    t.nr = static_cast<int>(e.nr);
-    t.enter = e.kind == RECORD_ENTER;
-    t.ret = e.ret;
-    std::copy(std::begin(e.args), std::end(e.args), t.args.begin());
-    for (int i = 0; i < RECORD_MAX_STRS; ++i) {
-      const record_str& m = e.str_meta[i];
-      if (!m.capture) continue;
-      output::TraceString s;
-      s.arg = m.arg;
-      if (m.len < 0) {
-        s.failed = true;
-        t.strings.push_back(std::move(s));
-        continue;
-      }
-      if (m.capture == RECORD_CAPTURE_ARGV) {
-        int count = std::min(m.len & RECORD_ARGV_COUNT, RECORD_ARGV_MAX);
-        s.is_list = true;
-        s.truncated = (m.len & RECORD_ARGV_MORE) != 0;
-        for (int k = 0; k < count; ++k) {
-          const char* p = e.str[i] + k * RECORD_ARGV_ARG;
-          size_t len = strnlen(p, RECORD_ARGV_ARG - 1);
-          s.list.push_back({std::string(p, len), (m.len >> (RECORD_ARGV_CUT_SHIFT + k) & 1) != 0});
-        }
-        t.strings.push_back(std::move(s));
-        continue;
-      }
-      size_t n = std::min<size_t>(static_cast<size_t>(m.len), RECORD_STR_CAP);
-      if (m.capture == RECORD_CAPTURE_CSTR) {
-        if (n > 0) --n;  // the NUL
-        s.truncated = n > static_cast<size_t>(string_size);
-        n = std::min(n, static_cast<size_t>(string_size));
-      } else {
-        // the full length: the count argument (write) or the return value (read)
-        // the full length: the count argument (write) or the return value (read); a sockaddr
-        // the kernel filled is as long as its family needs, which the decoder checks
-        uint64_t full = m.capture == RECORD_CAPTURE_SOCKADDR_OUT ? n
-                        : m.capture == RECORD_CAPTURE_BUF_OUT
-                            ? static_cast<uint64_t>(std::max<int64_t>(e.ret, 0))
-                            : e.args[specs[e.nr % RECORD_MAX_SYSCALLS].len_arg[i]];
-        s.truncated = full > n;
-      }
-      s.bytes.assign(e.str[i], n);
-      t.strings.push_back(std::move(s));
-    }
-    return t;
-  }
 };
 
 Recorder::Recorder(const target::Target& target, unsigned self_tgid, const RecorderOptions& opts,
                    const enrich::SyscallFormats& formats)
     : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
-  m.formats = &formats;
-  m.string_size = std::clamp(opts.string_size, 0, RECORD_STR_MAX);
+  m.decoder = std::make_unique<RecordDecoder>(formats, opts.string_size);
   uint64_t per_cpu = opts.size_bytes / sizeof(record_event) / static_cast<uint64_t>(m.ncpus);
   m.slots_per_cpu = static_cast<uint32_t>(std::clamp<uint64_t>(per_cpu, kMinSlotsPerCpu, 1u << 24));
 
@@ -169,17 +84,15 @@ Recorder::Recorder(const target::Target& target, unsigned self_tgid, const Recor
   record_lbpf_config config{};
   configure_filter(&config, &config, target, self_tgid);
   config.targ_slots_per_cpu = m.slots_per_cpu;
-  config.targ_string_size = static_cast<uint32_t>(m.string_size);
+  config.targ_string_size = static_cast<uint32_t>(m.decoder->string_size());
   config.targ_filter_syscalls = !opts.syscalls.empty();
   config.ring_entries = m.slots_per_cpu * static_cast<uint32_t>(m.ncpus);
   skel.load([&](record_lbpf* s) { record_lbpf_configure(s, &config); });
 
   int spec_fd = record_lbpf_argspecs_fd(skel.get());
   for (uint32_t nr = 0; nr < RECORD_MAX_SYSCALLS; ++nr) {
-    const auto* f = formats.find(static_cast<int>(nr));
-    if (!f) continue;
-    m.specs[nr] = make_argspec(*f);
-    if (bpf_map_update_elem(spec_fd, &nr, &m.specs[nr], BPF_ANY) != 0)
+    if (!formats.find(static_cast<int>(nr))) continue;
+    if (bpf_map_update_elem(spec_fd, &nr, &m.decoder->spec(nr), BPF_ANY) != 0)
       throw Error("configuring syscall arguments: {}", errno_string(errno));
   }
   int filter_fd = record_lbpf_syscalls_fd(skel.get());
@@ -252,7 +165,7 @@ RecorderDump Recorder::dump() {
   spdlog::debug("dump {}: copied {} slots in {:.1f} ms, {} torn", d.number, copied.size(),
                 static_cast<double>(monotonic_ns() - copy_start) / 1e6, d.torn);
   d.events.reserve(copied.size());
-  for (const auto& [cpu, slot] : copied) d.events.push_back(m.decode(slot, cpu));
+  for (const auto& [cpu, slot] : copied) d.events.push_back(m.decoder->decode(slot, cpu));
   d.stats = m.stats(heads);  // as of the heads copied: events + torn + overwritten = recorded
   std::stable_sort(
       d.events.begin(), d.events.end(),

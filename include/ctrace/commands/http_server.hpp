@@ -23,6 +23,8 @@ class SocketHttpServer : public httplib::Server {
   // Serves until `stop_fd` is readable, then closes the listener and waits for the
   // connections in progress.
   void serve_until(int stop_fd);
+  // Serves one request on a connected socket (peer check, parse, route, answer), then closes it.
+  void serve_connection(int fd);
 
  protected:
   // Whether to serve this peer; a refusal is answered here.
@@ -30,7 +32,6 @@ class SocketHttpServer : public httplib::Server {
   int listen_fd_ = -1;
 
  private:
-  void handle_connection(int fd);
   size_t max_connections_;
   std::mutex mutex_;
   std::condition_variable idle_;

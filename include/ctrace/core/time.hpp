@@ -13,7 +13,10 @@ class WallClock {
   WallClock();                                  // samples both clocks now
   explicit WallClock(int64_t offset_ns) : offset_ns_(offset_ns) {}
   // Nanoseconds since the epoch for a bpf_ktime_get_ns() value.
-  int64_t to_wall_ns(uint64_t mono_ns) const { return static_cast<int64_t>(mono_ns) + offset_ns_; }
+  // (in unsigned arithmetic: a garbled timestamp wraps instead of overflowing)
+  int64_t to_wall_ns(uint64_t mono_ns) const {
+    return static_cast<int64_t>(mono_ns + static_cast<uint64_t>(offset_ns_));
+  }
   int64_t offset_ns() const { return offset_ns_; }
 
  private:

@@ -100,5 +100,8 @@ Record call_record(const TraceCall& c, const TraceContext& ctx);
 // A whole dump, summary first, through `out` (begun with trace_schema()).
 void write_dump(Formatter& out, const DumpSummary& s, const std::vector<TraceEvent>& sorted,
                 const TraceContext& ctx);
+// The same as one string (serve's HTTP body).
+std::string render_dump(Format f, const DumpSummary& s, const std::vector<TraceEvent>& sorted,
+                        const TraceContext& ctx);
 
 }  // namespace ctrace::output

@@ -14,6 +14,9 @@
 #include "ctrace/output/syscall_trace.hpp"
 #include "ctrace/target/target.hpp"
 
+struct record_event;    // bpf/record.h
+struct record_argspec;  // bpf/record.h
+
 namespace ctrace::probe {
 
 // Syscall ids the ring's tables cover (0 .. kMaxSyscalls-1).
@@ -40,21 +43,51 @@ struct RecorderDump {
   output::DumpSummary summary() const;
 };
 
-class Recorder {
+// A ring slot -> a TraceEvent: what the kernel was told to capture for each syscall (from
+// its format) says how long each captured string or buffer really was. Public so that the
+// decoding is tested and fuzzed without a kernel.
+class RecordDecoder {
+ public:
+  RecordDecoder(const enrich::SyscallFormats& formats, int string_size);
+  ~RecordDecoder();  // record_argspec is complete only in recorder.cpp
+  output::TraceEvent decode(const record_event& e, int cpu) const;
+  // What the kernel captures for syscall nr (all zero: nothing).
+  const record_argspec& spec(uint32_t nr) const;
+  int string_size() const { return string_size_; }
+
+ private:
+  int string_size_;
+  std::vector<record_argspec> specs_;
+};
+
+// What the daemon needs of one recording: the seam between serve's HTTP handlers and the
+// kernel (the fuzz target serves requests over a fake one).
+class TraceRecorder {
+ public:
+  virtual ~TraceRecorder() = default;
+  virtual RecorderDump dump() = 0;
+  virtual RecorderStats stats() const = 0;
+  // CLOCK_MONOTONIC when recording started: dumps' relative times start there.
+  virtual uint64_t start_ns() const = 0;
+  // The running programs record another cgroup (a followed container was re-created).
+  virtual void retarget(const target::Target& target) = 0;
+  // Ring capacity in events (all CPUs).
+  virtual uint64_t capacity() const = 0;
+};
+
+class Recorder final : public TraceRecorder {
  public:
   Recorder(const target::Target& target, unsigned self_tgid, const RecorderOptions& opts,
            const enrich::SyscallFormats& formats);
-  ~Recorder();
+  ~Recorder() override;
   Recorder(const Recorder&) = delete;
   Recorder& operator=(const Recorder&) = delete;
 
-  RecorderDump dump();
-  RecorderStats stats() const;
-  uint64_t start_ns() const { return start_ns_; }
-  // The running programs record another cgroup (a followed container was re-created).
-  void retarget(const target::Target& target);
-  // Ring capacity in events (all CPUs).
-  uint64_t capacity() const;
+  RecorderDump dump() override;
+  RecorderStats stats() const override;
+  uint64_t start_ns() const override { return start_ns_; }
+  void retarget(const target::Target& target) override;
+  uint64_t capacity() const override;
 
  private:
   struct Impl;

@@ -1,0 +1,42 @@
+#pragma once
+// The daemon behind `ctrace serve`: its HTTP routes and handlers over the recordings it holds,
+// apart from the command (options, BPF, sockets), so that the handlers can serve requests over
+// fake recorders (test/fuzz/fuzz_serve_http.cpp).
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "ctrace/commands/http_server.hpp"
+#include "ctrace/enrich/syscall_formats.hpp"
+#include "ctrace/output/metrics.hpp"
+#include "ctrace/probe/recorder.hpp"
+#include "ctrace/target/target.hpp"
+
+namespace ctrace::commands {
+
+// Starts one recording of a resolved target (serve: the kernel's `record` programs). Throws.
+using RecorderFactory = std::function<std::unique_ptr<probe::TraceRecorder>(const target::Target&,
+                                                                            const probe::RecorderOptions&)>;
+
+struct TraceDaemonOptions {
+  uint64_t default_size = probe::RecorderOptions::kDefaultSize;  // --size, bytes per target
+  int string_size = 64;                                          // --string-size
+};
+
+class TraceDaemon {
+ public:
+  virtual ~TraceDaemon() = default;
+  // /list /add /dump /dump-by-name /dump-by-cgroup /close /close-by-name /metrics.
+  virtual void routes(SocketHttpServer& server) = 0;
+  // What /metrics renders (the daemon's own families); the command adds its other sources.
+  virtual output::MetricsExporter& exporter() = 0;
+  // Stops every recording; returns how many there were.
+  virtual size_t close_all() = 0;
+};
+
+// Targets are resolved in `cgroup_fs`; dumps are decoded with `formats`.
+std::unique_ptr<TraceDaemon> make_trace_daemon(target::CgroupFs cgroup_fs, enrich::SyscallFormats formats,
+                                               TraceDaemonOptions opts, RecorderFactory make_recorder);
+
+}  // namespace ctrace::commands

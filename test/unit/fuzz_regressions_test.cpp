@@ -1,0 +1,136 @@
+// Inputs the fuzz targets (test/fuzz) crashed on, replayed through the same public entry
+// points, with what must happen instead. The inputs are kept in test/fuzz/regressions/TARGET/
+// (scripts/fuzz.sh also replays them as seeds).
+#include <linux/types.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "ctrace/commands/daemon.hpp"
+#include "ctrace/commands/serve_daemon.hpp"
+#include "ctrace/core/time.hpp"
+#include "ctrace/enrich/names.hpp"
+#include "ctrace/enrich/syscall_formats.hpp"
+#include "ctrace/output/syscall_trace.hpp"
+#include "ctrace/probe/recorder.hpp"
+extern "C" {
+#include "bpf/record.h"
+}
+
+using namespace ctrace;
+
+namespace {
+
+std::string regression(const std::string& target, const std::string& name) {
+  std::ifstream in(std::string(CTRACE_TEST_FIXTURES) + "/../fuzz/regressions/" + target + "/" + name,
+                   std::ios::binary);
+  REQUIRE(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// One request to a daemon's server over a socketpair, as a client would send it; the answer.
+std::string serve_request(commands::SocketHttpServer& server, const std::string& request) {
+  int sv[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  std::string answer;
+  std::thread client([&] {
+    (void)!::send(sv[0], request.data(), request.size(), MSG_NOSIGNAL);
+    ::shutdown(sv[0], SHUT_WR);
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(sv[0], buf, sizeof buf, 0)) > 0;) answer.append(buf, static_cast<size_t>(n));
+    ::close(sv[0]);
+  });
+  server.serve_connection(sv[1]);
+  client.join();
+  return answer;
+}
+
+}  // namespace
+
+TEST_CASE("fuzz_syscall_format: a format with more than 6 fields captures no length from a 7th", "[fuzz]") {
+  // sys_enter_connect mangled into 7 arguments, `struct sockaddr *` 6th and `int addrlen` 7th:
+  // record told the kernel to take the sockaddr's length from args[6] (past the 6 it has), and
+  // the decoder read it there.
+  auto f = enrich::parse_syscall_format(
+      regression("fuzz_syscall_format", "crash-cd5740584e033053b44c0e4a55e716689f34792e"));
+  REQUIRE(f);
+  REQUIRE(f->args.size() > RECORD_MAX_ARGS);
+  enrich::SyscallFormats formats;
+  formats.add(42, *f);
+  probe::RecordDecoder decoder(formats, 256);
+  const record_argspec& spec = decoder.spec(42);
+  for (int i = 0; i < RECORD_MAX_STRS; ++i) {
+    CHECK(spec.arg[i] < RECORD_MAX_ARGS);
+    CHECK(spec.len_arg[i] < RECORD_MAX_ARGS);
+  }
+}
+
+TEST_CASE("fuzz_serve_http: a request path that is not UTF-8 gets a JSON 404, the daemon lives on",
+          "[fuzz]") {
+  // "POST /ad\xff...\xffd?name=../x": the 404 message quotes the path, and dumping it as JSON
+  // threw in httplib's error handler, where nothing catches it: serve died (std::terminate).
+  std::string request = regression("fuzz_serve_http", "crash-d326453a00189768bec0dfa9a687f60f2b789439");
+  target::CgroupFs cfs{std::string(CTRACE_TEST_FIXTURES) + "/containers/sys/fs/cgroup", "/nonexistent",
+                       "/proc"};
+  auto daemon =
+      commands::make_trace_daemon(cfs, {}, {}, [](const target::Target&, const probe::RecorderOptions&) {
+        FAIL("no recording is started");
+        return std::unique_ptr<probe::TraceRecorder>();
+      });
+  commands::SocketHttpServer server;
+  daemon->routes(server);
+  for (int i = 0; i < 2; ++i) {  // the same server answers again
+    std::string answer = serve_request(server, request);
+    REQUIRE(answer.rfind("HTTP/1.1 404", 0) == 0);
+    auto body = nlohmann::json::parse(answer.substr(answer.find("\r\n\r\n") + 4));
+    std::string error = body.at("error");
+    CHECK(error.find("no route POST /ad\xef\xbf\xbd") == 0);  // U+FFFD for each byte that is not UTF-8
+  }
+  std::string list = serve_request(server, "GET /list HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(list.rfind("HTTP/1.1 200", 0) == 0);
+}
+
+TEST_CASE("fuzz_decoders: a record slot naming a 7th or later argument is not rendered from it", "[fuzz]") {
+  // A slot whose captured string says it belongs to argument 146 (the kernel writes 0-5; the
+  // input is in test/fuzz/regressions/fuzz_decoders/): the text of the resumed call indexed
+  // the 6 arguments with it.
+  enrich::SyscallFormats formats =
+      enrich::SyscallFormats::load_dir(std::string(CTRACE_TEST_FIXTURES) + "/syscalls");
+  probe::RecordDecoder decoder(formats, 64);
+  record_event e{};
+  e.ts_ns = 1000;
+  e.tgid = e.tid = 42;
+  e.nr = static_cast<uint32_t>(enrich::SyscallNames::lookup("read").value_or(0));
+  e.kind = RECORD_EXIT;
+  e.ret = 3;
+  e.str_meta[0] = {3, 146, RECORD_CAPTURE_BUF_OUT, {}};
+  e.str_meta[1] = {3, 1, RECORD_CAPTURE_BUF_OUT, {}};
+  std::memcpy(e.str[0], "bad", 3);
+  std::memcpy(e.str[1], "42\n", 3);
+  auto t = decoder.decode(e, 0);
+  REQUIRE(t.strings.size() == 1);
+  CHECK(t.strings[0].arg == 1);
+  enrich::SyscallNames names(512);
+  output::TraceContext ctx{names, formats, 0};
+  std::string text = output::render_dump(output::Format::Text, {1, 1, 1, 0, 0, 0}, {t}, ctx);
+  CHECK(text.find("[] ...read(buf=\"42\\n\") = 3\n") != std::string::npos);
+  CHECK(text.find("bad") == std::string::npos);
+}
+
+TEST_CASE("fuzz_decoders: a timestamp near 2^63 wraps to the wall clock, no signed overflow", "[fuzz]") {
+  // unshare event with ts_ns 0x7fffffffffffffff (input in test/fuzz/regressions/fuzz_decoders/):
+  // mono + offset overflowed an int64_t (undefined behaviour; UBSan stops the ASan build).
+  WallClock clock(124000000868LL);
+  CHECK(clock.to_wall_ns(INT64_MAX) == INT64_MIN + 124000000867LL);
+  CHECK(clock.to_wall_ns(1000) == 124000001868LL);
+  CHECK(WallClock(-5000).to_wall_ns(1000) == -4000);
+}
