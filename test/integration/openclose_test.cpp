@@ -212,7 +212,13 @@ TEST_CASE("openclose flood: 100k events/s with the default ring lose nothing", "
   // 50k open+close pairs in one second: 100k events/s
   Workload w({"--rate", "50000", "open-close", "/dev/null", "50000"});
   cg.add(w.pid());
-  auto run = stream_around({"openclose", "-c", cg.path().string()}, {&w}, "openclose");
+  std::vector<std::string> args{"openclose", "-c", cg.path().string()};
+#ifdef CTRACE_SANITIZED
+  // ASan/UBSan make the reader ~3x slower: the default ring's claim is checked by the normal
+  // build; here the ring holds the whole second (32 MiB, the old default), still 0 lost.
+  args.insert(args.end(), {"--buffer-pages", "8192"});
+#endif
+  auto run = stream_around(args, {&w}, "openclose");
   INFO("stderr: " << run.err);
   REQUIRE(run.code == 0);
   CHECK(run.lost == 0);
