@@ -20,6 +20,8 @@ enum openclose_kind {
 #define OPENCLOSE_DATA_LEN 256 /* a path (NUL-terminated, truncated) or a sockaddr */
 #define OPENCLOSE_ADDR_MAX 128 /* sizeof(struct sockaddr_storage) */
 
+/* The ring's events end after the bytes of data in use (a path with its NUL, an address):
+ * user space reads them with openclose_event_from() (commands/openclose.hpp). */
 struct openclose_event {
 	struct ctrace_task_info task;
 	__s64 ret;

@@ -100,13 +100,15 @@ class OpenCloseCommand final : public Command {
     TaskFields task(WallClock(), container_by_ == ContainerBy::CgroupPath ? &cgroup_paths : nullptr,
                     containers.get(), precision_);
     OpenCloseContext ctx{&task, full_path_, "/proc"};
+    openclose_event event;
     auto out = output::make_formatter(format_, stream_stdout());
     out->begin(openclose_schema(precision_, container_by_));
     session.attached("Collecting events... Ctrl-C to stop");
     int code = stream_events(session, duration_, openclose_lbpf_events_fd(skel.get()),
                              openclose_lbpf_lost_fd(skel.get()), *out, [&](const void* data, size_t size) {
-                               if (size < sizeof(openclose_event)) return;
-                               out->record(decode_openclose(*static_cast<const openclose_event*>(data), ctx));
+                               if (!openclose_event_from(data, size, event)) return;
+                               decode_openclose(event, ctx, out->start_record());
+                               out->finish_record();
                              });
     out->end();
     return code;

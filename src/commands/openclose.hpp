@@ -23,13 +23,21 @@ struct OpenCloseContext {
   std::filesystem::path proc = "/proc";
 };
 
+// An event as the ring hands it over (its data cut after the bytes in use) into `out`, the rest
+// of data zeroed. False when too short to be one.
+bool openclose_event_from(const void* data, size_t size, openclose_event& out);
+
 // The text columns of its records.
 output::Schema openclose_schema(TimePrecision precision, ContainerBy container_by);
 
-// One event -> one record: the task fields, then syscall, ret, result ("5", "-ENOENT"),
+// One event -> its fields: the task fields, then syscall, ret, result ("5", "-ENOENT"),
 // detail (what the DETAIL column shows) and per syscall: path, flags, dirfd (opens),
 // fd, peer, family, port (accept, accept4, connect), fd (close).
-output::Record decode_openclose(const openclose_event& e, const OpenCloseContext& ctx);
+// Written into `out` (a JSON stream's line directly), or collected into a Record.
+void decode_openclose(const openclose_event& e, const OpenCloseContext& ctx, output::FieldSink& out);
+inline output::Record decode_openclose(const openclose_event& e, const OpenCloseContext& ctx) {
+  return output::collect([&](output::FieldSink& out) { decode_openclose(e, ctx, out); });
+}
 
 // A relative `path` opened by `pid` against `dirfd` (AT_FDCWD: its cwd), resolved through
 // PROC/PID/cwd or PROC/PID/fd/DIRFD at decode time: best effort, the task may have moved on

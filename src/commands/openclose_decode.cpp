@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstddef>
+#include <cstring>
 #include <filesystem>
 
 #include "commands/openclose.hpp"
@@ -15,7 +17,6 @@ namespace ctrace::commands {
 namespace {
 
 using output::Align;
-using output::Record;
 
 constexpr const char* kKindNames[OC_KINDS] = {"open",    "openat",  "openat2", "accept",
                                               "accept4", "connect", "close"};
@@ -39,6 +40,14 @@ output::Schema openclose_schema(TimePrecision precision, ContainerBy container_b
   return s;
 }
 
+bool openclose_event_from(const void* data, size_t size, openclose_event& out) {
+  if (size < offsetof(openclose_event, data)) return false;
+  size = std::min(size, sizeof out);
+  std::memcpy(&out, data, size);
+  std::memset(reinterpret_cast<char*>(&out) + size, 0, sizeof out - size);
+  return true;
+}
+
 const char* openclose_kind_name(unsigned kind) {
   return kind < OC_KINDS ? kKindNames[kind] : "?";
 }
@@ -55,53 +64,57 @@ std::string resolve_full_path(const std::filesystem::path& proc, unsigned pid, i
   return (dir / path).lexically_normal().string();
 }
 
-Record decode_openclose(const openclose_event& e, const OpenCloseContext& ctx) {
-  Record r;
-  if (ctx.task) ctx.task->add(r, e.task);
-  r.set("syscall", openclose_kind_name(e.kind))
-      .set("ret", static_cast<int64_t>(e.ret))
-      .set("result", ret_text(e.ret));
+void decode_openclose(const openclose_event& e, const OpenCloseContext& ctx, output::FieldSink& out) {
+  if (ctx.task) ctx.task->add(out, e.task);
+  out.put("syscall", openclose_kind_name(e.kind));
+  out.put("ret", static_cast<int64_t>(e.ret));
+  out.put("result", ret_text(e.ret));
   switch (e.kind) {
     case OC_OPEN:
     case OC_OPENAT:
     case OC_OPENAT2: {
-      std::string path = c_string(e.data, sizeof e.data);
+      std::string_view path = c_string(e.data, sizeof e.data);
       int dirfd = e.kind == OC_OPEN ? AT_FDCWD : e.fd;
-      r.set("path", path)
-          .set("flags", static_cast<uint64_t>(e.flags))
-          .set("flags_names", enrich::open_flag_names(e.flags));
-      if (e.kind != OC_OPEN) r.set("dirfd", dirfd);
+      out.put("path", path);
+      out.put("flags", static_cast<uint64_t>(e.flags));
+      out.put("flags_names", enrich::open_flag_names(e.flags));
+      if (e.kind != OC_OPEN) out.put("dirfd", dirfd);
       if (ctx.full_path) {
-        std::string full = resolve_full_path(ctx.proc, e.task.pid, dirfd, path);
-        r.set("full_path", full).set("detail", full);
+        std::string full = resolve_full_path(ctx.proc, e.task.pid, dirfd, std::string(path));
+        out.put("full_path", full);
+        out.put("detail", full);
       } else {
-        r.set("detail", path);
+        out.put("detail", path);
       }
       break;
     }
     case OC_ACCEPT:
     case OC_ACCEPT4:
     case OC_CONNECT: {
-      r.set("fd", e.fd);
+      out.put("fd", e.fd);
       auto addr = enrich::decode_sockaddr(e.data, std::min<size_t>(e.addr_len, sizeof e.data));
       if (addr) {
-        r.set("peer", addr->text()).set("family", enrich::family_name(addr->family));
-        if (addr->family == AF_INET || addr->family == AF_INET6)
-          r.set("address", addr->address).set("port", addr->port);
-        r.set("detail", addr->text());
+        std::string peer = addr->text();
+        out.put("peer", peer);
+        out.put("family", enrich::family_name(addr->family));
+        if (addr->family == AF_INET || addr->family == AF_INET6) {
+          out.put("address", addr->address);
+          out.put("port", addr->port);
+        }
+        out.put("detail", peer);
       } else {
-        r.set("detail", fmt::format("fd={}", e.fd));
+        out.put("detail", fmt::format("fd={}", e.fd));
       }
       break;
     }
     case OC_CLOSE:
-      r.set("fd", e.fd).set("detail", fmt::format("fd={}", e.fd));
+      out.put("fd", e.fd);
+      out.put("detail", fmt::format("fd={}", e.fd));
       break;
     default:
-      r.set("detail", "");
+      out.put("detail", "");
       break;
   }
-  return r;
 }
 
 }  // namespace ctrace::commands

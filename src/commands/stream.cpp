@@ -106,23 +106,23 @@ output::Column container_column(ContainerBy by, const std::string& header) {
   return {"hostname", header, output::Align::Left, -1, "", 20, false, output::Elide::End};
 }
 
-std::string c_string(const char* s, size_t max) {
-  return std::string(s, strnlen(s, max));
+std::string_view c_string(const char* s, size_t max) {
+  return {s, strnlen(s, max)};
 }
 
-void TaskFields::add(output::Record& r, const ctrace_task_info& t) const {
+void TaskFields::add(output::FieldSink& out, const ctrace_task_info& t) const {
   int64_t wall = clock_.to_wall_ns(t.ts_ns);
-  r.set("time", format_utc(wall, precision_))
-      .set("ts_ns", wall)
-      .set("hostname", c_string(t.hostname, sizeof t.hostname))
-      .set("cgroup_id", static_cast<uint64_t>(t.cgroup_id));
-  if (cgroup_paths_) r.set("cgroup", cgroup_paths_->path_of(t.cgroup_id));
-  if (containers_) r.set("container", container_value(*containers_, t.cgroup_id));
-  r.set("pid", t.pid)
-      .set("tid", t.tid)
-      .set("uid", t.uid)
-      .set("gid", t.gid)
-      .set("comm", c_string(t.comm, sizeof t.comm));
+  out.put("time", utc_text(wall, precision_).view());
+  out.put("ts_ns", wall);
+  out.put("hostname", c_string(t.hostname, sizeof t.hostname));
+  out.put("cgroup_id", static_cast<uint64_t>(t.cgroup_id));
+  if (cgroup_paths_) out.put("cgroup", cgroup_paths_->path_of(t.cgroup_id));
+  if (containers_) out.put("container", container_value(*containers_, t.cgroup_id));
+  out.put("pid", t.pid);
+  out.put("tid", t.tid);
+  out.put("uid", t.uid);
+  out.put("gid", t.gid);
+  out.put("comm", c_string(t.comm, sizeof t.comm));
 }
 
 std::unique_ptr<enrich::ContainerResolver> event_containers(const Session& session, bool runtime_names) {
@@ -145,7 +145,10 @@ std::string ret_text(int64_t ret) {
 
 std::FILE* stream_stdout() {
   static bool done = false;
-  if (!done && !::isatty(STDOUT_FILENO)) std::setvbuf(stdout, nullptr, _IOFBF, 64 * 1024);
+  // glibc ignores the size when it allocates the buffer itself (it takes st_blksize, 4 KiB):
+  // one write per 10 events of a flood instead of per batch
+  static char buffer[64 * 1024];
+  if (!done && !::isatty(STDOUT_FILENO)) std::setvbuf(stdout, buffer, _IOFBF, sizeof buffer);
   done = true;
   return stdout;
 }

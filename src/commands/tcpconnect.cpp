@@ -91,16 +91,18 @@ class TcpConnectCommand final : public Command {
     int code = stream_events(session, duration_, tcpconnect_lbpf_events_fd(skel.get()),
                              tcpconnect_lbpf_lost_fd(skel.get()), *out, [&](const void* data, size_t size) {
                                if (size < sizeof(tcpconnect_event)) return;
-                               Record r =
-                                   decode_tcpconnect(*static_cast<const tcpconnect_event*>(data), &task);
-                               if (!count_) return out->record(r);
-                               const auto* e = static_cast<const tcpconnect_event*>(data);
-                               CountKey k{text_of(r.get(container_key)), e->family == AF_INET6 ? 6 : 4,
-                                          text_of(r.get("daddr")), e->dport};
+                               const auto* event = static_cast<const tcpconnect_event*>(data);
+                               if (!count_) {
+                                 decode_tcpconnect(*event, &task, out->start_record());
+                                 return out->finish_record();
+                               }
+                               Record r = decode_tcpconnect(*event, &task);
+                               CountKey k{text_of(r.get(container_key)), event->family == AF_INET6 ? 6 : 4,
+                                          text_of(r.get("daddr")), event->dport};
                                auto& v = counts[k];
                                if (const auto* c = r.get(container_key)) v.container = *c;
                                ++v.connects;
-                               if (e->ret < 0 && e->ret != -EINPROGRESS) ++v.failed;
+                               if (event->ret < 0 && event->ret != -EINPROGRESS) ++v.failed;
                              });
     if (count_) out->table(count_table(counts, container_key, session.target().to_object()));
     out->end();
@@ -168,18 +170,16 @@ class TcpConnectCommand final : public Command {
 
 }  // namespace
 
-Record decode_tcpconnect(const tcpconnect_event& e, const TaskFields* task) {
-  Record r;
-  if (task) task->add(r, e.task);
+void decode_tcpconnect(const tcpconnect_event& e, const TaskFields* task, output::FieldSink& out) {
+  if (task) task->add(out, e.task);
   int family = e.family == AF_INET6 ? AF_INET6 : AF_INET;
-  r.set("ip", family == AF_INET6 ? 6 : 4)
-      .set("saddr", enrich::ip_text(family, e.saddr))
-      .set("sport", e.sport)
-      .set("daddr", enrich::ip_text(family, e.daddr))
-      .set("dport", e.dport)
-      .set("ret", static_cast<int64_t>(e.ret))
-      .set("result", ret_text(e.ret));
-  return r;
+  out.put("ip", family == AF_INET6 ? 6 : 4);
+  out.put("saddr", enrich::ip_text(family, e.saddr));
+  out.put("sport", e.sport);
+  out.put("daddr", enrich::ip_text(family, e.daddr));
+  out.put("dport", e.dport);
+  out.put("ret", static_cast<int64_t>(e.ret));
+  out.put("result", ret_text(e.ret));
 }
 
 std::unique_ptr<Command> make_tcpconnect() {

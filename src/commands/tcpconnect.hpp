@@ -11,8 +11,12 @@ extern "C" {
 
 namespace ctrace::commands {
 
-// One event -> one record: the task fields, then ip (4 or 6), saddr, sport, daddr, dport,
-// ret and result ("0", "-EINPROGRESS", "-ECONNREFUSED").
-output::Record decode_tcpconnect(const tcpconnect_event& e, const TaskFields* task);
+// One event -> its fields: the task fields, then ip (4 or 6), saddr, sport, daddr, dport,
+// ret and result ("0", "-EINPROGRESS", "-ECONNREFUSED"); into `out` (a JSON stream's line
+// directly) or collected into a Record.
+void decode_tcpconnect(const tcpconnect_event& e, const TaskFields* task, output::FieldSink& out);
+inline output::Record decode_tcpconnect(const tcpconnect_event& e, const TaskFields* task) {
+  return output::collect([&](output::FieldSink& out) { decode_tcpconnect(e, task, out); });
+}
 
 }  // namespace ctrace::commands

@@ -94,7 +94,9 @@ class UnshareCommand final : public Command {
     int code = stream_events(session, duration_, unshare_lbpf_events_fd(skel.get()),
                              unshare_lbpf_lost_fd(skel.get()), *formatter, [&](const void* data, size_t size) {
                                if (size < sizeof(unshare_event)) return;
-                               formatter->record(decode_unshare(*static_cast<const unshare_event*>(data), ctx));
+                               decode_unshare(*static_cast<const unshare_event*>(data), ctx,
+                                              formatter->start_record());
+                               formatter->finish_record();
                              });
     formatter->end();
     return code;

@@ -51,30 +51,34 @@ output::Schema unshare_schema(const UnshareColumns& c) {
   return s;
 }
 
-output::Record decode_unshare(const unshare_event& e, const UnshareDecodeContext& ctx) {
+void decode_unshare(const unshare_event& e, const UnshareDecodeContext& ctx, output::FieldSink& out) {
   int64_t wall_ns = ctx.clock.to_wall_ns(e.ts_ns);
   // The kernel returns -errno; user space sees -1 and errno, so that is what we show.
   bool failed = e.ret < 0 && e.ret >= -4095;
-  output::Record r;
-  r.set("time", format_utc(wall_ns, ctx.precision))
-      .set("ts_ns", wall_ns)
-      .set("tid", e.tid)
-      .set("pid", e.pid)
-      .set("comm", c_string(e.comm, sizeof e.comm))
-      .set("call", unshare_call_name(e.call))
-      .set("ret", failed ? int64_t{-1} : static_cast<int64_t>(e.ret))
-      .set("errno", failed ? output::Value(enrich::errno_name(static_cast<int>(-e.ret))) : output::Value())
-      .set("flags", static_cast<uint64_t>(e.flags))
-      .set("flags_names", enrich::clone_flag_names(e.flags, abi_of(e.call)));
+  out.put("time", utc_text(wall_ns, ctx.precision).view());
+  out.put("ts_ns", wall_ns);
+  out.put("tid", e.tid);
+  out.put("pid", e.pid);
+  out.put("comm", c_string(e.comm, sizeof e.comm));
+  out.put("call", unshare_call_name(e.call));
+  out.put("ret", failed ? int64_t{-1} : static_cast<int64_t>(e.ret));
+  if (failed)
+    out.put("errno", enrich::errno_name(static_cast<int>(-e.ret)));
+  else
+    out.put("errno", output::Value());
+  out.put("flags", static_cast<uint64_t>(e.flags));
+  out.put("flags_names", enrich::clone_flag_names(e.flags, abi_of(e.call)));
   if (e.call == UNSHARE_CALL_SETNS) {
     std::string kind = enrich::ns_kind_name(e.fd_ns_type);
-    r.set("fd_ns", kind.empty() ? output::Value() : output::Value(kind));
+    if (kind.empty())
+      out.put("fd_ns", output::Value());
+    else
+      out.put("fd_ns", kind);
   }
-  r.set("cgroup_id", static_cast<uint64_t>(e.cgroup_id))
-      .set("cgroup", ctx.cgroup_path ? ctx.cgroup_path(e.cgroup_id) : std::string());
-  if (ctx.container) r.set("container", ctx.container(e.cgroup_id));
-  r.set("hostname", c_string(e.hostname, sizeof e.hostname));
-  return r;
+  out.put("cgroup_id", static_cast<uint64_t>(e.cgroup_id));
+  out.put("cgroup", ctx.cgroup_path ? ctx.cgroup_path(e.cgroup_id) : std::string());
+  if (ctx.container) out.put("container", ctx.container(e.cgroup_id));
+  out.put("hostname", c_string(e.hostname, sizeof e.hostname));
 }
 
 }  // namespace ctrace::commands

@@ -1,5 +1,5 @@
 #pragma once
-// ctrace unshare: the raw BPF event -> a Record (no kernel needed, unit-tested).
+// ctrace unshare: the raw BPF event -> its fields (no kernel needed, unit-tested).
 #include <linux/types.h>
 
 #include <cstdint>
@@ -40,6 +40,10 @@ const char* unshare_call_name(uint32_t call);
 // ret (-1 on failure, as libc returns it), errno (name or null), flags, flags_names,
 // fd_ns (setns only: kind of the fd's namespace or null), cgroup_id, cgroup, container (with
 // ctx.container), hostname.
-output::Record decode_unshare(const unshare_event& e, const UnshareDecodeContext& ctx);
+// Into `out` (a JSON stream's line directly), or collected into a Record.
+void decode_unshare(const unshare_event& e, const UnshareDecodeContext& ctx, output::FieldSink& out);
+inline output::Record decode_unshare(const unshare_event& e, const UnshareDecodeContext& ctx) {
+  return output::collect([&](output::FieldSink& out) { decode_unshare(e, ctx, out); });
+}
 
 }  // namespace ctrace::commands

@@ -25,6 +25,10 @@ WallClock::WallClock() {
 }
 
 std::string format_utc(int64_t wall_ns, TimePrecision p) {
+  return std::string(utc_text(wall_ns, p).view());
+}
+
+UtcText utc_text(int64_t wall_ns, TimePrecision p) {
   int64_t sec = wall_ns / 1000000000LL;
   int64_t frac = wall_ns % 1000000000LL;
   if (frac < 0) {
@@ -48,17 +52,17 @@ std::string format_utc(int64_t wall_ns, TimePrecision p) {
   static constexpr int kDigits[] = {0, 3, 6, 9};
   static constexpr int64_t kDivisor[] = {1000000000LL, 1000000LL, 1000LL, 1LL};
   int digits = kDigits[static_cast<int>(p)];
-  std::string out;
-  out.reserve(base_len + static_cast<size_t>(digits) + 2);
-  out.append(base, base_len);
+  // base: at most 31 bytes; then '.', 9 digits and 'Z' fit the 40
+  UtcText out;
+  std::copy(base, base + base_len, out.data);
+  out.size = base_len;
   if (digits) {
-    out += '.';
-    char d[9];
+    out.data[out.size++] = '.';
     int64_t v = frac / kDivisor[static_cast<int>(p)];
-    for (int i = digits - 1; i >= 0; --i, v /= 10) d[i] = static_cast<char>('0' + v % 10);
-    out.append(d, static_cast<size_t>(digits));
+    for (int i = digits - 1; i >= 0; --i, v /= 10) out.data[out.size + static_cast<size_t>(i)] = static_cast<char>('0' + v % 10);
+    out.size += static_cast<size_t>(digits);
   }
-  out += 'Z';
+  out.data[out.size++] = 'Z';
   return out;
 }
 

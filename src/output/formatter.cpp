@@ -21,6 +21,15 @@ Record& Record::set(std::string key, Value v) {
   return *this;
 }
 
+FieldSink& Formatter::start_record() {
+  collected_.fields.clear();
+  return collector_;
+}
+
+void Formatter::finish_record() {
+  record(collected_);
+}
+
 const Value* Record::get(const std::string& key) const {
   for (const auto& [k, v] : fields)
     if (k == key) return &v;

@@ -29,6 +29,8 @@ class JsonFormatter : public Formatter {
   explicit JsonFormatter(std::FILE* out) : out_(out) {}
   void begin(const Schema& schema) override { schema_ = schema; }
   void record(const Record& r) override;
+  FieldSink& start_record() override;
+  void finish_record() override;
   void table(const Table& t) override;
   void series(const Series& s) override;
   void lost(uint64_t n) override;
@@ -36,10 +38,27 @@ class JsonFormatter : public Formatter {
   void end() override { std::fflush(out_); }
 
  private:
+  // Appends `,"key":value` to the line being written.
+  class LineSink final : public FieldSink {
+   public:
+    explicit LineSink(std::string& out) : out_(out) {}
+    using FieldSink::put;
+    void put(std::string_view key, int64_t v) override;
+    void put(std::string_view key, uint64_t v) override;
+    void put(std::string_view key, std::string_view v) override;
+    void put(std::string_view key, const Strings& v) override;
+    void put(std::string_view key, const Value& v) override;
+
+   private:
+    void key(std::string_view k);
+    std::string& out_;
+  };
+
   void line(const std::string& s, bool flush = true);
   std::FILE* out_;
   Schema schema_;
   std::string record_buf_;  // reused: no allocation per event once it has grown
+  LineSink sink_{record_buf_};
 };
 
 class GraphFormatter : public Formatter {

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "ctrace/commands/session.hpp"
 #include "ctrace/core/time.hpp"
@@ -53,14 +54,14 @@ void add_container_by_options(CLI::App& app, ContainerBy& by);
 // The text column for the container: HOSTNAME (or `header`), CGROUPID, CGROUP or CONTAINER.
 output::Column container_column(ContainerBy by, const std::string& header = "HOSTNAME");
 
-// Adds the task header of an event to a record: time, ts_ns, hostname, cgroup_id,
+// Puts the task header of an event: time, ts_ns, hostname, cgroup_id,
 // cgroup (with --cgroup-path), container (with a resolver), pid, tid, uid, gid, comm.
 class TaskFields {
  public:
   TaskFields(WallClock clock, enrich::CgroupNames* cgroup_paths,
              enrich::ContainerResolver* containers = nullptr, TimePrecision precision = TimePrecision::Seconds)
       : clock_(clock), cgroup_paths_(cgroup_paths), containers_(containers), precision_(precision) {}
-  void add(output::Record& r, const ctrace_task_info& t) const;
+  void add(output::FieldSink& out, const ctrace_task_info& t) const;
 
  private:
   WallClock clock_;
@@ -82,7 +83,7 @@ output::Value container_value(enrich::ContainerResolver& containers, uint64_t cg
 std::string ret_text(int64_t ret);
 
 // A fixed-size C string field of a BPF event (may lack its NUL).
-std::string c_string(const char* s, size_t max);
+std::string_view c_string(const char* s, size_t max);
 
 // stdout for an event stream, before anything is written to it: a file or a pipe gets a 64 KiB
 // buffer, so that a batch of events is one write (stream_events() flushes after each batch, so

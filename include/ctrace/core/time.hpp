@@ -2,6 +2,7 @@
 // Kernel timestamps (bpf_ktime_get_ns: CLOCK_MONOTONIC) to wall-clock time.
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace ctrace {
 
@@ -25,5 +26,13 @@ class WallClock {
 
 // "2026-04-21T10:42:32Z" / "...32.123456Z": ISO 8601 in UTC.
 std::string format_utc(int64_t wall_ns, TimePrecision p = TimePrecision::Seconds);
+
+// The same text in a buffer of its own, for a stream that formats an event without allocating.
+struct UtcText {
+  char data[40];
+  size_t size = 0;
+  std::string_view view() const { return {data, size}; }
+};
+UtcText utc_text(int64_t wall_ns, TimePrecision p = TimePrecision::Seconds);
 
 }  // namespace ctrace

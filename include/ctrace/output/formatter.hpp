@@ -17,11 +17,19 @@ Format parse_format(const std::string& s);   // throws UsageError
 
 class Formatter {
  public:
+  Formatter() = default;
+  Formatter(const Formatter&) = delete;
+  Formatter& operator=(const Formatter&) = delete;
   virtual ~Formatter() = default;
   // Called once with the columns before any record or table.
   virtual void begin(const Schema& schema) = 0;
   // One event of a stream (a line).
   virtual void record(const Record& r) = 0;
+  // The same, written field by field: a decoder puts the event's fields into the sink that
+  // start_record() returns, then finish_record() ends the line. JSON writes them straight into
+  // its line; the other formats collect a Record and call record(). "type" is the schema's.
+  virtual FieldSink& start_record();
+  virtual void finish_record();
   // A whole table (one document in JSON).
   virtual void table(const Table& t) = 0;
   // A chart-able series.
@@ -31,6 +39,10 @@ class Formatter {
   // Streams write records unflushed; the event loop flushes once per wake-up (not per event).
   virtual void flush() = 0;
   virtual void end() = 0;
+
+ private:
+  Record collected_;
+  RecordSink collector_{collected_};
 };
 
 struct FormatterOptions {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -81,6 +82,52 @@ struct Record {
   Record& set(std::string key, Value v);
   const Value* get(const std::string& key) const;
 };
+
+// Where a decoder writes one event's fields, in order, each key once: a Record (RecordSink), or
+// the line of a JSON stream directly (Formatter::start_record): no Record is built and nothing
+// is allocated per event, which is what lets a stream keep up with a flood.
+class FieldSink {
+ public:
+  virtual void put(std::string_view key, int64_t v) = 0;
+  virtual void put(std::string_view key, uint64_t v) = 0;
+  virtual void put(std::string_view key, std::string_view v) = 0;
+  virtual void put(std::string_view key, const Strings& v) = 0;
+  virtual void put(std::string_view key, const Value& v) = 0;  // anything else (null)
+  void put(std::string_view key, bool v) { put(key, Value(v)); }
+  void put(std::string_view key, int v) { put(key, int64_t{v}); }
+  void put(std::string_view key, unsigned v) { put(key, uint64_t{v}); }
+  void put(std::string_view key, long long v) { put(key, static_cast<int64_t>(v)); }  // __s64
+  void put(std::string_view key, unsigned long long v) { put(key, static_cast<uint64_t>(v)); }  // __u64
+  void put(std::string_view key, const char* v) { put(key, std::string_view(v)); }
+  void put(std::string_view key, const std::string& v) { put(key, std::string_view(v)); }
+
+ protected:
+  ~FieldSink() = default;
+};
+
+// A FieldSink that fills a Record (the text formatter's input, and the decoders' tests).
+class RecordSink final : public FieldSink {
+ public:
+  explicit RecordSink(Record& r) : r_(r) {}
+  using FieldSink::put;
+  void put(std::string_view key, int64_t v) override { r_.set(std::string(key), v); }
+  void put(std::string_view key, uint64_t v) override { r_.set(std::string(key), v); }
+  void put(std::string_view key, std::string_view v) override { r_.set(std::string(key), std::string(v)); }
+  void put(std::string_view key, const Strings& v) override { r_.set(std::string(key), v); }
+  void put(std::string_view key, const Value& v) override { r_.set(std::string(key), v); }
+
+ private:
+  Record& r_;
+};
+
+// The Record that `write(FieldSink&)` fills.
+template <class Write>
+Record collect(Write&& write) {
+  Record r;
+  RecordSink sink(r);
+  write(static_cast<FieldSink&>(sink));
+  return r;
+}
 
 // A log2 histogram: bucket i counts values in [low, high].
 struct Histogram {

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <nlohmann/json.hpp>
 
 #include "output/formatters.hpp"
@@ -50,37 +51,49 @@ json histogram_json(const Histogram& h) {
 // are those nlohmann would write: ASCII strings without quotes, backslashes or control
 // characters, integers and arrays of strings are written here, everything else (escapes,
 // non-ASCII, doubles, objects) still goes through nlohmann.
-void append_string(std::string& out, const std::string& s) {
-  bool plain =
-      std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
-  if (!plain) {
-    out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
-    return;
-  }
+// Bytes JSON writes as they are: printable ASCII but the quote and the backslash.
+constexpr auto kPlain = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x7f; ++c) plain[static_cast<size_t>(c)] = c != '"' && c != '\\';
+  return plain;
+}();
+
+void append_string(std::string& out, std::string_view s) {
+  for (char c : s)
+    if (!kPlain[static_cast<unsigned char>(c)]) {
+      out += json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
+      return;
+    }
   out += '"';
   out += s;
   out += '"';
 }
 
+void append_integer(std::string& out, auto v) {
+  fmt::format_int text(v);
+  out.append(text.data(), text.size());
+}
+
+void append_strings(std::string& out, const Strings& list) {
+  out += '[';
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (i) out += ',';
+    append_string(out, list[i]);
+  }
+  out += ']';
+}
+
 void append_value(std::string& out, const Value& value) {
   if (auto* i = std::get_if<int64_t>(&value.v)) {
-    fmt::format_int text(*i);
-    out.append(text.data(), text.size());
+    append_integer(out, *i);
   } else if (auto* u = std::get_if<uint64_t>(&value.v)) {
-    fmt::format_int text(*u);
-    out.append(text.data(), text.size());
+    append_integer(out, *u);
   } else if (auto* n = std::get_if<Spelled>(&value.v)) {
-    fmt::format_int text(n->number);
-    out.append(text.data(), text.size());
+    append_integer(out, n->number);
   } else if (auto* str = std::get_if<std::string>(&value.v)) {
     append_string(out, *str);
   } else if (auto* list = std::get_if<Strings>(&value.v)) {
-    out += '[';
-    for (size_t i = 0; i < list->size(); ++i) {
-      if (i) out += ',';
-      append_string(out, (*list)[i]);
-    }
-    out += ']';
+    append_strings(out, *list);
   } else if (auto* b = std::get_if<bool>(&value.v)) {
     out += *b ? "true" : "false";
   } else if (value.is_null()) {
@@ -117,6 +130,50 @@ void JsonFormatter::record(const Record& r) {
   }
   out += '}';
   line(out, false);
+}
+
+FieldSink& JsonFormatter::start_record() {
+  record_buf_.clear();
+  record_buf_ += "{\"type\":";
+  append_string(record_buf_, schema_.type);
+  return sink_;
+}
+
+void JsonFormatter::finish_record() {
+  record_buf_ += '}';
+  line(record_buf_, false);
+}
+
+// Field names are plain ASCII identifiers of the decoders: written without escaping.
+void JsonFormatter::LineSink::key(std::string_view k) {
+  out_ += ",\"";
+  out_ += k;
+  out_ += "\":";
+}
+
+void JsonFormatter::LineSink::put(std::string_view k, int64_t v) {
+  key(k);
+  append_integer(out_, v);
+}
+
+void JsonFormatter::LineSink::put(std::string_view k, uint64_t v) {
+  key(k);
+  append_integer(out_, v);
+}
+
+void JsonFormatter::LineSink::put(std::string_view k, std::string_view v) {
+  key(k);
+  append_string(out_, v);
+}
+
+void JsonFormatter::LineSink::put(std::string_view k, const Strings& v) {
+  key(k);
+  append_strings(out_, v);
+}
+
+void JsonFormatter::LineSink::put(std::string_view k, const Value& v) {
+  key(k);
+  append_value(out_, v);
 }
 
 void JsonFormatter::table(const Table& t) {
