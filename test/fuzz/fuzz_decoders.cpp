@@ -1,12 +1,14 @@
 // The event decoders, from the raw bytes the kernel hands over to text and JSON:
 //   record:    ring slots (struct record_event) -> RecordDecoder -> render_dump, text and JSON
-//   openclose: ring events (struct openclose_event) -> decode_openclose -> the Formatter
-//   unshare:   ring events (struct unshare_event) -> decode_unshare -> the Formatter
+//   openclose: ring events (struct openclose_event, cut after their data) -> decode_openclose
+//   unshare:   ring events (struct unshare_event) -> decode_unshare
+// each to the text and JSON Formatters both as a Record and written field by field.
 // Input: one byte picks the decoder, one byte the options, then the events' bytes (a short
 // last event is zero-padded, as the ring would never give one). Every JSON line must parse.
 #include <fuzzer/FuzzedDataProvider.h>
 #include <linux/types.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -94,26 +96,54 @@ std::vector<Event> events_of(FuzzedDataProvider& in, size_t max) {
   return out;
 }
 
-// Runs the records through a text and a JSON Formatter, the way the stream commands do.
-template <typename Decode>
-void format_stream(const output::Schema& schema, size_t n, Decode decode) {
+// openclose's ring events end after their data: each takes a size (a byte), then that many
+// bytes, through openclose_event_from() as the command does.
+std::vector<openclose_event> openclose_events_of(FuzzedDataProvider& in, size_t max) {
+  std::vector<openclose_event> out;
+  while (in.remaining_bytes() > 0 && out.size() < max) {
+    size_t size = offsetof(openclose_event, data) + in.ConsumeIntegral<uint8_t>() * 2;
+    auto bytes = in.ConsumeBytes<uint8_t>(size);
+    openclose_event e;
+    if (commands::openclose_event_from(bytes.data(), bytes.size(), e)) out.push_back(e);
+  }
+  return out;
+}
+
+// Runs the events through a text and a JSON Formatter twice: as Records, and written field by
+// field as the stream commands do; both must give the same bytes.
+template <typename Write>
+void format_stream(const output::Schema& schema, size_t n, Write write) {
   for (auto f : {output::Format::Text, output::Format::Json}) {
-    char* buf = nullptr;
-    size_t len = 0;
-    std::FILE* out = open_memstream(&buf, &len);
-    if (!out) std::abort();
-    {
-      auto formatter = output::make_formatter(f, out);
-      formatter->begin(schema);
-      for (size_t i = 0; i < n; ++i) formatter->record(decode(i));
-      formatter->lost(3);
-      formatter->flush();
-      formatter->end();
+    std::string texts[2];
+    for (int direct = 0; direct < 2; ++direct) {
+      char* buf = nullptr;
+      size_t len = 0;
+      std::FILE* out = open_memstream(&buf, &len);
+      if (!out) std::abort();
+      {
+        auto formatter = output::make_formatter(f, out);
+        formatter->begin(schema);
+        for (size_t i = 0; i < n; ++i) {
+          if (direct) {
+            write(i, formatter->start_record());
+            formatter->finish_record();
+          } else {
+            formatter->record(output::collect([&](output::FieldSink& s) { write(i, s); }));
+          }
+        }
+        formatter->lost(3);
+        formatter->flush();
+        formatter->end();
+      }
+      std::fclose(out);
+      texts[direct] = std::string(buf, len);
+      std::free(buf);
     }
-    std::fclose(out);
-    std::string text(buf, len);
-    std::free(buf);
-    if (f == output::Format::Json) check_json_lines(text);
+    if (texts[0] != texts[1]) {
+      std::fprintf(stderr, "a record and the direct path differ:\n%s\n%s\n", texts[0].c_str(), texts[1].c_str());
+      std::abort();
+    }
+    if (f == output::Format::Json) check_json_lines(texts[1]);
   }
 }
 
@@ -153,9 +183,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     bool cgroup_path = container_by == commands::ContainerBy::CgroupPath;
     commands::TaskFields task(clock, cgroup_path ? &cgroup_names : nullptr, nullptr, precision);
     commands::OpenCloseContext ctx{&task, false, "/nonexistent-proc"};
-    auto events = events_of<openclose_event>(in, 16);
+    auto events = openclose_events_of(in, 16);
     format_stream(commands::openclose_schema(precision, container_by), events.size(),
-                  [&](size_t i) { return commands::decode_openclose(events[i], ctx); });
+                  [&](size_t i, output::FieldSink& s) { commands::decode_openclose(events[i], ctx, s); });
   } else {
     commands::UnshareDecodeContext ctx{
         clock, precision, [](uint64_t id) { return cgroup_names.path_of(id); }, {}};
@@ -163,7 +193,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                      container_by};
     auto events = events_of<unshare_event>(in, 16);
     format_stream(commands::unshare_schema(columns), events.size(),
-                  [&](size_t i) { return commands::decode_unshare(events[i], ctx); });
+                  [&](size_t i, output::FieldSink& s) { commands::decode_unshare(events[i], ctx, s); });
   }
   return 0;
 }

@@ -239,3 +239,44 @@ TEST_CASE("openclose --syscall LIST -- CMD traces the command", "[openclose]") {
   }
   CHECK(closes >= 3);  // the workload's 3, plus its dynamic loader's
 }
+
+TEST_CASE("openclose paths of every length come back whole up to 255 bytes and cut there", "[openclose]") {
+  // An event ends after its path (so that the ring holds more short ones): every length must
+  // come back exactly, from a 1-byte relative path to the 255 bytes the event has room for.
+  namespace fs = std::filesystem;
+  fs::path base = fmt::format("/tmp/ctrace-oc-len-{}", ::getpid());
+  fs::remove_all(base);
+  // a path of `length` bytes under `base`: directories of 99-byte names, then the file
+  auto make = [&](size_t length) {
+    std::string p = base.string();
+    REQUIRE(length > p.size() + 1);
+    while (length - p.size() > 101) {
+      p += "/" + std::string(99, 'd');
+      fs::create_directories(p);
+    }
+    p += "/" + std::string(length - p.size() - 1, 'f');
+    std::ofstream(p) << "x";
+    REQUIRE(p.size() == length);
+    return p;
+  };
+  fs::create_directories(base);
+  std::vector<std::string> paths = {make(40), make(128), make(254), make(255), make(256), make(300)};
+  std::vector<std::string> actions = {"open-close", ".", "1"};  // the cwd: 1 byte
+  for (const auto& p : paths) actions.insert(actions.end(), {"open-close", p, "1"});
+
+  TestCgroup cg("ctrace-test-oc-len");
+  Workload w(actions);
+  cg.add(w.pid());
+  auto run = stream_around({"openclose", "-c", cg.path().string(), "--syscall", "openat"}, {&w}, "openclose");
+  fs::remove_all(base);
+  INFO("stderr: " << run.err);
+  REQUIRE(run.code == 0);
+  CHECK(run.lost == 0);
+  REQUIRE(run.events.size() == paths.size() + 1);
+  CHECK(run.events[0]["path"] == ".");
+  for (size_t i = 0; i < paths.size(); ++i) {
+    INFO("path of " << paths[i].size() << " bytes");
+    CHECK(run.events[i + 1]["ret"].get<int>() >= 0);
+    CHECK(run.events[i + 1]["path"] == paths[i].substr(0, 255));
+  }
+}
