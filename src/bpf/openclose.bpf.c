@@ -3,7 +3,7 @@
  * sys_enter: filter, then keep the arguments in task storage (the path and connect's peer
  * address are read here, while the caller's memory is what it passed).
  * sys_exit: accept's peer address (the kernel filled it), the return value, one ring-buffer event
- * as long as its data (a path of 20 bytes: 172 bytes instead of 424). */
+ * as long as its data (with a 20-byte path: 169 bytes instead of 408). */
 #include "vmlinux.h"
 
 #include "common.bpf.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Who did it: the fields every streamed event starts with (filled by
- * fill_task_info() in task_info.bpf.h, decoded by commands::add_task_fields). */
+ * fill_task_info() in task_info.bpf.h, decoded by commands::TaskFields). */
 #ifndef CTRACE_TASK_INFO_H
 #define CTRACE_TASK_INFO_H
 

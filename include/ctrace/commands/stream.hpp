@@ -27,10 +27,11 @@ class App;
 
 namespace ctrace::commands {
 
-// The default ring: 512 pages (2 MiB with 4 KiB pages), about 5000 openclose events or 15000
-// unshare events in flight. The kernel maps a ring's data pages twice, so it costs twice its
-// size in RSS (within the 12 MB budget of a ring command). Measured with stream_flood.sh:
-// unshare keeps up with 400k events/s with it; openclose's reader is CPU-bound (bench/README.md).
+// The default ring: 512 pages (2 MiB with 4 KiB pages), about 11000 openclose events (short
+// paths) or 15000 unshare events in flight. The kernel maps a ring's data pages twice, so it
+// costs twice its size in RSS (within the 12 MB budget of a ring command). Measured with
+// stream_flood.sh: unshare and openclose keep up with 400k events/s written as JSON with it
+// (bench/README.md).
 inline constexpr unsigned kDefaultBufferPages = 512;
 
 // `--buffer-pages N`: ring buffer size in pages, a power of two.
