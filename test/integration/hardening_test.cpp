@@ -374,6 +374,13 @@ TEST_CASE("stat -i 1 --container follows a podman restart: the intervals after i
   REQUIRE(counts.size() > before);
   CHECK(sum(counts) == 8);
   CHECK(sum(counts, before) == 5);  // 0 without the follow: the old cgroup is gone
+  // each document names the cgroup it counted
+  std::istringstream docs(f.ct->out());
+  std::string line;
+  REQUIRE(std::getline(docs, line));
+  CHECK(json::parse(line).at("target").at("cgroup_id") == first_id);
+  for (std::string next; std::getline(docs, next);) line = next;
+  CHECK(json::parse(line).at("target").at("cgroup_id") == f.second_id);
 }
 
 TEST_CASE("stat -i 1 --container follows a podman container run again under another --cgroup-parent",
