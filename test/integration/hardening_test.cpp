@@ -112,7 +112,7 @@ Followed follow_restart(const std::vector<std::string>& args, const std::string&
   return f;
 }
 
-// A runc container deleted, then run again with the same id (made by `second`).
+// A runc container deleted, then run again with the same id (`make_second`, kept in `second`).
 RestartSteps runc_restart(std::unique_ptr<RuncContainer>& first, std::unique_ptr<RuncContainer>& second,
                           std::function<std::unique_ptr<RuncContainer>()> make_second) {
   return {.first_run =
