@@ -94,7 +94,10 @@ class StatCommand final : public Command {
     config.targ_hist_nr = hist_nr;
     skel.load([&](stat_lbpf* s) { stat_lbpf_configure(s, &config); });
     skel.attach();
-    session.follow([&](const target::Target& t) { stat_lbpf_retarget(skel.get(), t.cgroup_id, t.level); });
+    session.follow([&](const target::Target& t) {
+      stat_lbpf_retarget(skel.get(), t.cgroup_id, t.level);
+      session_target_ = t.to_object();  // the documents from now on count the new cgroup
+    });
     values_fd_ = stat_lbpf_values_fd(skel.get());
     probe::LostCounter lost(stat_lbpf_lost_fd(skel.get()));
 

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 #include <functional>
 #include <mutex>
@@ -72,6 +73,24 @@ bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds tim
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return true;
+}
+
+// podman's cgroupfs manager makes a --cgroup-parent in every hierarchy (the v1 ones with a
+// `conmon` child) and removes none of them.
+void remove_cgroup_everywhere(const std::string& rel) {
+  std::ifstream mounts("/proc/self/mounts");
+  for (std::string dev, dir, type, rest; mounts >> dev >> dir >> type && std::getline(mounts, rest);) {
+    if (type != "cgroup" && type != "cgroup2") continue;
+    fs::path top = fs::path(dir) / fs::path(rel).relative_path();
+    std::error_code ec;
+    if (!fs::is_directory(top, ec)) continue;
+    std::vector<fs::path> dirs{top};
+    for (fs::recursive_directory_iterator it(top, ec), end; !ec && it != end; it.increment(ec))
+      if (it->is_directory(ec)) dirs.push_back(it->path());
+    // Children first; a v1 cgroup stays busy while conmon is still exiting.
+    for (auto d = dirs.rbegin(); d != dirs.rend(); ++d)
+      wait_until([&] { return ::rmdir(d->c_str()) == 0 || errno != EBUSY; }, std::chrono::seconds(5));
+  }
 }
 
 std::string trim(std::string s) {
@@ -183,14 +202,18 @@ const std::string& podman_image() {
 }
 
 PodmanContainer::PodmanContainer(std::string name, std::vector<std::string> args, ContainerOptions opts)
-    : name_(std::move(name)), hostname_(opts.hostname.empty() ? name_ : opts.hostname) {
+    : name_(std::move(name)),
+      hostname_(opts.hostname.empty() ? name_ : opts.hostname),
+      cgroup_parent_(opts.cgroup_parent) {
   const auto& image = podman_image();
   ctl_ = make_temp_dir("podman-ctl");
   // A leftover of a crashed run with the same name would make `run` fail.
   run(podman_cmd({"rm", "-f", "-t", "0", name_}));
   std::vector<std::string> argv =
       podman_cmd({"run", "-d", "--name", name_, "--hostname", hostname_, "--ulimit", "nofile=1024:20000",
-                  "--ulimit", "nproc=4096:4096", "--network", "none", "-v", ctl_.string() + ":/ctl", image});
+                  "--ulimit", "nproc=4096:4096", "--network", "none", "-v", ctl_.string() + ":/ctl"});
+  if (!cgroup_parent_.empty()) argv.insert(argv.end(), {"--cgroup-parent", cgroup_parent_});
+  argv.push_back(image);
   for (const auto& a : opts.hold ? held(args) : args) argv.push_back(a);
   auto r = run(argv, std::chrono::seconds(120));
   if (r.code != 0) {
@@ -199,6 +222,10 @@ PodmanContainer::PodmanContainer(std::string name, std::vector<std::string> args
   }
   id_ = trim(r.out);
   if (auto nl = id_.rfind('\n'); nl != std::string::npos) id_ = id_.substr(nl + 1);
+  find_process();
+}
+
+void PodmanContainer::find_process() {
   auto pid = run(podman_cmd({"inspect", "-f", "{{.State.Pid}}", name_}));
   pid_ = std::stoi(pid.out);
   cgroup_ = cgroup_of(pid_);
@@ -208,6 +235,17 @@ PodmanContainer::~PodmanContainer() {
   run(podman_cmd({"rm", "-f", "-t", "0", name_}), std::chrono::seconds(120));
   std::error_code ec;
   fs::remove_all(ctl_, ec);
+  if (fs::path(cgroup_parent_).filename().string().rfind("ctrace-test-", 0) == 0)
+    remove_cgroup_everywhere(cgroup_parent_);
+}
+
+void PodmanContainer::restart() {
+  std::error_code ec;
+  fs::remove(ctl_ / "go", ec);
+  // -t 0: the held shell is pid 1 and ignores SIGTERM, podman would wait 10 s for it
+  auto r = run(podman_cmd({"restart", "-t", "0", name_}), std::chrono::seconds(120));
+  if (r.code != 0) throw std::runtime_error("podman restart " + name_ + " failed: " + r.err);
+  find_process();
 }
 
 uint64_t PodmanContainer::cgroup_id() const {

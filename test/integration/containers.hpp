@@ -16,6 +16,7 @@ namespace ctrace::test {
 struct ContainerOptions {
   std::string hostname;                            // the container's UTS hostname ("" = its name)
   std::string cgroup;                              // runc: linux.cgroupsPath ("" = /ctrace-test/NAME)
+  std::string cgroup_parent;                       // podman: --cgroup-parent ("" = podman's own)
   std::map<std::string, std::string> annotations;  // runc: OCI annotations in config.json
   bool hold = false;                               // wait for go() before running the command
 };
@@ -53,7 +54,8 @@ class RuncContainer {
 
 // `podman --runtime runc --cgroup-manager=cgroupfs run -d` (the only way podman works on this
 // machine: crun fails and there is no systemd) of the image podman_image(); `podman rm -f` on
-// destruction. A held container waits for a file in a host directory mounted at /ctl.
+// destruction. A held container waits for a file in a host directory mounted at /ctl. A
+// --cgroup-parent named ctrace-test-* is removed with it (podman leaves it, in every hierarchy).
 class PodmanContainer {
  public:
   PodmanContainer(std::string name, std::vector<std::string> args, ContainerOptions opts = {});
@@ -69,11 +71,14 @@ class PodmanContainer {
   uint64_t cgroup_id() const;
   uint32_t uts_inum() const;
   void go();
+  // `podman restart`: the same container in a new cgroup, its command held again until go().
+  void restart();
   bool wait_stopped(std::chrono::milliseconds timeout = std::chrono::seconds(30));
   std::string output() const;  // podman logs
 
  private:
-  std::string name_, id_, hostname_, cgroup_;
+  void find_process();
+  std::string name_, id_, hostname_, cgroup_, cgroup_parent_;
   std::filesystem::path ctl_;
   pid_t pid_ = -1;
 };

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -73,6 +74,99 @@ int probe_events(const std::string& out, const char* path, uint64_t id) {
     CHECK(e.at("cgroup_id") == id);
   }
   return n;
+}
+
+// The steps of one container restart, as its runtime does it.
+struct RestartSteps {
+  std::function<void(Process& ct)> first_run;  // releases the first run, returns at its end
+  std::function<void()> stop;                  // the container's cgroup goes away
+  std::function<uint64_t()> start;             // the container is back, held: its new cgroup id
+  std::function<void()> second_run;            // releases the second run, returns at its end
+};
+
+struct Followed {
+  std::unique_ptr<Process> ct;  // ended by SIGINT, exit 0
+  uint64_t second_id = 0;
+};
+
+// The sequence of every follow test: ctrace `args` on container `name` (in cgroup `first_id`),
+// the first run, the container gone ("was removed"), back in another cgroup and followed
+// ("restarted: following cgroup ID" with the new id), the second run, Ctrl-C.
+Followed follow_restart(const std::vector<std::string>& args, const std::string& name, uint64_t first_id,
+                        const RestartSteps& steps) {
+  Followed f;
+  f.ct = start_ctrace(args);
+  Process& ct = *f.ct;
+  steps.first_run(ct);
+  steps.stop();
+  if (!ct.wait_for_stderr("was removed", 10s)) FAIL("no removal noticed; stderr: " << ct.err());
+  f.second_id = steps.start();
+  REQUIRE(f.second_id != first_id);
+  if (!ct.wait_for_stderr(fmt::format("container {} restarted: following cgroup {}", name, f.second_id), 10s))
+    FAIL("not followed to cgroup " << f.second_id << "; stderr: " << ct.err());
+  steps.second_run();
+  ct.signal(SIGINT);
+  int code = ct.wait();
+  INFO("stderr: " << ct.err());
+  REQUIRE(code == 0);
+  return f;
+}
+
+// A runc container deleted, then run again with the same id (`make_second`, kept in `second`).
+RestartSteps runc_restart(std::unique_ptr<RuncContainer>& first, std::unique_ptr<RuncContainer>& second,
+                          std::function<std::unique_ptr<RuncContainer>()> make_second) {
+  return {.first_run =
+              [&first](Process&) {
+                first->go();
+                REQUIRE(first->wait_stopped());
+              },
+          .stop = [&first] { first.reset(); },  // runc delete: the cgroup goes
+          .start =
+              [&second, make_second] {
+                second = make_second();
+                return second->cgroup_id();
+              },
+          .second_run =
+              [&second] {
+                second->go();
+                REQUIRE(second->wait_stopped());
+              }};
+}
+
+// A podman container's command: `sync` N times, N = first + step * (runs before this one), then
+// "synced N" in its log. Nothing else in the container calls sync (runc init, sh, sleep do not).
+std::vector<std::string> syncs(int first, int step) {
+  return {"sh", "-c",
+          fmt::format("echo run >>/tmp/runs; n=$(( {} + {} * ($(wc -l </tmp/runs) - 1) )); i=0; "
+                      "while [ $i -lt $n ]; do sync; i=$((i + 1)); done; echo synced $n; exec sleep 1000",
+                      first, step)};
+}
+
+bool wait_for_log(const PodmanContainer& c, const std::string& line) {
+  return wait_until([&] { return c.output().find(line + "\n") != std::string::npos; }, 30s);
+}
+
+// `sync` calls in each complete `stat -i -o json` document of `out`.
+std::vector<uint64_t> syncs_per_interval(const std::string& out) {
+  std::vector<uint64_t> counts;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line) && !in.eof();)
+    counts.push_back(syscall_field(json::parse(line), "sync", "count"));
+  return counts;
+}
+
+uint64_t sum(const std::vector<uint64_t>& v, std::size_t from = 0) {
+  uint64_t n = 0;
+  for (std::size_t i = from; i < v.size(); ++i) n += v[i];
+  return n;
+}
+
+// Reads ctrace's intervals until they hold `n` sync calls in all; the number of intervals read.
+std::size_t wait_for_syncs(Process& ct, uint64_t n) {
+  auto end = std::chrono::steady_clock::now() + 10s;
+  while (sum(syncs_per_interval(ct.out())) < n && std::chrono::steady_clock::now() < end)
+    ct.wait_for_stdout("\n\n", 100ms);  // never printed (one document a line): only reads
+  return syncs_per_interval(ct.out()).size();
 }
 
 }  // namespace
@@ -214,23 +308,16 @@ TEST_CASE("openclose --container follows a restarted container (runc delete + ru
   ContainerOptions opts{.cgroup = "/" + parent.relative() + "/" + name, .hold = true};
   auto first = std::make_unique<RuncContainer>(name, probe("/ctrace-probe-first", 3), opts);
   uint64_t first_id = first->cgroup_id();
-  auto ct = start_ctrace({"openclose", "-x", "-o", "json", "--container", name});
-  first->go();
-  REQUIRE(first->wait_stopped());
-  first.reset();  // runc delete: the cgroup goes
-  REQUIRE(ct->wait_for_stderr("was removed", 10s));
-  RuncContainer second(name, probe("/ctrace-probe-second", 5), opts);
-  REQUIRE(second.cgroup_id() != first_id);
-  REQUIRE(ct->wait_for_stderr(
-      fmt::format("container {} restarted: following cgroup {}", name, second.cgroup_id()), 10s));
-  second.go();
-  REQUIRE(second.wait_stopped());
-  ct->signal(SIGINT);
-  INFO("stderr: " << ct->err());
-  REQUIRE(ct->wait() == 0);
-  CHECK(probe_events(ct->out(), "/ctrace-probe-first", first_id) == 3);  // the first container
+  std::unique_ptr<RuncContainer> second;
+  auto f =
+      follow_restart({"openclose", "-x", "-o", "json", "--container", name}, name, first_id,
+                     runc_restart(first, second, [&] {
+                       return std::make_unique<RuncContainer>(name, probe("/ctrace-probe-second", 5), opts);
+                     }));
+  INFO("stderr: " << f.ct->err());
+  CHECK(probe_events(f.ct->out(), "/ctrace-probe-first", first_id) == 3);  // the first container
   // and the same container after its restart, in its new cgroup
-  CHECK(probe_events(ct->out(), "/ctrace-probe-second", second.cgroup_id()) == 5);
+  CHECK(probe_events(f.ct->out(), "/ctrace-probe-second", f.second_id) == 5);
 }
 
 TEST_CASE("openclose --container follows a container restarted under another cgroup parent", "[hardening]") {
@@ -245,21 +332,96 @@ TEST_CASE("openclose --container follows a container restarted under another cgr
       name, probe("/ctrace-probe-first", 3),
       ContainerOptions{.cgroup = "/" + first_parent.relative() + "/" + name, .hold = true});
   uint64_t first_id = first->cgroup_id();
-  auto ct = start_ctrace({"openclose", "-x", "-o", "json", "--container", name});
-  first->go();
-  REQUIRE(first->wait_stopped());
-  first.reset();
-  REQUIRE(ct->wait_for_stderr("was removed", 10s));
-  RuncContainer second(name, probe("/ctrace-probe-second", 5),
-                       ContainerOptions{.cgroup = "/" + second_parent + "/" + name, .hold = true});
-  REQUIRE(fs::path(second.cgroup()).parent_path() == "/" + second_parent);
-  REQUIRE(ct->wait_for_stderr(
-      fmt::format("container {} restarted: following cgroup {}", name, second.cgroup_id()), 10s));
-  second.go();
-  REQUIRE(second.wait_stopped());
-  ct->signal(SIGINT);
-  INFO("stderr: " << ct->err());
-  REQUIRE(ct->wait() == 0);
-  CHECK(probe_events(ct->out(), "/ctrace-probe-first", first_id) == 3);
-  CHECK(probe_events(ct->out(), "/ctrace-probe-second", second.cgroup_id()) == 5);
+  std::unique_ptr<RuncContainer> second;
+  auto f = follow_restart({"openclose", "-x", "-o", "json", "--container", name}, name, first_id,
+                          runc_restart(first, second, [&] {
+                            return std::make_unique<RuncContainer>(
+                                name, probe("/ctrace-probe-second", 5),
+                                ContainerOptions{.cgroup = "/" + second_parent + "/" + name, .hold = true});
+                          }));
+  REQUIRE(fs::path(second->cgroup()).parent_path() == "/" + second_parent);
+  INFO("stderr: " << f.ct->err());
+  CHECK(probe_events(f.ct->out(), "/ctrace-probe-first", first_id) == 3);
+  CHECK(probe_events(f.ct->out(), "/ctrace-probe-second", f.second_id) == 5);
+}
+
+TEST_CASE("stat -i 1 --container follows a podman restart: the intervals after it count the new cgroup",
+          "[hardening][podman]") {
+  // The reported defect: after `podman restart` the container has a new cgroup id and every
+  // interval printed 0.
+  std::string name = container_name("podrestart");
+  PodmanContainer c(name, syncs(3, 2), {.hold = true});  // 3 syncs, then 5 after the restart
+  uint64_t first_id = c.cgroup_id();
+  std::size_t before = 0;  // intervals printed before the restart
+  auto f = follow_restart({"stat", "-i", "1", "-o", "json", "--container", name}, name, first_id,
+                          {.first_run =
+                               [&](Process& ct) {
+                                 c.go();
+                                 REQUIRE(wait_for_log(c, "synced 3"));
+                                 before = wait_for_syncs(ct, 3);  // printed before the restart begins
+                               },
+                           .stop = [&] { c.restart(); },  // podman restart: stop and start in one
+                           .start = [&] { return c.cgroup_id(); },
+                           .second_run =
+                               [&] {
+                                 c.go();
+                                 REQUIRE(wait_for_log(c, "synced 5"));
+                               }});
+  INFO("stderr: " << f.ct->err() << "\nstdout: " << f.ct->out());
+  CHECK(f.second_id == c.cgroup_id());
+  CHECK(c.cgroup().find("libpod-" + c.id()) != std::string::npos);  // the same container
+  auto counts = syncs_per_interval(f.ct->out());
+  REQUIRE(counts.size() > before);
+  CHECK(sum(counts) == 8);
+  CHECK(sum(counts, before) == 5);  // 0 without the follow: the old cgroup is gone
+  // each document names the cgroup it counted
+  std::istringstream docs(f.ct->out());
+  std::string line;
+  REQUIRE(std::getline(docs, line));
+  CHECK(json::parse(line).at("target").at("cgroup_id") == first_id);
+  for (std::string next; std::getline(docs, next);) line = next;
+  CHECK(json::parse(line).at("target").at("cgroup_id") == f.second_id);
+}
+
+TEST_CASE("stat -i 1 --container follows a podman container run again under another --cgroup-parent",
+          "[hardening][podman]") {
+  // podman rm, then run with the same name under a parent made by podman after the first is
+  // gone: a new id and a new cgroup directory, found again by name.
+  std::string name = container_name("podparent");
+  std::string parent_a = fmt::format("/ctrace-test-podparent-a-{}", ::getpid());
+  std::string parent_b = fmt::format("/ctrace-test-podparent-b-{}", ::getpid());
+  REQUIRE_FALSE(fs::exists(cgroup2_mount() / fs::path(parent_b).relative_path()));
+  auto first = std::make_unique<PodmanContainer>(name, syncs(3, 0),
+                                                 ContainerOptions{.cgroup_parent = parent_a, .hold = true});
+  std::string first_cgroup = first->cgroup();
+  REQUIRE(fs::path(first_cgroup).parent_path() == parent_a);
+  uint64_t first_id = first->cgroup_id();
+  std::unique_ptr<PodmanContainer> second;
+  std::size_t before = 0;
+  auto f =
+      follow_restart({"stat", "-i", "1", "-o", "json", "--container", name}, name, first_id,
+                     {.first_run =
+                          [&](Process& ct) {
+                            first->go();
+                            REQUIRE(wait_for_log(*first, "synced 3"));
+                            before = wait_for_syncs(ct, 3);
+                          },
+                      .stop = [&] { first.reset(); },  // podman rm -f
+                      .start =
+                          [&] {
+                            second = std::make_unique<PodmanContainer>(
+                                name, syncs(5, 0), ContainerOptions{.cgroup_parent = parent_b, .hold = true});
+                            return second->cgroup_id();
+                          },
+                      .second_run =
+                          [&] {
+                            second->go();
+                            REQUIRE(wait_for_log(*second, "synced 5"));
+                          }});
+  INFO("stderr: " << f.ct->err() << "\nstdout: " << f.ct->out());
+  CHECK(fs::path(second->cgroup()).parent_path() == parent_b);
+  auto counts = syncs_per_interval(f.ct->out());
+  REQUIRE(counts.size() > before);
+  CHECK(sum(counts) == 8);
+  CHECK(sum(counts, before) == 5);
 }
