@@ -159,8 +159,10 @@ class BiographCommand final : public Command {
     probe::configure_filter(&config, &config, session.target(), session.self_tgid());
     skel.load([&](biograph_lbpf* s) { biograph_lbpf_configure(s, &config); });
     skel.attach();
-    session.follow(
-        [&](const target::Target& t) { biograph_lbpf_retarget(skel.get(), t.cgroup_id, t.level); });
+    session.follow([&](const target::Target& t) {
+      biograph_lbpf_retarget(skel.get(), t.cgroup_id, t.level);
+      target_object_ = t.to_object();  // the summary names the cgroup followed
+    });
     values_fd_ = biograph_lbpf_values_fd(skel.get());
     target_object_ = session.target().to_object();
 
