@@ -25,6 +25,7 @@
 #include "ctrace/output/formatter.hpp"
 #include "ctrace/output/syscall_trace.hpp"
 #include "ctrace/probe/recorder.hpp"
+#include "../helpers/stream_render.hpp"
 extern "C" {
 #include "bpf/record.h"
 }
@@ -115,30 +116,7 @@ template <typename Write>
 void format_stream(const output::Schema& schema, size_t n, Write write) {
   for (auto f : {output::Format::Text, output::Format::Json}) {
     std::string texts[2];
-    for (int direct = 0; direct < 2; ++direct) {
-      char* buf = nullptr;
-      size_t len = 0;
-      std::FILE* out = open_memstream(&buf, &len);
-      if (!out) std::abort();
-      {
-        auto formatter = output::make_formatter(f, out);
-        formatter->begin(schema);
-        for (size_t i = 0; i < n; ++i) {
-          if (direct) {
-            write(i, formatter->start_record());
-            formatter->finish_record();
-          } else {
-            formatter->record(output::collect([&](output::FieldSink& s) { write(i, s); }));
-          }
-        }
-        formatter->lost(3);
-        formatter->flush();
-        formatter->end();
-      }
-      std::fclose(out);
-      texts[direct] = std::string(buf, len);
-      std::free(buf);
-    }
+    for (int direct = 0; direct < 2; ++direct) texts[direct] = test::render_events(f, schema, n, write, direct);
     if (texts[0] != texts[1]) {
       std::fprintf(stderr, "a record and the direct path differ:\n%s\n%s\n", texts[0].c_str(), texts[1].c_str());
       std::abort();

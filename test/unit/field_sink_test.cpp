@@ -7,11 +7,11 @@
 #include <sys/un.h>
 
 #include <catch2/catch.hpp>
-#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "../helpers/stream_render.hpp"
 #include "commands/openclose.hpp"
 #include "commands/tcpconnect.hpp"
 #include "commands/unshare_decode.hpp"
@@ -27,45 +27,22 @@ const WallClock kClock(1768808110LL * 1000000000LL - static_cast<int64_t>(kMono)
 
 using Write = std::function<void(size_t, output::FieldSink&)>;
 
-// What a formatter writes for `n` events, the events given as Records or field by field.
-std::string render(output::Format f, const output::Schema& schema, size_t n, const Write& write, bool direct) {
-  char* buf = nullptr;
-  size_t len = 0;
-  std::FILE* out = ::open_memstream(&buf, &len);
-  {
-    auto formatter = output::make_formatter(f, out);
-    formatter->begin(schema);
-    for (size_t i = 0; i < n; ++i) {
-      if (direct) {
-        write(i, formatter->start_record());
-        formatter->finish_record();
-      } else {
-        formatter->record(output::collect([&](output::FieldSink& s) { write(i, s); }));
-      }
-    }
-    formatter->end();
-  }
-  std::fclose(out);
-  std::string s(buf, len);
-  std::free(buf);
-  return s;
-}
-
 void check_same(const output::Schema& schema, size_t n, const Write& write) {
-  std::string direct = render(output::Format::Json, schema, n, write, true);
-  CHECK(direct == render(output::Format::Json, schema, n, write, false));
-  CHECK(render(output::Format::Text, schema, n, write, true) == render(output::Format::Text, schema, n, write, false));
+  std::string direct = test::render_events(output::Format::Json, schema, n, write, true);
+  CHECK(direct == test::render_events(output::Format::Json, schema, n, write, false));
+  CHECK(test::render_events(output::Format::Text, schema, n, write, true) ==
+        test::render_events(output::Format::Text, schema, n, write, false));
   // every line is one JSON object of the schema's type, with no key twice
   size_t lines = 0;
   for (size_t at = 0; at < direct.size(); ++lines) {
     size_t end = direct.find('\n', at);
     std::string line = direct.substr(at, end - at);
     auto j = nlohmann::ordered_json::parse(line);
-    CHECK(j["type"] == schema.type);
+    CHECK(j["type"] == (lines < n ? schema.type : "lost"));
     CHECK(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) == line);  // no duplicate key
     at = end + 1;
   }
-  CHECK(lines == n);
+  CHECK(lines == n + 1);  // and the lost record
 }
 
 ctrace_task_info task_info(const char* hostname) {
@@ -165,7 +142,8 @@ TEST_CASE("tcpconnect and unshare events: the same output as Records and written
   output::Schema tcp;
   tcp.type = "tcpconnect";
   tcp.columns = {time_column(TimePrecision::Micros), {"daddr", "DADDR"}, {"result", "RET"}};
-  check_same(tcp, connects.size(), [&](size_t i, output::FieldSink& s) { decode_tcpconnect(connects[i], &task, s); });
+  check_same(tcp, connects.size(),
+             [&](size_t i, output::FieldSink& s) { decode_tcpconnect(connects[i], &task, s); });
 
   std::vector<unshare_event> unshares(3);
   for (auto& e : unshares) {
@@ -181,7 +159,8 @@ TEST_CASE("tcpconnect and unshare events: the same output as Records and written
   unshares[2].call = UNSHARE_CALL_CLONE;
   unshares[2].ret = 406100;
   unshares[2].flags = 0x20000011;
-  UnshareDecodeContext ctx{kClock, TimePrecision::Millis, [](uint64_t) { return std::string("/machine.slice/c1"); },
+  UnshareDecodeContext ctx{kClock, TimePrecision::Millis,
+                           [](uint64_t) { return std::string("/machine.slice/c1"); },
                            [](uint64_t) { return output::Value("c1"); }};
   UnshareColumns columns{TimePrecision::Millis, true, true, true, ContainerBy::Name};
   check_same(unshare_schema(columns), unshares.size(),
