@@ -11,9 +11,9 @@
  * task->cgroups->dfl_cgrp->kn->id that the filter uses: the verifier checks every pointer
  * loaded from a trusted one by looking "<type>__safe_trusted/_rcu..." names up in the
  * kernel's BTF, linearly, up to four times per load per program; in these five programs that
- * was half of top's CPU time until attached. The helper costs a call per event (bench/README.md,
- * "ctrace top": start-up); the rare events (bio_list, cgroup_mkdir/rmdir) read with
- * BPF_CORE_READ for the same reason.
+ * was half of top's CPU time until attached. The helper costs a call per event, too little for
+ * the bench to see (bench/README.md, "top: CPU until attached"); the rare events (bio_list,
+ * cgroup_mkdir/rmdir) read with BPF_CORE_READ for the same reason.
  *
  * Keyed by the task's own cgroup v2 id, not folded into the container's here: which
  * grouping a reader wants (container, pod, cgroup) is its choice, made once per interval
