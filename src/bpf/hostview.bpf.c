@@ -34,6 +34,13 @@
 #define HOSTVIEW_NEW_FLAGS 0x7e020080ULL
 #define HOSTVIEW_NEW_FLAGS_CLONE 0x7e020000ULL
 
+/* struct sock's fields read through the inet_sock that embeds it first (every socket of this
+ * tracepoint is one): same offsets, but the CO-RE relocation's root type is then inet_sock. The
+ * kernel caches CO-RE candidates in 31 slots hashed by type name, and "sock" shares its slot
+ * with "kernfs_node" (the filter's cgroup id): alternating, each evicted the other and cost a
+ * linear search of the kernel's BTF per use, ~0.8 ms of top's start-up (bench/README.md). */
+#define HOSTVIEW_SOCK(sk) ((const struct inet_sock *)(sk))
+
 #define HOSTVIEW_ECONNREFUSED 111
 #define HOSTVIEW_ETIMEDOUT 110
 #define IPPROTO_TCP 6
@@ -219,7 +226,7 @@ int BPF_PROG(handle_inet_sock_set_state, const struct sock *sk, const int oldsta
 			result = HOSTVIEW_CONNECT_OK;
 		} else {
 			/* tcp_done_with_error() sets sk_err before the state goes to CLOSE */
-			err = BPF_CORE_READ(sk, sk_err);
+			err = BPF_CORE_READ(HOSTVIEW_SOCK(sk), sk.sk_err);
 			result = err == HOSTVIEW_ECONNREFUSED ? HOSTVIEW_CONNECT_REFUSED
 				 : err == HOSTVIEW_ETIMEDOUT  ? HOSTVIEW_CONNECT_TIMEOUT
 							      : HOSTVIEW_CONNECT_OTHER;
@@ -233,7 +240,7 @@ int BPF_PROG(handle_inet_sock_set_state, const struct sock *sk, const int oldsta
 		return 0;
 	if (!container_match())
 		return 0;
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (BPF_CORE_READ(HOSTVIEW_SOCK(sk), sk.sk_protocol) != IPPROTO_TCP)
 		return 0;
 	cgroup_id = bpf_get_current_cgroup_id();
 	c = counters_of(cgroup_id);
