@@ -3,7 +3,9 @@
 # settings, what the BPF maps mapped into ctrace (ring buffers) add to it, CPU time until the
 # programs are attached, the shared libraries mapped; bpftrace doing the same job as the peer
 # where it is installed (apt install bpftrace). Run as root:
-#   bench/footprint.sh [BUILD_DIR] [--no-build] [--runs N] [--seconds S]
+#   bench/footprint.sh [BUILD_DIR] [--no-build] [--runs N] [--seconds S] [--only CMD,...] [--compare BIN]
+# --compare BIN: an A/B of a change: each command also runs with another ctrace binary, run for
+# run interleaved with this build's, and a second table gives both and their ratio.
 # BUILD_DIR defaults to ./build (built first unless --no-build). Not part of ctest. See bench/README.md.
 set -euo pipefail
 build=${1:-build}
@@ -29,8 +31,11 @@ ap.add_argument("ctrace")
 ap.add_argument("bpftrace")
 ap.add_argument("--runs", type=int, default=3, help="runs per command (medians are shown)")
 ap.add_argument("--seconds", type=float, default=2.0, help="length of each idle run")
+ap.add_argument("--only", help="comma-separated commands to measure (default: every one)")
+ap.add_argument("--compare", help="another ctrace binary, run interleaved with this one (A/B)")
 a = ap.parse_args()
 ctrace = os.path.abspath(a.ctrace)
+compare = os.path.abspath(a.compare) if a.compare else None
 secs = a.seconds
 
 mount = next(l.split()[1] for l in open("/proc/self/mounts") if l.split()[2] == "cgroup2")
@@ -58,6 +63,15 @@ COMMANDS = [
     ("record", [ctrace, "record", "-c", cg, "-d", d], "Collecting", 12, None),
     ("serve", [ctrace, "serve", "--socket", sock], "Listening", 12, None),
 ]
+if a.only:
+    wanted = a.only.split(",")
+    unknown = [w for w in wanted if w not in [c[0] for c in COMMANDS]]
+    if unknown:
+        os.rmdir(cg)
+        print(f"footprint.sh: --only: no command {', '.join(unknown)}; one of: {', '.join(c[0] for c in COMMANDS)}",
+              file=sys.stderr)
+        sys.exit(2)
+    COMMANDS = [c for c in COMMANDS if c[0] in wanted]
 
 
 def task_cpu_ns(pid):
@@ -157,11 +171,17 @@ def fmt_ms(ms):
     return "-" if ms is None else f"{ms:.1f}"
 
 
-rows, failures = [], []
+rows, failures, compared = [], [], []
 try:
     for name, argv, marker, limit, peer in COMMANDS:
         stop_after = secs if name == "serve" else None
-        rs = [run(argv, marker, stop_after) for _ in range(a.runs)]
+        rs, cs = [], []
+        for _ in range(a.runs):
+            rs.append(run(argv, marker, stop_after))
+            if compare:
+                cs.append(run([compare] + argv[1:], marker, stop_after))
+        if compare:
+            compared.append((name, rs, cs))
         bad = [r["rc"] for r in rs if r["rc"] != 0]
         if bad:
             failures.append(f"{name} exited {bad[0]}")
@@ -209,6 +229,15 @@ if not a.bpftrace:
 print("RSS_RATIO, CPU_RATIO: ctrace / bpftrace running the same probe (peak RSS, CPU time of the whole run)")
 for name, rs, _, _ in rows:
     print(f"libraries of {name}: {' '.join(sorted(rs[0]['libs']))}")
+if compared:
+    print(f"\ncompared with {compare}, run for run interleaved (medians; RATIO = this build / compared):")
+    print(f"{'COMMAND':<11} {'CPU@ATTACH_MS':>13} {'COMPARED':>8} {'RATIO':>5} {'PEAK_MB':>7} {'COMPARED':>8} {'RATIO':>5}")
+    for name, rs, cs in compared:
+        ca, cb = median(rs, "cpu_attach_ms"), median(cs, "cpu_attach_ms")
+        pa, pb = median(rs, "peak_kb"), median(cs, "peak_kb")
+        cr = f"{ca / cb:.2f}" if ca is not None and cb else "-"
+        print(f"{name:<11} {fmt_ms(ca):>13} {fmt_ms(cb):>8} {cr:>5} {fmt_mb(pa):>7} {fmt_mb(pb):>8} {pa / pb:>5.2f}")
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
 if failures:
     print("OVER TARGET: " + "; ".join(failures))
     sys.exit(1)

@@ -306,6 +306,11 @@ std::vector<Config> make_configs(const Options& o, const BenchCgroups& cg) {
                     .marker = "Collecting events",
                     .in_target = on,
                     .check_ctrace = true});
+  if (!o.compare.empty())
+    cs.push_back({.label = "compared top (every cgroup)",
+                  .argv = {o.compare, "top", "--by", "cgroup", "-o", "json", "-i", "3600"},
+                  .marker = "Collecting events",
+                  .check_top = true});
   if (!o.syscount.empty())
     for (bool on : {true, false})
       cs.push_back({.label = on ? "syscount -L (on target)" : "syscount -L (off target)",

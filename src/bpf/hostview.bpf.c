@@ -7,6 +7,14 @@
  * inet_sock_set_state: TCP connect attempts and their result.
  * cgroup_mkdir/rmdir: a small ring buffer, so that user space names short-lived cgroups.
  *
+ * The cgroup id comes from bpf_get_current_cgroup_id(), not from the direct loads
+ * task->cgroups->dfl_cgrp->kn->id that the filter uses: the verifier checks every pointer
+ * loaded from a trusted one by looking "<type>__safe_trusted/_rcu..." names up in the
+ * kernel's BTF, linearly, up to four times per load per program; in these five programs that
+ * was half of top's CPU time until attached. The helper costs a call per event, too little for
+ * the bench to see (bench/README.md, "top: CPU until attached"); the rare events (bio_list,
+ * cgroup_mkdir/rmdir) read with BPF_CORE_READ for the same reason.
+ *
  * Keyed by the task's own cgroup v2 id, not folded into the container's here: which
  * grouping a reader wants (container, pod, cgroup) is its choice, made once per interval
  * over a few hundred keys, and a kernel-side fold would add a third hash lookup per
@@ -25,6 +33,13 @@
 /* Every CLONE_NEW* bit; clone(2) keeps the exit signal in the low byte (no CLONE_NEWTIME). */
 #define HOSTVIEW_NEW_FLAGS 0x7e020080ULL
 #define HOSTVIEW_NEW_FLAGS_CLONE 0x7e020000ULL
+
+/* struct sock's fields read through the inet_sock that embeds it first (every socket of this
+ * tracepoint is one): same offsets, but the CO-RE relocation's root type is then inet_sock. The
+ * kernel caches CO-RE candidates in 31 slots hashed by type name, and "sock" shares its slot
+ * with "kernfs_node" (the filter's cgroup id): alternating, each evicted the other and cost a
+ * linear search of the kernel's BTF per use, ~0.8 ms of top's start-up (bench/README.md). */
+#define HOSTVIEW_SOCK(sk) ((const struct inet_sock *)(sk))
 
 #define HOSTVIEW_ECONNREFUSED 111
 #define HOSTVIEW_ETIMEDOUT 110
@@ -138,7 +153,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 
 	if (!container_match())
 		return 0;
-	key.cgroup_id = current_dfl_cgroup()->kn->id;
+	key.cgroup_id = bpf_get_current_cgroup_id();
 	c = counters_of(key.cgroup_id);
 	if (!c)
 		return 0;
@@ -172,12 +187,12 @@ int BPF_PROG(handle_block_bio_queue, struct bio *bio)
 	if (!container_match())
 		return 0;
 	/* a stacked driver's clones: the bio they come from was counted when it was submitted */
-	if (bpf_get_current_task_btf()->bio_list)
+	if (BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), bio_list))
 		return 0;
 	op = BPF_CORE_READ(bio, bi_opf) & HOSTVIEW_REQ_OP_MASK;
 	if (op != HOSTVIEW_REQ_OP_READ && op != HOSTVIEW_REQ_OP_WRITE)
 		return 0;
-	c = counters_of(current_dfl_cgroup()->kn->id);
+	c = counters_of(bpf_get_current_cgroup_id());
 	if (!c)
 		return 0;
 	size = BPF_CORE_READ(bio, bi_iter.bi_size);
@@ -211,7 +226,7 @@ int BPF_PROG(handle_inet_sock_set_state, const struct sock *sk, const int oldsta
 			result = HOSTVIEW_CONNECT_OK;
 		} else {
 			/* tcp_done_with_error() sets sk_err before the state goes to CLOSE */
-			err = BPF_CORE_READ(sk, sk_err);
+			err = BPF_CORE_READ(HOSTVIEW_SOCK(sk), sk.sk_err);
 			result = err == HOSTVIEW_ECONNREFUSED ? HOSTVIEW_CONNECT_REFUSED
 				 : err == HOSTVIEW_ETIMEDOUT  ? HOSTVIEW_CONNECT_TIMEOUT
 							      : HOSTVIEW_CONNECT_OTHER;
@@ -225,9 +240,9 @@ int BPF_PROG(handle_inet_sock_set_state, const struct sock *sk, const int oldsta
 		return 0;
 	if (!container_match())
 		return 0;
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (BPF_CORE_READ(HOSTVIEW_SOCK(sk), sk.sk_protocol) != IPPROTO_TCP)
 		return 0;
-	cgroup_id = current_dfl_cgroup()->kn->id;
+	cgroup_id = bpf_get_current_cgroup_id();
 	c = counters_of(cgroup_id);
 	if (!c)
 		return 0;
@@ -238,16 +253,17 @@ int BPF_PROG(handle_inet_sock_set_state, const struct sock *sk, const int oldsta
 
 static __always_inline int cgroup_event(struct cgroup *cgrp, const char *path, __u32 kind)
 {
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct hostview_cgroup_event *e;
 
 	/* cgroup v1 hierarchies (hybrid mode) fire these too: keep the v2 one, whose root
 	 * is the root of every task's dfl_cgrp */
-	if (cgrp->root != current_dfl_cgroup()->root)
+	if (BPF_CORE_READ(cgrp, root) != BPF_CORE_READ(task, cgroups, dfl_cgrp, root))
 		return 0;
 	e = reserve_or_count_lost(&hostview_events, &hostview_lost, sizeof(*e));
 	if (!e)
 		return 0;
-	e->cgroup_id = cgrp->kn->id;
+	e->cgroup_id = BPF_CORE_READ(cgrp, kn, id);
 	e->ts_ns = bpf_ktime_get_ns();
 	e->kind = kind;
 	e->level = cgrp->level;
