@@ -302,7 +302,8 @@ Target resolve(const TargetOptions& opts, const CgroupFs& cfs) {
           "without a target to trace the host, or give the container's cgroup with -c",
           *opts.pid);
     fs::path dir = cfs.mount / fs::path(*rel).relative_path();
-    if (!fs::is_directory(dir))
+    std::error_code ec;  // a name longer than the kernel allows (ENAMETOOLONG) is not one either
+    if (!fs::is_directory(dir, ec))
       throw UsageError("process {} is in cgroup {} which is not under {}", *opts.pid, *rel, cfs.mount.string());
     return from_dir(dir.lexically_normal(), cfs, opts.exact, fmt::format("pid {}", *opts.pid));
   }

@@ -5,8 +5,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -15,16 +18,19 @@
 
 #include "ctrace/commands/daemon.hpp"
 #include "ctrace/commands/serve_daemon.hpp"
+#include "ctrace/core/error.hpp"
 #include "ctrace/core/time.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
 #include "ctrace/output/syscall_trace.hpp"
 #include "ctrace/probe/recorder.hpp"
+#include "ctrace/target/target.hpp"
 extern "C" {
 #include "bpf/record.h"
 }
 
 using namespace ctrace;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -133,4 +139,23 @@ TEST_CASE("fuzz_decoders: a timestamp near 2^63 wraps to the wall clock, no sign
   CHECK(clock.to_wall_ns(INT64_MAX) == INT64_MIN + 124000000867LL);
   CHECK(clock.to_wall_ns(1000) == 124000001868LL);
   CHECK(WallClock(-5000).to_wall_ns(1000) == -4000);
+}
+
+TEST_CASE("fuzz_cgroup_parse: -p of a process whose cgroup name is too long for a path is a usage error",
+          "[fuzz]") {
+  // regressions/fuzz_cgroup_parse/crash-fc45…: a /proc/PID/cgroup line with a name of more than
+  // 255 bytes made std::filesystem::is_directory throw (ENAMETOOLONG) out of target::resolve
+  auto scratch = fs::temp_directory_path() / fmt::format("ctrace-fuzz-regression-{}", ::getpid());
+  fs::create_directories(scratch / "proc/1");
+  fs::create_directories(scratch / "cgroup");
+  std::string line = regression("fuzz_cgroup_parse", "crash-fc4570a80f371c467b2ad1e3e3414efcf6122ffe");
+  std::ofstream(scratch / "proc/1/cgroup") << "0::/" << std::string(300, 'a') << "\n";
+  target::CgroupFs cfs{scratch / "cgroup", scratch / "mounts", scratch / "proc"};
+  target::TargetOptions opts;
+  opts.pid = 1;
+  CHECK_THROWS_AS(target::resolve(opts, cfs), UsageError);
+  // the input the fuzzer found, through the same entry point
+  std::ofstream(scratch / "proc/1/cgroup") << line;
+  CHECK_THROWS_AS(target::resolve(opts, cfs), UsageError);
+  fs::remove_all(scratch);
 }
