@@ -52,7 +52,7 @@ UtcText utc_text(int64_t wall_ns, TimePrecision p) {
   static constexpr int kDigits[] = {0, 3, 6, 9};
   static constexpr int64_t kDivisor[] = {1000000000LL, 1000000LL, 1000LL, 1LL};
   int digits = kDigits[static_cast<int>(p)];
-  // base: at most 31 bytes; then '.', 9 digits and 'Z' fit the 40
+  // base: at most 31 bytes; then '.', 9 digits and 'Z': 42 of the 44
   UtcText out;
   std::copy(base, base + base_len, out.data);
   out.size = base_len;

@@ -29,7 +29,7 @@ std::string format_utc(int64_t wall_ns, TimePrecision p = TimePrecision::Seconds
 
 // The same text in a buffer of its own, for a stream that formats an event without allocating.
 struct UtcText {
-  char data[40];
+  char data[44];  // the date part (at most 31 bytes), ".", 9 digits and "Z"
   size_t size = 0;
   std::string_view view() const { return {data, size}; }
 };
