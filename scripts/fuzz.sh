@@ -43,6 +43,7 @@ run_one() {
     echo "fuzz: $t: $(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$') runs in ${seconds}s, no crash"
   else
     echo "fuzz: $t FAILED (log: $log)" >&2
+    grep -A12 -m1 '^fuzz check failed:' "$log" >&2 || true  # what the target's own check saw
     grep -A25 -m1 -E '^==[0-9]+==ERROR|runtime error|deadly signal|Timeout|out-of-memory' "$log" >&2 || tail -40 "$log" >&2
     return 1
   fi
@@ -64,7 +65,12 @@ while ((running > 0)); do
 done
 if compgen -G "$artifacts/*/*" >/dev/null; then
   echo "fuzz: inputs that crashed (reproduce with build-fuzz/test/fuzz/TARGET FILE):" >&2
-  ls "$artifacts"/*/* >&2
+  # Each input also in base64 (at most -max_len bytes), so that a CI log is enough to
+  # reproduce: echo BASE64 | base64 -d >FILE
+  for f in "$artifacts"/*/*; do
+    echo "$f" >&2
+    echo "  base64: $(base64 -w0 "$f")" >&2
+  done
   status=1
 fi
 exit "$status"

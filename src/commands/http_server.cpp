@@ -100,6 +100,14 @@ void send_http_error(int fd, int status, const char* reason, const std::string& 
 
 SocketHttpServer::SocketHttpServer(size_t max_connections) : max_connections_(max_connections) {
   set_payload_max_length(kMaxBody);
+  // Our answers are small JSON or text documents, served whole. httplib 0.11 applies a
+  // `Range:` to any routed answer, errors included (a 404 cut to `{"er`), so the ranges it
+  // parsed are dropped: a server may ignore Range (RFC 9110 14.2). The Request is the
+  // non-const local of process_request; the handler only sees it as const.
+  set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+    const_cast<httplib::Request&>(req).ranges.clear();
+    return HandlerResponse::Unhandled;
+  });
 }
 
 SocketHttpServer::~SocketHttpServer() {

@@ -101,8 +101,8 @@ class Daemon final : public TraceDaemon, public output::MetricsSource {
 
  private:
   template <typename F>
-  httplib::Server::Handler guarded(F f) {
-    return [this, f](const httplib::Request& req, httplib::Response& res) {
+  static httplib::Server::Handler guarded(F f) {
+    return [f](const httplib::Request& req, httplib::Response& res) {
       try {
         f(req, res);
       } catch (const HttpError& e) {

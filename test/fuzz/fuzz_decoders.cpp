@@ -80,7 +80,7 @@ void check_json_lines(const std::string& out) {
   std::istringstream in(out);
   for (std::string line; std::getline(in, line);)
     if (!nlohmann::json::accept(line)) {
-      std::fprintf(stderr, "not JSON: %s\n", line.c_str());
+      std::fprintf(stderr, "fuzz check failed: not JSON: %s\n", line.c_str());
       std::abort();
     }
 }
@@ -118,7 +118,7 @@ void format_stream(const output::Schema& schema, size_t n, Write write) {
     std::string texts[2];
     for (int direct = 0; direct < 2; ++direct) texts[direct] = test::render_events(f, schema, n, write, direct);
     if (texts[0] != texts[1]) {
-      std::fprintf(stderr, "a record and the direct path differ:\n%s\n%s\n", texts[0].c_str(), texts[1].c_str());
+      std::fprintf(stderr, "fuzz check failed: a record and the direct path differ:\n%s\n%s\n", texts[0].c_str(), texts[1].c_str());
       std::abort();
     }
     if (f == output::Format::Json) check_json_lines(texts[1]);

@@ -101,7 +101,7 @@ struct Harness {
 
 void check_answer(const std::string& request, const std::string& resp) {
   auto fail = [&](const char* why) {
-    std::fprintf(stderr, "%s\nrequest:\n%s\nanswer:\n%s\n", why, request.c_str(), resp.c_str());
+    std::fprintf(stderr, "fuzz check failed: %s\nrequest:\n%s\nanswer:\n%s\n", why, request.c_str(), resp.c_str());
     std::abort();
   };
   if (resp.empty()) return;  // the peer closed before a request line: nothing to answer

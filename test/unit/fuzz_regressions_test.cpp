@@ -105,6 +105,33 @@ TEST_CASE("fuzz_serve_http: a request path that is not UTF-8 gets a JSON 404, th
   CHECK(list.rfind("HTTP/1.1 200", 0) == 0);
 }
 
+TEST_CASE("fuzz_serve_http: a Range header is ignored: answers come whole, errors too", "[fuzz]") {
+  // "GET /status" with "Range: bytes=0-3" (input in test/fuzz/regressions/fuzz_serve_http/):
+  // httplib cut the JSON 404 to `{"er` and kept the 404, with a Content-Range.
+  std::string request = regression("fuzz_serve_http", "crash-a6e9c5ae149eff1727dc33b4aaff37fa58ff6861");
+  target::CgroupFs cfs{std::string(CTRACE_TEST_FIXTURES) + "/containers/sys/fs/cgroup", "/nonexistent",
+                       "/proc"};
+  auto daemon =
+      commands::make_trace_daemon(cfs, {}, {}, [](const target::Target&, const probe::RecorderOptions&) {
+        FAIL("no recording is started");
+        return std::unique_ptr<probe::TraceRecorder>();
+      });
+  commands::SocketHttpServer server;
+  daemon->routes(server);
+  auto whole = [](const std::string& answer) {
+    auto head_end = answer.find("\r\n\r\n");
+    REQUIRE(head_end != std::string::npos);
+    CHECK(answer.substr(0, head_end).find("Content-Range") == std::string::npos);
+    return nlohmann::json::parse(answer.substr(head_end + 4));  // throws on a cut body
+  };
+  std::string missing = serve_request(server, request);
+  REQUIRE(missing.rfind("HTTP/1.1 404", 0) == 0);
+  CHECK(whole(missing).at("error").get<std::string>().find("no route GET /status") == 0);
+  std::string list = serve_request(server, "GET /list HTTP/1.1\r\nHost: x\r\nRange: bytes=1-2,4-5\r\n\r\n");
+  REQUIRE(list.rfind("HTTP/1.1 200", 0) == 0);  // not 206
+  CHECK(whole(list).at("traces").is_array());
+}
+
 TEST_CASE("fuzz_decoders: a record slot naming a 7th or later argument is not rendered from it", "[fuzz]") {
   // A slot whose captured string says it belongs to argument 146 (the kernel writes 0-5; the
   // input is in test/fuzz/regressions/fuzz_decoders/): the text of the resumed call indexed
