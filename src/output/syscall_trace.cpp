@@ -36,7 +36,7 @@ bool is_unsigned(const std::string& t) {
 // Flags, modes, commands and opaque words read better in hex.
 bool is_hex_name(const std::string& n) {
   for (const char* w :
-       {"flags", "flag", "mode", "cmd", "arg", "prot", "mask", "how", "options", "op", "addr"})
+       {"flags", "flag", "mode", "cmd", "arg", "prot", "mask", "how", "options", "op"})
     if (n == w) return true;
   return n.find("flags") != std::string::npos;
 }
@@ -49,10 +49,23 @@ bool is_sockaddr(const enrich::SyscallArg& a) {
   return a.type == "struct sockaddr *";
 }
 
+// Calls whose result is an address, printed in hex as strace does.
+bool returns_address(std::string_view name) {
+  return name == "mmap" || name == "mremap" || name == "brk" || name == "shmat";
+}
+
+// A file descriptor: an int wherever the kernel uses it, whatever the format file's type
+// (mmap's `unsigned long fd`, read's `unsigned int fd`): -1 as strace prints it.
+bool is_fd_name(std::string_view n) {
+  return n.size() >= 2 && n.substr(n.size() - 2) == "fd";  // fd, dfd, epfd, out_fd, pidfd...
+}
+
 // The value of an argument: pointers (NULL) and flags in hex in text, integers in decimal with
-// the width and signedness of their kernel type; JSON has the number.
+// the width and signedness of their kernel type; JSON has the number. An address passed as an
+// integer (mmap's, munmap's, ptrace's `unsigned long addr`) is a pointer too.
 Value arg_value(const enrich::SyscallArg& a, uint64_t v) {
-  if (is_pointer(a.type)) return Spelled{v, v ? hex(v) : "NULL"};
+  if (is_pointer(a.type) || a.name == "addr") return Spelled{v, v ? hex(v) : "NULL"};
+  if (is_fd_name(a.name)) return static_cast<int64_t>(static_cast<int32_t>(v));
   if (!is_64bit(a.type)) v &= 0xffffffffULL;
   if (is_hex_name(a.name)) return Spelled{v, hex(v)};
   if (is_unsigned(a.type)) return v;
@@ -255,6 +268,9 @@ Record call_record(const TraceCall& c, const TraceContext& ctx) {
   r.set("args", std::move(args));
   if (c.exit && is_error(c.exit->ret))
     r.set("ret", c.exit->ret).set("errno", enrich::errno_name(static_cast<int>(-c.exit->ret)));
+  else if (c.exit && returns_address(name))
+    r.set("ret", Spelled{static_cast<uint64_t>(c.exit->ret), hex(static_cast<uint64_t>(c.exit->ret))})
+        .set("errno", Value{});
   else if (c.exit)
     r.set("ret", c.exit->ret).set("errno", Value{});
   else

@@ -123,7 +123,7 @@ TEST_CASE("a syscall format file gives argument names and types and captures", "
 
 TEST_CASE("the formats of a directory are keyed by syscall nr", "[record][formats]") {
   auto f = enrich::SyscallFormats::load_dir(kFixtures);
-  CHECK(f.size() == 7);
+  CHECK(f.size() == 8);
   REQUIRE(f.find(257));
   CHECK(f.find(257)->name == "openat");
   CHECK(f.find(1)->name == "write");
@@ -181,6 +181,19 @@ TEST_CASE("a complete call shows named arguments and strings and the return valu
   auto rx = exit_of(r, 6, 2000);
   rx.strings.push_back({1, "2*3*7\n", false, false});
   CHECK(fx.line({r, rx}) == "00:00.000001000 cpu#0 pid 42 [work] read(fd=3, buf=\"2*3*7\\n\", count=64) = 6");
+
+  // mmap as strace prints it: the address hint is a pointer, the fd an int (the format file
+  // says `unsigned long` for both); -1 zero-extended is how a 32-bit int arrives in a register
+  auto m = enter(9, {0, 8192, 3, 0x22, 0xffffffff, 0});
+  CHECK(fx.line({m, exit_of(m, 0x7f0000001000, 2000)}) ==
+        "00:00.000001000 cpu#0 pid 42 [work] mmap(addr=NULL, len=8192, prot=PROT_READ|PROT_WRITE, "
+        "flags=MAP_PRIVATE|MAP_ANONYMOUS, fd=-1, off=0) = 0x7f0000001000");
+  std::string mj = fx.json(output::pair_calls({m, exit_of(m, 0x7f0000001000, 2000)})[0]);
+  CHECK(mj.find(R"({"name":"fd","value":-1})") != std::string::npos);
+  CHECK(mj.find(R"("ret":139637976731648,"errno":null)") != std::string::npos);  // JSON: the number
+  auto r1 = enter(0, {0xffffffff, 0, 1, 0, 0, 0});
+  CHECK(fx.line({r1, exit_of(r1, -9, 2000)}).find("read(fd=-1, buf=NULL, count=1) = -9 EBADF") !=
+        std::string::npos);
 
   // a faulting pointer prints in hex
   auto bad = enter(257, {static_cast<uint64_t>(-100), 0xdead, 0, 0, 0, 0});
