@@ -297,20 +297,12 @@ class TopCommand final : public Command {
     size_t limit = static_cast<size_t>(std::max(1, height - 3));
     if (rows_) limit = std::min(limit, static_cast<size_t>(*rows_));
     auto rows = visible_rows(limit);
-    char* buf = nullptr;
-    size_t len = 0;
-    std::FILE* mem = ::open_memstream(&buf, &len);
-    if (!mem) return;
-    {
-      auto f = output::make_formatter(output::Format::Text, mem);
-      f->begin(schema());
+    std::string body = output::render_to_string(output::Format::Text, [&](output::Formatter& f) {
+      f.begin(schema());
       output::Table t;
       for (const auto& r : rows) t.rows.push_back(text_record(r));
-      f->table(t);
-    }
-    std::fclose(mem);
-    std::string body(buf, len);
-    std::free(buf);
+      f.table(t);
+    });
     int width = terminal_width(80);
     std::string frame =
         fmt::format("ctrace top - {}  every {}s  {} rows by {}  sort: {}  (s/S sort, q quit)\n",
