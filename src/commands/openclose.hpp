@@ -4,6 +4,7 @@
 #include <linux/types.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "ctrace/commands/stream.hpp"
@@ -21,6 +22,13 @@ struct OpenCloseContext {
   const TaskFields* task = nullptr;
   bool full_path = false;  // resolve relative paths (best effort, see below)
   std::filesystem::path proc = "/proc";
+  // The names of flags, kept for the last flags word seen: a workload opens with the same few
+  // flags, so most events reuse the list instead of building it again.
+  const output::Strings& flag_names(uint64_t flags) const;
+  mutable struct {
+    uint64_t flags = 0;
+    std::optional<output::Strings> names;
+  } last_flags{};
 };
 
 // An event as the ring hands it over (its data cut after the bytes in use) into `out`, the rest

@@ -64,6 +64,14 @@ std::string resolve_full_path(const std::filesystem::path& proc, unsigned pid, i
   return (dir / path).lexically_normal().string();
 }
 
+const output::Strings& OpenCloseContext::flag_names(uint64_t flags) const {
+  if (!last_flags.names || last_flags.flags != flags) {
+    last_flags.flags = flags;
+    last_flags.names = enrich::open_flag_names(flags);
+  }
+  return *last_flags.names;
+}
+
 void decode_openclose(const openclose_event& e, const OpenCloseContext& ctx, output::FieldSink& out) {
   if (ctx.task) ctx.task->add(out, e.task);
   out.put("syscall", openclose_kind_name(e.kind));
@@ -77,7 +85,7 @@ void decode_openclose(const openclose_event& e, const OpenCloseContext& ctx, out
       int dirfd = e.kind == OC_OPEN ? AT_FDCWD : e.fd;
       out.put("path", path);
       out.put("flags", static_cast<uint64_t>(e.flags));
-      out.put("flags_names", enrich::open_flag_names(e.flags));
+      out.put("flags_names", ctx.flag_names(e.flags));
       if (e.kind != OC_OPEN) out.put("dirfd", dirfd);
       if (ctx.full_path) {
         std::string full = resolve_full_path(ctx.proc, e.task.pid, dirfd, std::string(path));

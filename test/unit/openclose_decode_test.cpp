@@ -148,6 +148,16 @@ TEST_CASE("openclose decodes opens: path, fd, errno name, flags", "[openclose]")
 
   auto perm = event(OC_OPENAT2, -EACCES);
   CHECK(str(decode_openclose(perm, ctx), "result") == "-EACCES");
+
+  // the same context, the flags changing from event to event (the last list is kept)
+  auto names = [&](uint64_t flags) {
+    e.flags = flags;
+    return std::get<output::Strings>(decode_openclose(e, ctx).get("flags_names")->v);
+  };
+  CHECK(names(O_WRONLY | O_CREAT | O_TRUNC) == output::Strings{"O_WRONLY", "O_CREAT", "O_TRUNC"});
+  CHECK(names(O_WRONLY | O_CREAT | O_TRUNC) == output::Strings{"O_WRONLY", "O_CREAT", "O_TRUNC"});
+  CHECK(names(O_RDONLY) == output::Strings{"O_RDONLY"});
+  CHECK(names(O_RDONLY | O_CLOEXEC) == output::Strings{"O_RDONLY", "O_CLOEXEC"});
 }
 
 TEST_CASE("openclose decodes accept, connect (v4, v6, unix) and close", "[openclose]") {
