@@ -60,6 +60,19 @@ std::string serve_request(commands::SocketHttpServer& server, const std::string&
   return answer;
 }
 
+// serve's daemon over the fixture cgroup tree, routed on a server; it never records.
+struct ServedDaemon {
+  target::CgroupFs cfs{std::string(CTRACE_TEST_FIXTURES) + "/containers/sys/fs/cgroup", "/nonexistent",
+                       "/proc"};
+  std::unique_ptr<commands::TraceDaemon> daemon =
+      commands::make_trace_daemon(cfs, {}, {}, [](const target::Target&, const probe::RecorderOptions&) {
+        FAIL("no recording is started");
+        return std::unique_ptr<probe::TraceRecorder>();
+      });
+  commands::SocketHttpServer server;
+  ServedDaemon() { daemon->routes(server); }
+};
+
 }  // namespace
 
 TEST_CASE("fuzz_syscall_format: a format with more than 6 fields captures no length from a 7th", "[fuzz]") {
@@ -85,15 +98,8 @@ TEST_CASE("fuzz_serve_http: a request path that is not UTF-8 gets a JSON 404, th
   // "POST /ad\xff...\xffd?name=../x": the 404 message quotes the path, and dumping it as JSON
   // threw in httplib's error handler, where nothing catches it: serve died (std::terminate).
   std::string request = regression("fuzz_serve_http", "crash-d326453a00189768bec0dfa9a687f60f2b789439");
-  target::CgroupFs cfs{std::string(CTRACE_TEST_FIXTURES) + "/containers/sys/fs/cgroup", "/nonexistent",
-                       "/proc"};
-  auto daemon =
-      commands::make_trace_daemon(cfs, {}, {}, [](const target::Target&, const probe::RecorderOptions&) {
-        FAIL("no recording is started");
-        return std::unique_ptr<probe::TraceRecorder>();
-      });
-  commands::SocketHttpServer server;
-  daemon->routes(server);
+  ServedDaemon d;
+  auto& server = d.server;
   for (int i = 0; i < 2; ++i) {  // the same server answers again
     std::string answer = serve_request(server, request);
     REQUIRE(answer.rfind("HTTP/1.1 404", 0) == 0);
@@ -109,15 +115,8 @@ TEST_CASE("fuzz_serve_http: a Range header is ignored: answers come whole, error
   // "GET /status" with "Range: bytes=0-3" (input in test/fuzz/regressions/fuzz_serve_http/):
   // httplib cut the JSON 404 to `{"er` and kept the 404, with a Content-Range.
   std::string request = regression("fuzz_serve_http", "crash-a6e9c5ae149eff1727dc33b4aaff37fa58ff6861");
-  target::CgroupFs cfs{std::string(CTRACE_TEST_FIXTURES) + "/containers/sys/fs/cgroup", "/nonexistent",
-                       "/proc"};
-  auto daemon =
-      commands::make_trace_daemon(cfs, {}, {}, [](const target::Target&, const probe::RecorderOptions&) {
-        FAIL("no recording is started");
-        return std::unique_ptr<probe::TraceRecorder>();
-      });
-  commands::SocketHttpServer server;
-  daemon->routes(server);
+  ServedDaemon d;
+  auto& server = d.server;
   auto whole = [](const std::string& answer) {
     auto head_end = answer.find("\r\n\r\n");
     REQUIRE(head_end != std::string::npos);
