@@ -46,13 +46,42 @@ static __always_inline struct cgroup *current_dfl_cgroup(void)
 	return task->cgroups->dfl_cgrp;
 }
 
-/* The syscall nr in a sys_enter/sys_exit pt_regs (direct load: tp_btf arguments are trusted). */
+/* The registers of a syscall as sys_enter/sys_exit hand them over (tp_btf: a trusted pointer,
+ * read with direct loads) in the layout the architecture's ptrace ABI fixes
+ * (arch/x86/include/uapi/asm/ptrace.h; arm64: user_pt_regs, orig_x0, syscallno), without CO-RE
+ * relocations. The verifier still checks each load against the kernel's pt_regs. Why not
+ * CO-RE: `pt_regs` and `uts_namespace` (the UTS filter, in every program) share a slot of the
+ * kernel's 31-entry CO-RE candidate cache (jhash of the name % 31 = 28), so each program's
+ * relocations evicted the other and the kernel searched its whole BTF again (bench/README.md). */
+struct ctrace_syscall_regs {
+#if defined(__TARGET_ARCH_arm64)
+	__u64 regs[31], sp, pc, pstate, orig_x0;
+	__s32 syscallno;
+#else
+	__u64 r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax;
+#endif
+};
+
+/* Argument n (0-5, a constant) of the syscall. */
+#if defined(__TARGET_ARCH_arm64)
+#define syscall_arg(regs, n) (((struct ctrace_syscall_regs *)(regs))->regs[n])
+#else
+#define syscall_arg(regs, n)                                                                   \
+	((n) == 0 ? ((struct ctrace_syscall_regs *)(regs))->di :                              \
+	 (n) == 1 ? ((struct ctrace_syscall_regs *)(regs))->si :                              \
+	 (n) == 2 ? ((struct ctrace_syscall_regs *)(regs))->dx :                              \
+	 (n) == 3 ? ((struct ctrace_syscall_regs *)(regs))->r10 :                             \
+	 (n) == 4 ? ((struct ctrace_syscall_regs *)(regs))->r8 :                              \
+		    ((struct ctrace_syscall_regs *)(regs))->r9)
+#endif
+
+/* The syscall nr in a sys_enter/sys_exit pt_regs. */
 static __always_inline long syscall_nr_of(struct pt_regs *regs)
 {
 #if defined(__TARGET_ARCH_arm64)
-	return regs->syscallno;
+	return ((struct ctrace_syscall_regs *)regs)->syscallno;
 #else
-	return regs->orig_ax;
+	return ((struct ctrace_syscall_regs *)regs)->orig_ax;
 #endif
 }
 

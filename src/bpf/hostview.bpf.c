@@ -126,16 +126,16 @@ static __always_inline void count_special(struct hostview_counters *c, struct pt
 	if (nr == targ_nr_openat || nr == targ_nr_open || nr == targ_nr_openat2 || nr == targ_nr_creat) {
 		c->opens++;
 	} else if (nr == targ_nr_unshare) {
-		if (PT_REGS_PARM1_CORE_SYSCALL(regs) & HOSTVIEW_NEW_FLAGS)
+		if (syscall_arg(regs, 0) & HOSTVIEW_NEW_FLAGS)
 			c->ns_changes[HOSTVIEW_NS_UNSHARE]++;
 	} else if (nr == targ_nr_setns) {
 		c->ns_changes[HOSTVIEW_NS_SETNS]++;
 	} else if (nr == targ_nr_clone) {
 		/* the parent (ret = child pid): the child returns 0 in its own exit */
-		if (ret > 0 && (PT_REGS_PARM1_CORE_SYSCALL(regs) & HOSTVIEW_NEW_FLAGS_CLONE))
+		if (ret > 0 && (syscall_arg(regs, 0) & HOSTVIEW_NEW_FLAGS_CLONE))
 			c->ns_changes[HOSTVIEW_NS_CLONE]++;
 	} else if (nr == targ_nr_clone3) {
-		struct clone_args *args = (struct clone_args *)PT_REGS_PARM1_CORE_SYSCALL(regs);
+		struct clone_args *args = (struct clone_args *)syscall_arg(regs, 0);
 		if (ret > 0 && !bpf_probe_read_user(&flags, sizeof(flags), &args->flags) &&
 		    (flags & HOSTVIEW_NEW_FLAGS))
 			c->ns_changes[HOSTVIEW_NS_CLONE]++;

@@ -90,32 +90,32 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 	s->data_len = 0;
 	switch (kind) {
 	case OC_OPEN:
-		path = (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs);
-		s->flags = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		path = (const char *)syscall_arg(regs, 0);
+		s->flags = syscall_arg(regs, 1);
 		break;
 	case OC_OPENAT:
-		s->fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
-		path = (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs);
-		s->flags = PT_REGS_PARM3_CORE_SYSCALL(regs);
+		s->fd = syscall_arg(regs, 0);
+		path = (const char *)syscall_arg(regs, 1);
+		s->flags = syscall_arg(regs, 2);
 		break;
 	case OC_OPENAT2:
-		s->fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
-		path = (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+		s->fd = syscall_arg(regs, 0);
+		path = (const char *)syscall_arg(regs, 1);
 		/* struct open_how starts with __u64 flags */
 		bpf_probe_read_user(&s->flags, sizeof(s->flags),
-				    (void *)PT_REGS_PARM3_CORE_SYSCALL(regs));
+				    (void *)syscall_arg(regs, 2));
 		break;
 	case OC_ACCEPT:
 	case OC_ACCEPT4:
-		s->fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
-		s->uaddr = PT_REGS_PARM2_CORE_SYSCALL(regs);
-		s->uaddrlen = PT_REGS_PARM3_CORE_SYSCALL(regs);
+		s->fd = syscall_arg(regs, 0);
+		s->uaddr = syscall_arg(regs, 1);
+		s->uaddrlen = syscall_arg(regs, 2);
 		break; /* the peer address is read at exit */
 	case OC_CONNECT: {
-		void *uaddr = (void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
-		__u32 len = clamp_addr_len(PT_REGS_PARM3_CORE_SYSCALL(regs));
+		void *uaddr = (void *)syscall_arg(regs, 1);
+		__u32 len = clamp_addr_len(syscall_arg(regs, 2));
 
-		s->fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
+		s->fd = syscall_arg(regs, 0);
 		if (uaddr && bpf_probe_read_user(s->event.data, len & (OPENCLOSE_DATA_LEN - 1), uaddr) == 0) {
 			s->addr_len = len;
 			s->data_len = len;
@@ -123,7 +123,7 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 		break;
 	}
 	case OC_CLOSE:
-		s->fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
+		s->fd = syscall_arg(regs, 0);
 		break;
 	}
 	if (path) {

@@ -188,25 +188,15 @@ __noinline int capture_argv(struct record_event *e, int i, __u8 arg, __u64 ptr)
 	return 0;
 }
 
-/* The six syscall arguments (libbpf 1.1 has no PT_REGS_PARM6_CORE_SYSCALL). */
+/* The six syscall arguments. */
 static __always_inline void read_args(__u64 *a, struct pt_regs *regs)
 {
-#if defined(__TARGET_ARCH_x86)
-	a[0] = BPF_CORE_READ(regs, di);
-	a[1] = BPF_CORE_READ(regs, si);
-	a[2] = BPF_CORE_READ(regs, dx);
-	a[3] = BPF_CORE_READ(regs, r10);
-	a[4] = BPF_CORE_READ(regs, r8);
-	a[5] = BPF_CORE_READ(regs, r9);
-#elif defined(__TARGET_ARCH_arm64)
-	struct user_pt_regs *u = (struct user_pt_regs *)regs;
-	a[0] = BPF_CORE_READ(u, regs[0]);
-	a[1] = BPF_CORE_READ(u, regs[1]);
-	a[2] = BPF_CORE_READ(u, regs[2]);
-	a[3] = BPF_CORE_READ(u, regs[3]);
-	a[4] = BPF_CORE_READ(u, regs[4]);
-	a[5] = BPF_CORE_READ(u, regs[5]);
-#endif
+	a[0] = syscall_arg(regs, 0);
+	a[1] = syscall_arg(regs, 1);
+	a[2] = syscall_arg(regs, 2);
+	a[3] = syscall_arg(regs, 3);
+	a[4] = syscall_arg(regs, 4);
+	a[5] = syscall_arg(regs, 5);
 }
 
 SEC("tp_btf/sys_enter")
@@ -266,17 +256,6 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-static __always_inline __u32 exit_nr(struct pt_regs *regs)
-{
-#if defined(__TARGET_ARCH_x86)
-	return (__u32)BPF_CORE_READ(regs, orig_ax);
-#elif defined(__TARGET_ARCH_arm64)
-	return (__u32)BPF_CORE_READ((struct user_pt_regs *)regs, regs[8]);
-#else
-	return (__u32)-1;
-#endif
-}
-
 SEC("tp_btf/sys_exit")
 int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -295,7 +274,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	t = bpf_task_storage_get(&record_tasks, bpf_get_current_task_btf(), 0, 0);
 	if (t && !t->active)
 		t = NULL;
-	nr = t ? t->nr : exit_nr(regs);
+	nr = t ? t->nr : (__u32)syscall_nr_of(regs);
 	if (nr >= RECORD_MAX_SYSCALLS || !syscall_wanted(nr))
 		return 0;
 	e = claim_slot(&h);

@@ -101,11 +101,11 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 	if (!call || is_self())
 		return 0;
 
-	arg0 = BPF_CORE_READ(regs, di);
+	arg0 = syscall_arg(regs, 0);
 	flags = arg0;
 	switch (call) {
 	case UNSHARE_CALL_SETNS:
-		flags = (__u32)BPF_CORE_READ(regs, si);
+		flags = (__u32)syscall_arg(regs, 1);
 		fd_ns_type = ns_type_of_fd((int)arg0);
 		break;
 	case UNSHARE_CALL_CLONE:
@@ -114,7 +114,7 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 		break;
 	case UNSHARE_CALL_CLONE3:
 		/* flags is the first member of the user's struct clone_args */
-		if (BPF_CORE_READ(regs, si) < sizeof(__u64) ||
+		if (syscall_arg(regs, 1) < sizeof(__u64) ||
 		    bpf_probe_read_user(&flags, sizeof(flags), (void *)arg0))
 			return 0;
 		if (!(flags & UNSHARE_NEW_FLAGS))
@@ -147,7 +147,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 
 	/* No container check here: only tasks that passed it at entry have a start.
 	 * The nr test first keeps the storage lookup off every other syscall. */
-	call = call_of(BPF_CORE_READ(regs, orig_ax));
+	call = call_of(syscall_nr_of(regs));
 	if (!call)
 		return 0;
 	s = bpf_task_storage_get(&unshare_start, bpf_get_current_task_btf(), 0, 0);

@@ -1,14 +1,18 @@
 #include "ctrace/enrich/syscall_formats.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
-#include <sstream>
+#include <memory>
+#include <string_view>
 
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
+#include "ctrace/core/unique_fd.hpp"
 #include "ctrace/enrich/names.hpp"
 
 namespace ctrace::enrich {
@@ -17,10 +21,10 @@ namespace {
 
 constexpr long kTracefsMagic = 0x74726163;  // TRACEFS_MAGIC
 
-std::string trim(const std::string& s) {
+std::string_view trim(std::string_view s) {
   size_t b = s.find_first_not_of(" \t");
   size_t e = s.find_last_not_of(" \t");
-  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+  return b == std::string_view::npos ? std::string_view() : s.substr(b, e - b + 1);
 }
 
 bool is_length_name(const std::string& n) {
@@ -38,34 +42,34 @@ bool is_tracefs(const std::filesystem::path& p) {
 
 }  // namespace
 
-std::optional<SyscallFormat> parse_syscall_format(const std::string& text) {
-  std::istringstream in(text);
-  std::string line;
+std::optional<SyscallFormat> parse_syscall_format(std::string_view text) {
   SyscallFormat f;
   bool seen_nr = false;
-  while (std::getline(in, line)) {
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
     if (line.rfind("name: ", 0) == 0) {
-      std::string n = trim(line.substr(6));
+      std::string_view n = trim(line.substr(6));
       if (n.rfind("sys_enter_", 0) != 0) return std::nullopt;
       f.name = n.substr(10);
       continue;
     }
     // "\tfield:const char * filename;\toffset:24;\tsize:8;\tsigned:0;"
     size_t at = line.find("field:");
-    if (at == std::string::npos) continue;
+    if (at == std::string_view::npos) continue;
     size_t semi = line.find(';', at);
-    if (semi == std::string::npos) continue;
-    std::string decl = trim(line.substr(at + 6, semi - at - 6));
+    if (semi == std::string_view::npos) continue;
+    std::string_view decl = trim(line.substr(at + 6, semi - at - 6));
     size_t sp = decl.find_last_of(" *");
-    if (sp == std::string::npos) continue;
-    std::string name = decl.substr(sp + 1);
-    std::string type = trim(decl.substr(0, sp + 1));
+    if (sp == std::string_view::npos) continue;
+    std::string_view name = decl.substr(sp + 1);
     if (name == "__syscall_nr") {
       seen_nr = true;
       continue;
     }
     if (!seen_nr) continue;  // common_* fields
-    f.args.push_back({type, name});
+    f.args.push_back({std::string(trim(decl.substr(0, sp + 1))), std::string(name)});
   }
   if (f.name.empty() || !seen_nr) return std::nullopt;
   classify_args(f);
@@ -116,16 +120,25 @@ SyscallFormats SyscallFormats::load() {
   return load_dir(ensure_tracefs() / "events" / "syscalls");
 }
 
+// One read per file into a reused buffer and a parse over string_views: record reads all
+// ~350 formats before it attaches (part of its start-up CPU time, bench/README.md).
 SyscallFormats SyscallFormats::load_dir(const std::filesystem::path& dir) {
   SyscallFormats out;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    std::string d = entry.path().filename().string();
-    if (d.rfind("sys_enter_", 0) != 0) continue;
-    std::ifstream in(entry.path() / "format");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto f = parse_syscall_format(ss.str());
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+  if (!d) throw Error("reading syscall formats in {}: {}", dir.string(), errno_string(errno));
+  const int dfd = ::dirfd(d.get());
+  std::string text;
+  std::string file;
+  while (const dirent* e = ::readdir(d.get())) {
+    std::string_view entry = e->d_name;
+    if (entry.rfind("sys_enter_", 0) != 0) continue;
+    file.assign(entry).append("/format");
+    UniqueFd fd(::openat(dfd, file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) continue;
+    text.clear();
+    char buf[8192];
+    for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+    auto f = parse_syscall_format(text);
     if (!f) continue;
     auto nr = SyscallNames::lookup(f->name);
     // the kernel's "newstat" / "newfstatat" are the user-visible stat / newfstatat
@@ -133,7 +146,6 @@ SyscallFormats SyscallFormats::load_dir(const std::filesystem::path& dir) {
     if (!nr) continue;
     out.add(*nr, std::move(*f));
   }
-  if (ec) throw Error("reading syscall formats in {}: {}", dir.string(), ec.message());
   if (out.by_nr_.empty())
     spdlog::warn("no syscall format in {}: arguments print as raw values", dir.string());
   return out;

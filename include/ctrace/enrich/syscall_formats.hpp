@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ctrace::enrich {
@@ -34,7 +35,7 @@ struct SyscallFormat {
 
 // Parses the text of one sys_enter_NAME/format file (fields after __syscall_nr are the
 // arguments) and classifies them; nullopt when it is not a syscall enter format.
-std::optional<SyscallFormat> parse_syscall_format(const std::string& text);
+std::optional<SyscallFormat> parse_syscall_format(std::string_view text);
 
 // Decides which arguments are strings and buffers from their type and name.
 void classify_args(SyscallFormat& f);
