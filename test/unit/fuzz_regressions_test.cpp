@@ -167,6 +167,22 @@ TEST_CASE("fuzz_decoders: a timestamp near 2^63 wraps to the wall clock, no sign
   CHECK(WallClock(-5000).to_wall_ns(1000) == -4000);
 }
 
+TEST_CASE("fuzz_decoders: a record dump with wall timestamps near 2^63 wraps, no signed overflow", "[fuzz]") {
+  // record slots with ts_ns 9223372036854713356 and a wall offset of 75000000525 (input in
+  // test/fuzz/regressions/fuzz_decoders/crash-6dc8…): the dump's wall time added them as int64_t.
+  enrich::SyscallNames names(512);
+  enrich::SyscallFormats formats;
+  output::TraceEvent e;
+  e.ts_ns = 9223372036854713356ULL;
+  e.pid = e.tid = 42;
+  e.nr = 39;  // getpid
+  e.enter = false;
+  output::TraceContext ctx{names, formats, 0, output::TimestampFormat::Wall, 75000000525LL};
+  std::string text = output::render_dump(output::Format::Text, {1, 1, 1, 0, 0, 0}, {e}, ctx);
+  std::string wrapped = format_utc(WallClock(75000000525LL).to_wall_ns(e.ts_ns), TimePrecision::Nanos);
+  CHECK(text.find(wrapped + " cpu#0 pid 42") != std::string::npos);
+}
+
 TEST_CASE("fuzz_cgroup_parse: -p of a process whose cgroup name is too long for a path is a usage error",
           "[fuzz]") {
   // regressions/fuzz_cgroup_parse/crash-fc45…: a /proc/PID/cgroup line with a name of more than
