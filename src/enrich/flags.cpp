@@ -104,7 +104,7 @@ std::string address_family_text(int family) {
     case AF_XDP:
       return "AF_XDP";
     default:
-      return fmt::format("AF_???({})", family);
+      return fmt::format("AF_?\?\?({})", family);  // "AF_???(N)" ("??(" escaped: a trigraph)
   }
 }
 
