@@ -136,7 +136,7 @@ class RecordCommand final : public Command {
   void print_dump() {
     auto d = recorder_->dump();
     output::TraceContext ctx{names_, formats_, recorder_->start_ns(),
-                             output::parse_timestamp_format(timestamps_), wall_.offset_ns()};
+                             output::parse_timestamp_format(timestamps_), wall_};
     if (!out_) {
       out_ = output::make_formatter(format_, stdout);
       out_->begin(output::trace_schema());

@@ -205,7 +205,7 @@ class Daemon final : public TraceDaemon, public output::MetricsSource {
       stamps = output::parse_timestamp_format(ts);
     }
     auto d = t.recorder->dump();
-    output::TraceContext ctx{names_, formats_, t.recorder->start_ns(), stamps, wall_.offset_ns()};
+    output::TraceContext ctx{names_, formats_, t.recorder->start_ns(), stamps, wall_};
     bool json = format == "json";
     res.status = 200;
     res.set_content(output::render_dump(json ? output::Format::Json : output::Format::Text, d.summary(),

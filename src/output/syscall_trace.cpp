@@ -115,7 +115,7 @@ std::vector<enrich::SyscallArg> shown_args(const TraceCall& c, const TraceContex
 std::string timestamp(uint64_t ts, const TraceContext& ctx) {
   switch (ctx.timestamps) {
     case TimestampFormat::Wall:
-      return format_utc(WallClock(ctx.wall_offset_ns).to_wall_ns(ts), TimePrecision::Nanos);
+      return format_utc(ctx.wall.to_wall_ns(ts), TimePrecision::Nanos);
     case TimestampFormat::Mono:
       return fmt::format("{}.{:09}", ts / 1000000000ULL, ts % 1000000000ULL);
     case TimestampFormat::Relative:

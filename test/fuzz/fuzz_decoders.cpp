@@ -152,8 +152,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::stable_sort(
         events.begin(), events.end(),
         [](const output::TraceEvent& a, const output::TraceEvent& b) { return a.ts_ns < b.ts_ns; });
-    output::TraceContext ctx{setup.names, setup.formats, events.empty() ? 0 : events.front().ts_ns, ts,
-                             clock.offset_ns()};
+    output::TraceContext ctx{setup.names, setup.formats, events.empty() ? 0 : events.front().ts_ns, ts, clock};
     output::DumpSummary summary{1, events.size(), events.size(), 0, 0, 0};
     output::render_dump(output::Format::Text, summary, events, ctx);
     check_json_lines(output::render_dump(output::Format::Json, summary, events, ctx));

@@ -177,7 +177,8 @@ TEST_CASE("fuzz_decoders: a record dump with wall timestamps near 2^63 wraps, no
   e.pid = e.tid = 42;
   e.nr = 39;  // getpid
   e.enter = false;
-  output::TraceContext ctx{names, formats, 0, output::TimestampFormat::Wall, 75000000525LL};
+  output::TraceContext ctx{names, formats, 0, output::TimestampFormat::Wall,
+                           WallClock(75000000525LL)};
   std::string text = output::render_dump(output::Format::Text, {1, 1, 1, 0, 0, 0}, {e}, ctx);
   std::string wrapped = format_utc(WallClock(75000000525LL).to_wall_ns(e.ts_ns), TimePrecision::Nanos);
   CHECK(text.find(wrapped + " cpu#0 pid 42") != std::string::npos);

@@ -284,7 +284,7 @@ TEST_CASE(
 
   // wall timestamps: the text column and a JSON "time" field, ts_ns stays the kernel's
   fx.ctx.timestamps = output::TimestampFormat::Wall;
-  fx.ctx.wall_offset_ns = 1'800'000'000'000'000'000;
+  fx.ctx.wall = WallClock(1'800'000'000'000'000'000);
   auto j = nlohmann::json::parse(fx.json(calls[0]));
   CHECK(j["time"] == "2027-01-15T08:00:00.000001000Z");
   CHECK(j["ts_ns"] == 1000);

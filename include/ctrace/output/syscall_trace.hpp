@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ctrace/core/time.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
 #include "ctrace/output/formatter.hpp"
@@ -74,7 +75,7 @@ struct TraceContext {
   const enrich::SyscallFormats& formats;
   uint64_t t0_ns = 0;  // relative times start here
   TimestampFormat timestamps = TimestampFormat::Relative;
-  int64_t wall_offset_ns = 0;  // wall = monotonic + this (WallClock)
+  WallClock wall{0};  // --timestamps wall: monotonic -> wall clock
 };
 
 // Summary of a dump, first line of it: "# dump 1: 12 events, 12 recorded, 0 overwritten, 0 torn, 0 lost".
