@@ -62,7 +62,7 @@ int BPF_PROG(handle_block_bio_queue, struct bio *bio)
 	__u32 dir;
 	int d;
 
-	if (!container_match() || is_self())
+	if (ctrace_should_discard())
 		return 0;
 	/* A stacked driver (device mapper, md) submits its clones while current->bio_list is
 	 * set: the bio they come from was counted already, when the task submitted it. */
@@ -86,7 +86,7 @@ int BPF_PROG(handle_block_getrq, struct bio *bio)
 	__u64 key = (__u64)bio;
 	__u8 one = 1;
 
-	if (!container_match() || is_self())
+	if (ctrace_should_discard())
 		return 0;
 	if (op_dir(BPF_CORE_READ(bio, bi_opf)) < 0)
 		return 0;

@@ -111,7 +111,7 @@ static __always_inline bool current_in_subtree(void)
 	return cgrp->kn->id == targ_cgroup_id;
 }
 
-/* First statement of every handler: does the current task belong to the target? */
+/* Does the current task belong to the target? */
 static __always_inline bool container_match(void)
 {
 	switch (targ_filter_mode) {
@@ -129,6 +129,13 @@ static __always_inline bool container_match(void)
 static __always_inline bool is_self(void)
 {
 	return targ_self_tgid && (bpf_get_current_pid_tgid() >> 32) == targ_self_tgid;
+}
+
+/* The first statement of every handler that runs in the task it reports on: outside the
+ * target, or ctrace itself. The filter first: on an untraced task it is a few loads. */
+static __always_inline bool ctrace_should_discard(void)
+{
+	return !container_match() || is_self();
 }
 
 /* A per-CPU counter of events that could not be delivered; user space reads

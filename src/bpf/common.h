@@ -12,4 +12,16 @@ enum ctrace_filter_mode {
 
 #define CTRACE_TASK_COMM_LEN 16
 
+/* Every CLONE_NEW* bit: NS, CGROUP, UTS, IPC, USER, PID, NET and TIME (0x80). */
+#define CTRACE_CLONE_NEW_FLAGS 0x7e020080ULL
+/* clone(2) keeps the exit signal in the low byte, so 0x80 is not CLONE_NEWTIME there. */
+#define CTRACE_CLONE_NEW_FLAGS_CLONE 0x7e020000ULL
+
+/* A syscall's return value is an error: -4095 <= ret < 0 (the kernel's IS_ERR_VALUE range;
+ * larger negative values are results, such as addresses). BPF and user space alike. */
+static inline int is_syscall_error(long long ret)
+{
+	return ret < 0 && ret >= -4095;
+}
+
 #endif

@@ -30,9 +30,6 @@
 #define HOSTVIEW_REQ_OP_READ 0
 #define HOSTVIEW_REQ_OP_WRITE 1
 
-/* Every CLONE_NEW* bit; clone(2) keeps the exit signal in the low byte (no CLONE_NEWTIME). */
-#define HOSTVIEW_NEW_FLAGS 0x7e020080ULL
-#define HOSTVIEW_NEW_FLAGS_CLONE 0x7e020000ULL
 
 /* struct sock's fields read through the inet_sock that embeds it first (every socket of this
  * tracepoint is one): same offsets, but the CO-RE relocation's root type is then inet_sock. The
@@ -126,18 +123,18 @@ static __always_inline void count_special(struct hostview_counters *c, struct pt
 	if (nr == targ_nr_openat || nr == targ_nr_open || nr == targ_nr_openat2 || nr == targ_nr_creat) {
 		c->opens++;
 	} else if (nr == targ_nr_unshare) {
-		if (syscall_arg(regs, 0) & HOSTVIEW_NEW_FLAGS)
+		if (syscall_arg(regs, 0) & CTRACE_CLONE_NEW_FLAGS)
 			c->ns_changes[HOSTVIEW_NS_UNSHARE]++;
 	} else if (nr == targ_nr_setns) {
 		c->ns_changes[HOSTVIEW_NS_SETNS]++;
 	} else if (nr == targ_nr_clone) {
 		/* the parent (ret = child pid): the child returns 0 in its own exit */
-		if (ret > 0 && (syscall_arg(regs, 0) & HOSTVIEW_NEW_FLAGS_CLONE))
+		if (ret > 0 && (syscall_arg(regs, 0) & CTRACE_CLONE_NEW_FLAGS_CLONE))
 			c->ns_changes[HOSTVIEW_NS_CLONE]++;
 	} else if (nr == targ_nr_clone3) {
 		struct clone_args *args = (struct clone_args *)syscall_arg(regs, 0);
 		if (ret > 0 && !bpf_probe_read_user(&flags, sizeof(flags), &args->flags) &&
-		    (flags & HOSTVIEW_NEW_FLAGS))
+		    (flags & CTRACE_CLONE_NEW_FLAGS))
 			c->ns_changes[HOSTVIEW_NS_CLONE]++;
 	}
 }
@@ -148,10 +145,10 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	struct hostview_syscall_key key;
 	struct hostview_syscall_value *s;
 	struct hostview_counters *c;
-	bool failed = ret < 0 && ret >= -4095;
+	bool failed = is_syscall_error(ret);
 	long nr;
 
-	if (!container_match())
+	if (ctrace_should_discard())
 		return 0;
 	key.cgroup_id = bpf_get_current_cgroup_id();
 	c = counters_of(key.cgroup_id);
@@ -184,7 +181,7 @@ int BPF_PROG(handle_block_bio_queue, struct bio *bio)
 	struct hostview_counters *c;
 	__u32 op, size;
 
-	if (!container_match())
+	if (ctrace_should_discard())
 		return 0;
 	/* a stacked driver's clones: the bio they come from was counted when it was submitted */
 	if (BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), bio_list))
@@ -238,7 +235,7 @@ int BPF_PROG(handle_inet_sock_set_state, const struct sock *sk, const int oldsta
 	}
 	if (oldstate != TCP_CLOSE || newstate != TCP_SYN_SENT)
 		return 0;
-	if (!container_match())
+	if (ctrace_should_discard())
 		return 0;
 	if (BPF_CORE_READ(HOSTVIEW_SOCK(sk), sk.sk_protocol) != IPPROTO_TCP)
 		return 0;

@@ -67,10 +67,10 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 	const char *path = 0;
 	int kind;
 
-	if (!container_match())
+	if (ctrace_should_discard())
 		return 0;
 	kind = kind_of(id);
-	if (kind < 0 || is_self())
+	if (kind < 0)
 		return 0;
 	if (targ_host_uts_inum && current_uts_inum() == targ_host_uts_inum)
 		return 0;
@@ -152,7 +152,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	if (!s || !s->active)
 		return 0;
 	s->active = 0;
-	if (targ_failed_only && !(ret < 0 && ret >= -4095))
+	if (targ_failed_only && !is_syscall_error(ret))
 		return 0;
 
 	e = &s->event;

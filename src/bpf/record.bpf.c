@@ -210,10 +210,10 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 	__u64 h;
 	int i;
 
-	if (!container_match())
+	if (ctrace_should_discard())
 		return 0;
 	/* as at exit: ids outside the table (and -1) are neither recorded nor left active */
-	if (is_self() || nr >= RECORD_MAX_SYSCALLS || !syscall_wanted(nr))
+	if (nr >= RECORD_MAX_SYSCALLS || !syscall_wanted(nr))
 		return 0;
 	e = claim_slot(&h);
 	if (!e)
@@ -266,9 +266,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	__u64 h;
 	int i;
 
-	if (!container_match())
-		return 0;
-	if (is_self())
+	if (ctrace_should_discard())
 		return 0;
 	/* The nr of the enter: rt_sigreturn's exit sees the restored registers. */
 	t = bpf_task_storage_get(&record_tasks, bpf_get_current_task_btf(), 0, 0);

@@ -38,7 +38,7 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 	struct syscall_start *s;
 
 	/* ctrace's own calls (map reads, epoll) when it runs inside its target */
-	if (!container_match() || is_self())
+	if (ctrace_should_discard())
 		return 0;
 	s = bpf_task_storage_get(&stat_start, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -73,7 +73,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	nr = s->nr;
 	s->start_ns = 0;
 
-	if (targ_failures_only && !(ret < 0 && ret >= -4095))
+	if (targ_failures_only && !is_syscall_error(ret))
 		return 0;
 	v = bpf_map_lookup_elem(&stat_values, &nr);
 	if (!v)
@@ -82,7 +82,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	v->total_ns += delta;
 	if (delta > v->max_ns)
 		v->max_ns = delta;
-	if (ret < 0 && ret >= -4095)
+	if (is_syscall_error(ret))
 		v->errors++;
 	if (targ_hist_nr >= 0 && nr == (__u32)targ_hist_nr) {
 		__u32 b = log2_bucket(delta / 1000);

@@ -83,9 +83,9 @@ int BPF_PROG(handle_inet_sock_set_state, const struct sock *sk, const int oldsta
 		}
 		return 0;
 	}
-	if (!container_match())
+	if (oldstate != TCP_CLOSE || newstate != TCP_SYN_SENT)
 		return 0;
-	if (oldstate != TCP_CLOSE || newstate != TCP_SYN_SENT || is_self())
+	if (ctrace_should_discard())
 		return 0;
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;

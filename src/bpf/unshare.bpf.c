@@ -95,10 +95,10 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 	__u64 flags, arg0;
 	__u32 call, fd_ns_type = 0;
 
-	if (!container_match())
+	if (ctrace_should_discard())
 		return 0;
 	call = call_of(id);
-	if (!call || is_self())
+	if (!call)
 		return 0;
 
 	arg0 = syscall_arg(regs, 0);
@@ -109,7 +109,7 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 		fd_ns_type = ns_type_of_fd((int)arg0);
 		break;
 	case UNSHARE_CALL_CLONE:
-		if (!(flags & UNSHARE_NEW_FLAGS_CLONE))
+		if (!(flags & CTRACE_CLONE_NEW_FLAGS_CLONE))
 			return 0;
 		break;
 	case UNSHARE_CALL_CLONE3:
@@ -117,7 +117,7 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 		if (syscall_arg(regs, 1) < sizeof(__u64) ||
 		    bpf_probe_read_user(&flags, sizeof(flags), (void *)arg0))
 			return 0;
-		if (!(flags & UNSHARE_NEW_FLAGS))
+		if (!(flags & CTRACE_CLONE_NEW_FLAGS))
 			return 0;
 		break;
 	}

@@ -13,10 +13,6 @@ enum unshare_call {
 	UNSHARE_CALL_CLONE3 = 4,
 };
 
-/* Every CLONE_NEW* bit: NS, CGROUP, UTS, IPC, USER, PID, NET and TIME (0x80). */
-#define UNSHARE_NEW_FLAGS 0x7e020080ULL
-/* clone(2) keeps the exit signal in the low byte, so 0x80 is not CLONE_NEWTIME there. */
-#define UNSHARE_NEW_FLAGS_CLONE 0x7e020000ULL
 
 #define UNSHARE_HOSTNAME_LEN 65
 

@@ -139,7 +139,7 @@ output::Value container_value(enrich::ContainerResolver& containers, uint64_t cg
 }
 
 std::string ret_text(int64_t ret) {
-  if (ret < 0 && ret >= -4095) return "-" + enrich::errno_name(static_cast<int>(-ret));
+  if (is_syscall_error(ret)) return "-" + enrich::errno_name(static_cast<int>(-ret));
   return std::to_string(ret);
 }
 

@@ -54,7 +54,7 @@ output::Schema unshare_schema(const UnshareColumns& c) {
 void decode_unshare(const unshare_event& e, const UnshareDecodeContext& ctx, output::FieldSink& out) {
   int64_t wall_ns = ctx.clock.to_wall_ns(e.ts_ns);
   // The kernel returns -errno; user space sees -1 and errno, so that is what we show.
-  bool failed = e.ret < 0 && e.ret >= -4095;
+  bool failed = is_syscall_error(e.ret);
   out.put("time", utc_text(wall_ns, ctx.precision).view());
   out.put("ts_ns", wall_ns);
   out.put("tid", e.tid);

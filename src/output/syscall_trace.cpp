@@ -6,14 +6,16 @@
 #include "ctrace/core/time.hpp"
 #include "ctrace/enrich/flags.hpp"
 #include "ctrace/enrich/sockaddr.hpp"
+extern "C" {
+#include "bpf/common.h"
+}
 
 namespace ctrace::output {
 
 namespace {
 
-// errno values come back as -1..-4095
 bool is_error(int64_t ret) {
-  return ret < 0 && ret >= -4095;
+  return is_syscall_error(ret);
 }
 
 bool is_pointer(const std::string& type) {
