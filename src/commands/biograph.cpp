@@ -30,8 +30,6 @@ namespace ctrace::commands {
 
 namespace {
 
-using output::Align;
-using output::Record;
 
 constexpr const char* kExamples = R"(EXAMPLES:
   ctrace biograph -t 500 --container web          # bytes every 500 ms, chart at Ctrl-C
@@ -204,7 +202,7 @@ class BiographCommand final : public Command {
     formatter_ = output::make_formatter(
         format_, stdout,
         {width_.value_or(terminal_width(80)), height_.value_or(tty ? terminal_height(21) - 1 : 20)});
-    output::Schema s = schema();
+    Schema s = schema();
     s.columns.pop_back();  // AVG_LAT_US
     s.columns.insert(s.columns.begin() + 1, {"container", "CONTAINER", Align::Left, -1, "", 16});
     formatter_->begin(s);
@@ -277,8 +275,8 @@ class BiographCommand final : public Command {
     return code;
   }
 
-  output::Schema schema() const {
-    output::Schema s;
+  Schema schema() const {
+    Schema s;
     s.type = "interval";
     s.columns = {
         {"time", "TIME", Align::Left, -1, "", 24},
@@ -363,8 +361,8 @@ class BiographCommand final : public Command {
     return rec;
   }
 
-  output::Series series() const {
-    output::Series s;
+  Series series() const {
+    Series s;
     s.x_label = "s";
     std::string unit = fmt::format("{} per {} ms", metric_name(metric_), interval_ms_);
     if (metric_ == Metric::Latency) unit = fmt::format("{}, every {} ms", metric_name(metric_), interval_ms_);
@@ -391,7 +389,7 @@ class BiographCommand final : public Command {
   }
 
   // JSON only: the whole run, per direction and in total.
-  output::Table summary() const {
+  Table summary() const {
     Snapshot total{};
     double ms = 0;
     for (const auto& iv : intervals_) {
@@ -412,7 +410,7 @@ class BiographCommand final : public Command {
           .set("timed_requests", v.lat_count);
       return r;
     };
-    output::Table t;
+    Table t;
     t.meta.emplace_back("type", "summary");  // overrides the interval records' type
     t.meta.emplace_back("target", target_object_);
     t.meta.emplace_back("interval_ms", interval_ms_);
@@ -441,7 +439,7 @@ class BiographCommand final : public Command {
 
   Metric metric_ = Metric::Bytes;
   std::unique_ptr<output::Formatter> formatter_;
-  output::Object target_object_;
+  Object target_object_;
   int values_fd_ = -1;
   Snapshot prev_{};
   std::chrono::steady_clock::time_point start_, interval_start_;

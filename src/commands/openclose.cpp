@@ -26,9 +26,6 @@ namespace ctrace::commands {
 
 namespace {
 
-using output::Align;
-using output::Column;
-using output::Record;
 
 constexpr const char* kExamples = R"(EXAMPLES:
   ctrace openclose -I                             # every container, not the host

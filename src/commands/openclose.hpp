@@ -8,7 +8,7 @@
 #include <string>
 
 #include "ctrace/commands/stream.hpp"
-#include "ctrace/output/record.hpp"
+#include "ctrace/core/model.hpp"
 extern "C" {
 #include "bpf/openclose.h"
 }
@@ -24,10 +24,10 @@ struct OpenCloseContext {
   std::filesystem::path proc = "/proc";
   // The names of flags, kept for the last flags word seen: a workload opens with the same few
   // flags, so most events reuse the list instead of building it again.
-  const output::Strings& flag_names(uint64_t flags) const;
+  const Strings& flag_names(uint64_t flags) const;
   mutable struct {
     uint64_t flags = 0;
-    std::optional<output::Strings> names;
+    std::optional<Strings> names;
   } last_flags{};
 };
 
@@ -36,15 +36,15 @@ struct OpenCloseContext {
 bool openclose_event_from(const void* data, size_t size, openclose_event& out);
 
 // The text columns of its records.
-output::Schema openclose_schema(TimePrecision precision, ContainerBy container_by);
+Schema openclose_schema(TimePrecision precision, ContainerBy container_by);
 
 // One event -> its fields: the task fields, then syscall, ret, result ("5", "-ENOENT"),
 // detail (what the DETAIL column shows) and per syscall: path, flags, dirfd (opens),
 // fd, peer, family, port (accept, accept4, connect), fd (close).
 // Written into `out` (a JSON stream's line directly), or collected into a Record.
-void decode_openclose(const openclose_event& e, const OpenCloseContext& ctx, output::FieldSink& out);
-inline output::Record decode_openclose(const openclose_event& e, const OpenCloseContext& ctx) {
-  return output::collect([&](output::FieldSink& out) { decode_openclose(e, ctx, out); });
+void decode_openclose(const openclose_event& e, const OpenCloseContext& ctx, FieldSink& out);
+inline Record decode_openclose(const openclose_event& e, const OpenCloseContext& ctx) {
+  return collect([&](FieldSink& out) { decode_openclose(e, ctx, out); });
 }
 
 // A relative `path` opened by `pid` against `dirfd` (AT_FDCWD: its cwd), resolved through

@@ -16,15 +16,14 @@ namespace ctrace::commands {
 
 namespace {
 
-using output::Align;
 
 constexpr const char* kKindNames[OC_KINDS] = {"open",    "openat",  "openat2", "accept",
                                               "accept4", "connect", "close"};
 
 }  // namespace
 
-output::Schema openclose_schema(TimePrecision precision, ContainerBy container_by) {
-  output::Schema s;
+Schema openclose_schema(TimePrecision precision, ContainerBy container_by) {
+  Schema s;
   s.type = "openclose";
   s.columns = {
       time_column(precision),
@@ -64,7 +63,7 @@ std::string resolve_full_path(const std::filesystem::path& proc, unsigned pid, i
   return (dir / path).lexically_normal().string();
 }
 
-const output::Strings& OpenCloseContext::flag_names(uint64_t flags) const {
+const Strings& OpenCloseContext::flag_names(uint64_t flags) const {
   if (!last_flags.names || last_flags.flags != flags) {
     last_flags.flags = flags;
     last_flags.names = enrich::open_flag_names(flags);
@@ -72,7 +71,7 @@ const output::Strings& OpenCloseContext::flag_names(uint64_t flags) const {
   return *last_flags.names;
 }
 
-void decode_openclose(const openclose_event& e, const OpenCloseContext& ctx, output::FieldSink& out) {
+void decode_openclose(const openclose_event& e, const OpenCloseContext& ctx, FieldSink& out) {
   if (ctx.task) ctx.task->add(out, e.task);
   out.put("syscall", openclose_kind_name(e.kind));
   out.put("ret", static_cast<int64_t>(e.ret));

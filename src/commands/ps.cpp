@@ -12,7 +12,6 @@ namespace ctrace::commands {
 
 namespace {
 
-using output::Align;
 
 constexpr const char* kExamples = R"EX(EXAMPLES:
   ctrace ps                       # containers (docker, podman, containerd, CRI-O, runc) and systemd units
@@ -70,9 +69,9 @@ class PsCommand final : public Command {
       // One object per container, so that `jq` sees each alone.
       for (const auto& c : rows) out->record({c.to_object()});
     } else {
-      output::Table t;
+      Table t;
       for (const auto& c : rows) {
-        output::Record r;
+        Record r;
         r.set("name", c.display_name())
             .set("short_id", or_dash(short_id(c.id)))
             .set("runtime", or_dash(c.runtime))

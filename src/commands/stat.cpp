@@ -28,9 +28,6 @@ namespace ctrace::commands {
 
 namespace {
 
-using output::Align;
-using output::Column;
-using output::Record;
 
 constexpr const char* kExamples = R"(EXAMPLES:
   ctrace stat -c system.slice/docker-3f2a.scope   # a cgroup, relative to the cgroup2 mount
@@ -134,7 +131,7 @@ class StatCommand final : public Command {
     probe::HostView view(session.target(), session.self_tgid(),
                          [&](const probe::CgroupEvent& e) { groups.on_event(e); });
     formatter_ = output::make_formatter(format_, stdout, {terminal_width(), 20});
-    output::Schema schema;
+    Schema schema;
     schema.type = "stat";
     schema.columns = {{"name", "SYSCALL", Align::Left},
                       {"count", "COUNT", Align::Right},
@@ -173,7 +170,7 @@ class StatCommand final : public Command {
     return code;
   }
 
-  output::Table container_table(const top::Row& row, double duration_ms) {
+  Table container_table(const top::Row& row, double duration_ms) {
     const auto& d = row.delta;
     std::vector<std::pair<uint32_t, probe::SyscallCount>> calls(d.per_syscall.begin(), d.per_syscall.end());
     auto name_of = [&](uint32_t nr) { return names_.name(static_cast<int>(nr)); };
@@ -184,7 +181,7 @@ class StatCommand final : public Command {
       return name_of(a.first) < name_of(b.first);
     });
     if (top_ && calls.size() > static_cast<size_t>(*top_)) calls.resize(static_cast<size_t>(*top_));
-    output::Table t;
+    Table t;
     t.rows_key = "syscalls";
     t.label_key = "name";
     t.bar_key = sort_ == "errors" ? "errors" : "count";
@@ -201,7 +198,7 @@ class StatCommand final : public Command {
     Record total;
     total.set("name", "ALL").set("count", d.syscalls).set("errors", d.errors);
     t.total = std::move(total);
-    output::Object container{{"name", row.group.name},       {"id", row.group.id},
+    Object container{{"name", row.group.name},       {"id", row.group.id},
                              {"runtime", row.group.runtime}, {"pod", row.group.pod},
                              {"cgroup", row.group.cgroup},   {"exited", row.exited}};
     t.meta.emplace_back("container", container);
@@ -219,8 +216,8 @@ class StatCommand final : public Command {
     return t;
   }
 
-  output::Schema schema() const {
-    output::Schema s;
+  Schema schema() const {
+    Schema s;
     s.type = "stat";
     s.columns = {
         {"name", "SYSCALL", Align::Left},
@@ -275,7 +272,7 @@ class StatCommand final : public Command {
     ++intervals_;
   }
 
-  output::Table make_table(const Snapshot& snap, double duration_ms, uint64_t lost) const {
+  Table make_table(const Snapshot& snap, double duration_ms, uint64_t lost) const {
     uint64_t all_count = 0, all_ns = 0, all_err = 0, all_max = 0;
     std::vector<uint32_t> nrs;
     for (uint32_t nr = 0; nr < snap.size(); ++nr) {
@@ -297,7 +294,7 @@ class StatCommand final : public Command {
     if (top_ && nrs.size() > static_cast<size_t>(*top_)) nrs.resize(static_cast<size_t>(*top_));
 
     auto pct = [](uint64_t part, uint64_t whole) { return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0; };
-    output::Table table;
+    Table table;
     table.rows_key = "syscalls";
     table.label_key = "name";
     table.bar_key = sort_ == "time" ? "elapsed_ms" : sort_ == "errors" ? "errors" : "count";
@@ -340,8 +337,8 @@ class StatCommand final : public Command {
     return table;
   }
 
-  output::Histogram histogram(const Totals& t) const {
-    output::Histogram h;
+  Histogram histogram(const Totals& t) const {
+    Histogram h;
     h.title = names_.name(hist_nr_);
     h.unit = "usecs";
     int last = -1;
@@ -369,7 +366,7 @@ class StatCommand final : public Command {
 
   enrich::SyscallNames names_{STAT_MAX_SYSCALLS};
   std::unique_ptr<output::Formatter> formatter_;
-  output::Object session_target_;
+  Object session_target_;
   int values_fd_ = -1;
   int hist_nr_ = -1;
   Snapshot prev_;

@@ -62,10 +62,10 @@ void add_time_precision_option(CLI::App& app, TimePrecision& precision, TimePrec
       ->default_str(default_name);
 }
 
-output::Column time_column(TimePrecision p) {
+Column time_column(TimePrecision p) {
   // "2026-04-21T10:42:32Z" plus ".123", ".123456" or ".123456789"
   static constexpr int kWidth[] = {20, 24, 27, 30};
-  return {"time", "TIME", output::Align::Left, -1, "", kWidth[static_cast<int>(p)]};
+  return {"time", "TIME", Align::Left, -1, "", kWidth[static_cast<int>(p)]};
 }
 
 void add_container_by_options(CLI::App& app, ContainerBy& by) {
@@ -91,26 +91,26 @@ void add_container_by_options(CLI::App& app, ContainerBy& by) {
       if (a != b) a->excludes(b);
 }
 
-output::Column container_column(ContainerBy by, const std::string& header) {
+Column container_column(ContainerBy by, const std::string& header) {
   switch (by) {
     case ContainerBy::CgroupId:
-      return {"cgroup_id", "CGROUPID", output::Align::Right, -1, "", 8};
+      return {"cgroup_id", "CGROUPID", Align::Right, -1, "", 8};
     case ContainerBy::CgroupPath:
-      return {"cgroup", "CGROUP", output::Align::Left, -1, "", 32, false, output::Elide::Start};
+      return {"cgroup", "CGROUP", Align::Left, -1, "", 32, false, Elide::Start};
     case ContainerBy::Name:
-      return {"container", "CONTAINER", output::Align::Left, -1, "", 16, false, output::Elide::End};
+      return {"container", "CONTAINER", Align::Left, -1, "", 16, false, Elide::End};
     case ContainerBy::Hostname:
       break;
   }
   // UTS hostnames go up to 64 bytes: the column keeps their start
-  return {"hostname", header, output::Align::Left, -1, "", 20, false, output::Elide::End};
+  return {"hostname", header, Align::Left, -1, "", 20, false, Elide::End};
 }
 
 std::string_view c_string(const char* s, size_t max) {
   return {s, strnlen(s, max)};
 }
 
-void TaskFields::add(output::FieldSink& out, const ctrace_task_info& t) const {
+void TaskFields::add(FieldSink& out, const ctrace_task_info& t) const {
   int64_t wall = clock_.to_wall_ns(t.ts_ns);
   out.put("time", utc_text(wall, precision_).view());
   out.put("ts_ns", wall);
@@ -132,7 +132,7 @@ std::unique_ptr<enrich::ContainerResolver> event_containers(const Session& sessi
   return containers;
 }
 
-output::Value container_value(enrich::ContainerResolver& containers, uint64_t cgroup_id) {
+Value container_value(enrich::ContainerResolver& containers, uint64_t cgroup_id) {
   auto c = containers.lookup_cached(cgroup_id);
   if (!c) return {};
   return c->display_name();

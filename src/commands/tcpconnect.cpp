@@ -19,9 +19,6 @@ namespace ctrace::commands {
 
 namespace {
 
-using output::Align;
-using output::Column;
-using output::Record;
 
 constexpr const char* kExamples = R"(EXAMPLES:
   ctrace tcpconnect                               # every container (and the host)
@@ -42,11 +39,11 @@ struct CountKey {
   auto operator<=>(const CountKey&) const = default;
 };
 struct CountValue {
-  output::Value container;  // as in events: a number for cgroup ids
+  Value container;  // as in events: a number for cgroup ids
   uint64_t connects = 0, failed = 0;
 };
 
-std::string text_of(const output::Value* v) {
+std::string text_of(const Value* v) {
   return v ? output::format_text(*v, Column{}) : std::string();
 }
 
@@ -110,8 +107,8 @@ class TcpConnectCommand final : public Command {
   }
 
  private:
-  output::Schema schema() const {
-    output::Schema s;
+  Schema schema() const {
+    Schema s;
     s.type = "tcpconnect";
     s.columns = {
         time_column(precision_),
@@ -128,8 +125,8 @@ class TcpConnectCommand final : public Command {
     return s;
   }
 
-  output::Schema count_schema() const {
-    output::Schema s;
+  Schema count_schema() const {
+    Schema s;
     s.type = "tcpconnect";
     s.columns = {
         container_column(container_by_, "CONTAINER"),
@@ -142,9 +139,9 @@ class TcpConnectCommand final : public Command {
     return s;
   }
 
-  static output::Table count_table(const std::map<CountKey, CountValue>& counts,
-                                   const std::string& container_key, output::Object target) {
-    output::Table t;
+  static Table count_table(const std::map<CountKey, CountValue>& counts,
+                                   const std::string& container_key, Object target) {
+    Table t;
     t.rows_key = "connects";
     t.label_key = "daddr";
     t.bar_key = "connects";
@@ -170,7 +167,7 @@ class TcpConnectCommand final : public Command {
 
 }  // namespace
 
-void decode_tcpconnect(const tcpconnect_event& e, const TaskFields* task, output::FieldSink& out) {
+void decode_tcpconnect(const tcpconnect_event& e, const TaskFields* task, FieldSink& out) {
   if (task) task->add(out, e.task);
   int family = e.family == AF_INET6 ? AF_INET6 : AF_INET;
   out.put("ip", family == AF_INET6 ? 6 : 4);

@@ -28,8 +28,6 @@ namespace ctrace::commands {
 
 namespace {
 
-using output::Align;
-using output::Record;
 using top::Group;
 using top::Row;
 
@@ -123,8 +121,8 @@ class TopCommand final : public Command {
   }
 
  private:
-  output::Schema schema() const {
-    output::Schema s;
+  Schema schema() const {
+    Schema s;
     s.type = "top";
     const char* first = group_by_ == top::GroupBy::Pod      ? "POD"
                         : group_by_ == top::GroupBy::Cgroup ? "CGROUP"
@@ -251,12 +249,12 @@ class TopCommand final : public Command {
         .set("opens_per_s", r.per_sec(d.opens))
         .set("connects", d.connects)
         .set("connects_per_s", r.per_sec(d.connects))
-        .set("connect_results", output::Object{{"ok", d.connect_results[0]},
+        .set("connect_results", Object{{"ok", d.connect_results[0]},
                                                {"refused", d.connect_results[1]},
                                                {"timeout", d.connect_results[2]},
                                                {"other", d.connect_results[3]}})
         .set("ns_changes",
-             output::Object{
+             Object{
                  {"unshare", d.ns_changes[0]}, {"setns", d.ns_changes[1]}, {"clone", d.ns_changes[2]}})
         .set("cpu_pct", r.cpu_pct ? Value(*r.cpu_pct) : Value())
         .set("memory_bytes", r.memory ? Value(*r.memory) : Value())
@@ -264,7 +262,6 @@ class TopCommand final : public Command {
     return rec;
   }
 
-  using Value = output::Value;
 
   std::vector<Row> visible_rows(size_t limit) const {
     std::vector<Row> rows = rows_now_;
@@ -282,7 +279,7 @@ class TopCommand final : public Command {
       formatter_->flush();
       return;
     }
-    output::Table t;
+    Table t;
     for (const auto& r : rows) t.rows.push_back(text_record(r));
     std::fprintf(stdout, "%s\n", format_utc(wall_ns_, TimePrecision::Seconds).c_str());
     formatter_->table(t);
@@ -299,7 +296,7 @@ class TopCommand final : public Command {
     auto rows = visible_rows(limit);
     std::string body = output::render_to_string(output::Format::Text, [&](output::Formatter& f) {
       f.begin(schema());
-      output::Table t;
+      Table t;
       for (const auto& r : rows) t.rows.push_back(text_record(r));
       f.table(t);
     });

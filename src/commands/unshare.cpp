@@ -22,7 +22,6 @@ namespace ctrace::commands {
 
 namespace {
 
-using output::Align;
 
 constexpr const char* kExamples = R"(EXAMPLES:
   ctrace unshare                          # successful unshare(2) calls on the host

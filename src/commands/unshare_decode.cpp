@@ -31,9 +31,8 @@ const char* unshare_call_name(uint32_t call) {
   return "?";
 }
 
-output::Schema unshare_schema(const UnshareColumns& c) {
-  using output::Align;
-  output::Schema s;
+Schema unshare_schema(const UnshareColumns& c) {
+  Schema s;
   s.type = "unshare";
   s.columns.push_back(time_column(c.precision));
   s.columns.push_back({"tid", "TID", Align::Right, -1, "", 7});
@@ -51,7 +50,7 @@ output::Schema unshare_schema(const UnshareColumns& c) {
   return s;
 }
 
-void decode_unshare(const unshare_event& e, const UnshareDecodeContext& ctx, output::FieldSink& out) {
+void decode_unshare(const unshare_event& e, const UnshareDecodeContext& ctx, FieldSink& out) {
   int64_t wall_ns = ctx.clock.to_wall_ns(e.ts_ns);
   // The kernel returns -errno; user space sees -1 and errno, so that is what we show.
   bool failed = is_syscall_error(e.ret);
@@ -65,13 +64,13 @@ void decode_unshare(const unshare_event& e, const UnshareDecodeContext& ctx, out
   if (failed)
     out.put("errno", enrich::errno_name(static_cast<int>(-e.ret)));
   else
-    out.put("errno", output::Value());
+    out.put("errno", Value());
   out.put("flags", static_cast<uint64_t>(e.flags));
   out.put("flags_names", enrich::clone_flag_names(e.flags, abi_of(e.call)));
   if (e.call == UNSHARE_CALL_SETNS) {
     std::string kind = enrich::ns_kind_name(e.fd_ns_type);
     if (kind.empty())
-      out.put("fd_ns", output::Value());
+      out.put("fd_ns", Value());
     else
       out.put("fd_ns", kind);
   }

@@ -8,7 +8,7 @@
 
 #include "ctrace/commands/stream.hpp"
 #include "ctrace/core/time.hpp"
-#include "ctrace/output/record.hpp"
+#include "ctrace/core/model.hpp"
 extern "C" {
 #include "bpf/unshare.h"
 }
@@ -21,7 +21,7 @@ struct UnshareDecodeContext {
   // cgroup id -> path relative to the cgroup2 mount (enrich::CgroupNames in ctrace).
   std::function<std::string(uint64_t)> cgroup_path;
   // cgroup id -> the container's name (commands::container_value); unset: no "container" field.
-  std::function<output::Value(uint64_t)> container;
+  std::function<Value(uint64_t)> container;
 };
 
 // What the text columns depend on: the options of the command.
@@ -31,7 +31,7 @@ struct UnshareColumns {
   bool failed = false;                // an ERRNO column
   ContainerBy container_by = ContainerBy::CgroupPath;
 };
-output::Schema unshare_schema(const UnshareColumns& c);
+Schema unshare_schema(const UnshareColumns& c);
 
 // "unshare", "setns", "clone", "clone3".
 const char* unshare_call_name(uint32_t call);
@@ -41,9 +41,9 @@ const char* unshare_call_name(uint32_t call);
 // fd_ns (setns only: kind of the fd's namespace or null), cgroup_id, cgroup, container (with
 // ctx.container), hostname.
 // Into `out` (a JSON stream's line directly), or collected into a Record.
-void decode_unshare(const unshare_event& e, const UnshareDecodeContext& ctx, output::FieldSink& out);
-inline output::Record decode_unshare(const unshare_event& e, const UnshareDecodeContext& ctx) {
-  return output::collect([&](output::FieldSink& out) { decode_unshare(e, ctx, out); });
+void decode_unshare(const unshare_event& e, const UnshareDecodeContext& ctx, FieldSink& out);
+inline Record decode_unshare(const unshare_event& e, const UnshareDecodeContext& ctx) {
+  return collect([&](FieldSink& out) { decode_unshare(e, ctx, out); });
 }
 
 }  // namespace ctrace::commands

@@ -26,11 +26,11 @@ std::string ContainerInfo::display_name() const {
   return cgroup;
 }
 
-output::Object ContainerInfo::to_object() const {
-  auto opt = [](const std::string& s) -> output::Value {
-    return s.empty() ? output::Value{} : output::Value{s};
+Object ContainerInfo::to_object() const {
+  auto opt = [](const std::string& s) -> Value {
+    return s.empty() ? Value{} : Value{s};
   };
-  output::Object o;
+  Object o;
   o.emplace_back("id", opt(id));
   o.emplace_back("name", display_name());
   o.emplace_back("runtime", opt(runtime));

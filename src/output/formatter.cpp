@@ -10,17 +10,6 @@
 
 namespace ctrace::output {
 
-Record& Record::set(std::string key, Value v) {
-  if (fields.empty()) fields.reserve(16);  // an event has about that many: one allocation
-  for (auto& [k, old] : fields)
-    if (k == key) {
-      old = std::move(v);
-      return *this;
-    }
-  fields.emplace_back(std::move(key), std::move(v));
-  return *this;
-}
-
 FieldSink& Formatter::start_record() {
   collected_.fields.clear();
   return collector_;
@@ -28,12 +17,6 @@ FieldSink& Formatter::start_record() {
 
 void Formatter::finish_record() {
   record(collected_);
-}
-
-const Value* Record::get(const std::string& key) const {
-  for (const auto& [k, v] : fields)
-    if (k == key) return &v;
-  return nullptr;
 }
 
 const char* to_string(Format f) {

@@ -83,8 +83,8 @@ void add_target_options(CLI::App& app, TargetOptions& opts) {
   }
 }
 
-output::Object Target::to_object() const {
-  output::Object o;
+Object Target::to_object() const {
+  Object o;
   switch (mode) {
     case Mode::All:
       o.emplace_back("mode", "all");

@@ -113,7 +113,7 @@ std::vector<openclose_event> openclose_events_of(FuzzedDataProvider& in, size_t 
 // Runs the events through a text and a JSON Formatter twice: as Records, and written field by
 // field as the stream commands do; both must give the same bytes.
 template <typename Write>
-void format_stream(const output::Schema& schema, size_t n, Write write) {
+void format_stream(const Schema& schema, size_t n, Write write) {
   for (auto f : {output::Format::Text, output::Format::Json}) {
     std::string texts[2];
     for (int direct = 0; direct < 2; ++direct) texts[direct] = test::render_events(f, schema, n, write, direct);
@@ -162,7 +162,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     commands::OpenCloseContext ctx{&task, false, "/nonexistent-proc"};
     auto events = openclose_events_of(in, 16);
     format_stream(commands::openclose_schema(precision, container_by), events.size(),
-                  [&](size_t i, output::FieldSink& s) { commands::decode_openclose(events[i], ctx, s); });
+                  [&](size_t i, FieldSink& s) { commands::decode_openclose(events[i], ctx, s); });
   } else {
     commands::UnshareDecodeContext ctx{
         clock, precision, [](uint64_t id) { return cgroup_names.path_of(id); }, {}};
@@ -170,7 +170,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                      container_by};
     auto events = events_of<unshare_event>(in, 16);
     format_stream(commands::unshare_schema(columns), events.size(),
-                  [&](size_t i, output::FieldSink& s) { commands::decode_unshare(events[i], ctx, s); });
+                  [&](size_t i, FieldSink& s) { commands::decode_unshare(events[i], ctx, s); });
   }
   return 0;
 }

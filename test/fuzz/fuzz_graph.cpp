@@ -77,18 +77,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!out) return 0;
   {
     auto f = output::make_formatter(output::Format::Graph, out, {width, height});
-    output::Schema schema{"fuzz", {{"name", "NAME"}, {"value", "VALUE", output::Align::Right, 2}}};
+    Schema schema{"fuzz", {{"name", "NAME"}, {"value", "VALUE", Align::Right, 2}}};
     f->begin(schema);
-    output::Series s{"s", x, {}};
+    Series s{"s", x, {}};
     for (const auto& ls : series) s.y.emplace_back(ls.name, ls.y);
     try {
       f->series(s);
     } catch (const Error&) {
     }
-    output::Table table;
+    Table table;
     table.bar_key = "value";
     table.label_key = "name";
-    for (const auto& b : bars) table.rows.push_back(output::Record{{{"name", b.label}, {"value", b.value}}});
+    for (const auto& b : bars) table.rows.push_back(Record{{{"name", b.label}, {"value", b.value}}});
     f->table(table);
     f->end();
   }

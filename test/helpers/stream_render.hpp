@@ -11,7 +11,7 @@
 namespace ctrace::test {
 
 template <class Write>
-std::string render_events(output::Format f, const output::Schema& schema, size_t n, const Write& write,
+std::string render_events(output::Format f, const Schema& schema, size_t n, const Write& write,
                           bool direct) {
   return output::render_to_string(f, [&](output::Formatter& out) {
     out.begin(schema);
@@ -20,7 +20,7 @@ std::string render_events(output::Format f, const output::Schema& schema, size_t
         write(i, out.start_record());
         out.finish_record();
       } else {
-        out.record(output::collect([&](output::FieldSink& s) { write(i, s); }));
+        out.record(collect([&](FieldSink& s) { write(i, s); }));
       }
     }
     out.lost(3);

@@ -11,6 +11,7 @@
 #include "ctrace/output/formatter.hpp"
 #include "ctrace/output/graph.hpp"
 
+using namespace ctrace;
 using namespace ctrace::output;
 using graph::LineSeries;
 using graph::render_line_chart;

@@ -25,9 +25,9 @@ namespace {
 constexpr uint64_t kMono = 1000ULL * 1000000000ULL;
 const WallClock kClock(1768808110LL * 1000000000LL - static_cast<int64_t>(kMono));
 
-using Write = std::function<void(size_t, output::FieldSink&)>;
+using Write = std::function<void(size_t, FieldSink&)>;
 
-void check_same(const output::Schema& schema, size_t n, const Write& write) {
+void check_same(const Schema& schema, size_t n, const Write& write) {
   std::string direct = test::render_events(output::Format::Json, schema, n, write, true);
   CHECK(direct == test::render_events(output::Format::Json, schema, n, write, false));
   CHECK(test::render_events(output::Format::Text, schema, n, write, true) ==
@@ -96,7 +96,7 @@ TEST_CASE("openclose events: the same output as Records and written directly", "
       TaskFields task(kClock, nullptr, nullptr, precision);
       OpenCloseContext ctx{&task, false, "/nonexistent"};
       check_same(openclose_schema(precision, by), events.size(),
-                 [&](size_t i, output::FieldSink& s) { decode_openclose(events[i], ctx, s); });
+                 [&](size_t i, FieldSink& s) { decode_openclose(events[i], ctx, s); });
     }
 }
 
@@ -139,11 +139,11 @@ TEST_CASE("tcpconnect and unshare events: the same output as Records and written
   connects[1].ret = 0;
   inet_pton(AF_INET6, "::1", connects[1].daddr);
   TaskFields task(kClock, nullptr, nullptr, TimePrecision::Micros);
-  output::Schema tcp;
+  Schema tcp;
   tcp.type = "tcpconnect";
   tcp.columns = {time_column(TimePrecision::Micros), {"daddr", "DADDR"}, {"result", "RET"}};
   check_same(tcp, connects.size(),
-             [&](size_t i, output::FieldSink& s) { decode_tcpconnect(connects[i], &task, s); });
+             [&](size_t i, FieldSink& s) { decode_tcpconnect(connects[i], &task, s); });
 
   std::vector<unshare_event> unshares(3);
   for (auto& e : unshares) {
@@ -161,8 +161,8 @@ TEST_CASE("tcpconnect and unshare events: the same output as Records and written
   unshares[2].flags = 0x20000011;
   UnshareDecodeContext ctx{kClock, TimePrecision::Millis,
                            [](uint64_t) { return std::string("/machine.slice/c1"); },
-                           [](uint64_t) { return output::Value("c1"); }};
+                           [](uint64_t) { return Value("c1"); }};
   UnshareColumns columns{TimePrecision::Millis, true, true, true, ContainerBy::Name};
   check_same(unshare_schema(columns), unshares.size(),
-             [&](size_t i, output::FieldSink& s) { decode_unshare(unshares[i], ctx, s); });
+             [&](size_t i, FieldSink& s) { decode_unshare(unshares[i], ctx, s); });
 }

@@ -12,6 +12,7 @@
 #include "ctrace/output/graph.hpp"
 #include "output/formatters.hpp"
 
+using namespace ctrace;
 using namespace ctrace::output;
 using json = nlohmann::ordered_json;
 

@@ -55,13 +55,13 @@ void put_addr(openclose_event& e, const Sockaddr& a, size_t len = sizeof(Sockadd
   e.addr_len = static_cast<uint32_t>(len);
 }
 
-std::string str(const output::Record& r, const std::string& key) {
+std::string str(const Record& r, const std::string& key) {
   const auto* v = r.get(key);
   REQUIRE(v);
   return output::format_text(*v, {});
 }
 
-std::string json_line(const output::Record& r, const std::string& type) {
+std::string json_line(const Record& r, const std::string& type) {
   char* buf = nullptr;
   size_t size = 0;
   std::FILE* f = ::open_memstream(&buf, &size);
@@ -135,7 +135,7 @@ TEST_CASE("openclose decodes opens: path, fd, errno name, flags", "[openclose]")
   CHECK(r.get("full_path") == nullptr);
   // strace's spelling, from the table record shares (enrich/flags)
   REQUIRE(r.get("flags_names"));
-  CHECK(std::get<output::Strings>(r.get("flags_names")->v) == output::Strings{"O_RDONLY", "O_CLOEXEC"});
+  CHECK(std::get<Strings>(r.get("flags_names")->v) == Strings{"O_RDONLY", "O_CLOEXEC"});
 
   auto fail = event(OC_OPEN, -ENOENT);
   std::strcpy(fail.data, "missing");
@@ -152,12 +152,12 @@ TEST_CASE("openclose decodes opens: path, fd, errno name, flags", "[openclose]")
   // the same context, the flags changing from event to event (the last list is kept)
   auto names = [&](uint64_t flags) {
     e.flags = flags;
-    return std::get<output::Strings>(decode_openclose(e, ctx).get("flags_names")->v);
+    return std::get<Strings>(decode_openclose(e, ctx).get("flags_names")->v);
   };
-  CHECK(names(O_WRONLY | O_CREAT | O_TRUNC) == output::Strings{"O_WRONLY", "O_CREAT", "O_TRUNC"});
-  CHECK(names(O_WRONLY | O_CREAT | O_TRUNC) == output::Strings{"O_WRONLY", "O_CREAT", "O_TRUNC"});
-  CHECK(names(O_RDONLY) == output::Strings{"O_RDONLY"});
-  CHECK(names(O_RDONLY | O_CLOEXEC) == output::Strings{"O_RDONLY", "O_CLOEXEC"});
+  CHECK(names(O_WRONLY | O_CREAT | O_TRUNC) == Strings{"O_WRONLY", "O_CREAT", "O_TRUNC"});
+  CHECK(names(O_WRONLY | O_CREAT | O_TRUNC) == Strings{"O_WRONLY", "O_CREAT", "O_TRUNC"});
+  CHECK(names(O_RDONLY) == Strings{"O_RDONLY"});
+  CHECK(names(O_RDONLY | O_CLOEXEC) == Strings{"O_RDONLY", "O_CLOEXEC"});
 }
 
 TEST_CASE("openclose decodes accept, connect (v4, v6, unix) and close", "[openclose]") {

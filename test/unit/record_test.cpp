@@ -49,7 +49,7 @@ TraceEvent exit_of(const TraceEvent& in, int64_t ret, uint64_t ts) {
 }
 
 // Records through a formatter, as record and serve write them, without the final newline.
-std::string render(output::Format format, const std::vector<output::Record>& records) {
+std::string render(output::Format format, const std::vector<Record>& records) {
   std::string out = output::render_to_string(format, [&](output::Formatter& f) {
     f.begin(output::trace_schema());
     for (const auto& r : records) f.record(r);

@@ -37,21 +37,21 @@ unshare_event event(uint32_t call, uint64_t flags, int64_t ret) {
   return e;
 }
 
-output::Schema schema() {
-  output::Schema s;
+Schema schema() {
+  Schema s;
   s.type = "unshare";
-  s.columns = {{"time", "TIME", output::Align::Left, -1, "", 20},
-               {"tid", "TID", output::Align::Right, -1, "", 7},
-               {"comm", "COMM", output::Align::Left, -1, "", 16},
-               {"ret", "RET", output::Align::Right, -1, "", 4},
-               {"flags", "FLAGS", output::Align::Left, -1, "", 10, true},
-               {"flags_names", "FLAGS(human)", output::Align::Left, -1, "", 44},
-               {"cgroup", "CONTAINER", output::Align::Left}};
+  s.columns = {{"time", "TIME", Align::Left, -1, "", 20},
+               {"tid", "TID", Align::Right, -1, "", 7},
+               {"comm", "COMM", Align::Left, -1, "", 16},
+               {"ret", "RET", Align::Right, -1, "", 4},
+               {"flags", "FLAGS", Align::Left, -1, "", 10, true},
+               {"flags_names", "FLAGS(human)", Align::Left, -1, "", 44},
+               {"cgroup", "CONTAINER", Align::Left}};
   return s;
 }
 
 // Renders records with a real formatter into a string.
-std::string render(output::Format f, const std::vector<output::Record>& records) {
+std::string render(output::Format f, const std::vector<Record>& records) {
   char* buf = nullptr;
   size_t len = 0;
   FILE* out = ::open_memstream(&buf, &len);
@@ -127,11 +127,11 @@ TEST_CASE("clone shows the child's pid and its exit signal", "[unshare][decode]"
   auto r = decode_unshare(event(UNSHARE_CALL_CLONE, 0x20000011, 406100), context());
   CHECK(std::get<int64_t>(r.get("ret")->v) == 406100);
   CHECK(r.get("errno")->is_null());
-  CHECK(std::get<output::Strings>(r.get("flags_names")->v) == output::Strings{"CLONE_NEWPID", "SIGCHLD"});
+  CHECK(std::get<Strings>(r.get("flags_names")->v) == Strings{"CLONE_NEWPID", "SIGCHLD"});
   auto r3 = decode_unshare(event(UNSHARE_CALL_CLONE3, 0x20000080, 406101), context());
   CHECK(std::get<std::string>(r3.get("call")->v) == "clone3");
-  CHECK(std::get<output::Strings>(r3.get("flags_names")->v) ==
-        output::Strings{"CLONE_NEWTIME", "CLONE_NEWPID"});
+  CHECK(std::get<Strings>(r3.get("flags_names")->v) ==
+        Strings{"CLONE_NEWTIME", "CLONE_NEWPID"});
 }
 
 TEST_CASE("kernel timestamps become wall-clock UTC at the asked precision", "[unshare][decode][time]") {

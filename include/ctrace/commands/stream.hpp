@@ -44,7 +44,7 @@ uint32_t ring_buffer_bytes(unsigned pages);
 // exact; note that jq 1.6 reads it as a double, which rounds it to 17 digits).
 void add_time_precision_option(CLI::App& app, TimePrecision& precision, TimePrecision default_precision);
 // The TIME column at that precision.
-output::Column time_column(TimePrecision p);
+Column time_column(TimePrecision p);
 
 // How events say which container they come from.
 enum class ContainerBy { Hostname, CgroupId, CgroupPath, Name };
@@ -53,7 +53,7 @@ enum class ContainerBy { Hostname, CgroupId, CgroupPath, Name };
 void add_container_by_options(CLI::App& app, ContainerBy& by);
 
 // The text column for the container: HOSTNAME (or `header`), CGROUPID, CGROUP or CONTAINER.
-output::Column container_column(ContainerBy by, const std::string& header = "HOSTNAME");
+Column container_column(ContainerBy by, const std::string& header = "HOSTNAME");
 
 // Puts the task header of an event: time, ts_ns, hostname, cgroup_id,
 // cgroup (with --cgroup-path), container (with a resolver), pid, tid, uid, gid, comm.
@@ -62,7 +62,7 @@ class TaskFields {
   TaskFields(WallClock clock, enrich::CgroupNames* cgroup_paths,
              enrich::ContainerResolver* containers = nullptr, TimePrecision precision = TimePrecision::Seconds)
       : clock_(clock), cgroup_paths_(cgroup_paths), containers_(containers), precision_(precision) {}
-  void add(output::FieldSink& out, const ctrace_task_info& t) const;
+  void add(FieldSink& out, const ctrace_task_info& t) const;
 
  private:
   WallClock clock_;
@@ -78,7 +78,7 @@ std::unique_ptr<enrich::ContainerResolver> event_containers(const Session& sessi
 
 // The "container" field of an event: the container's name from the resolver's cache (never
 // waiting for it: null until resolved), null outside containers.
-output::Value container_value(enrich::ContainerResolver& containers, uint64_t cgroup_id);
+Value container_value(enrich::ContainerResolver& containers, uint64_t cgroup_id);
 
 // A syscall return value as printed: "5", "0", "-ENOENT".
 std::string ret_text(int64_t ret);

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "ctrace/output/record.hpp"
+#include "ctrace/core/model.hpp"
 
 namespace ctrace::enrich {
 
@@ -35,7 +35,7 @@ struct ContainerInfo {
   // What a user calls it: the name, else the short id, else the cgroup path.
   std::string display_name() const;
   // {"id","name","runtime","image","pod","namespace","pod_uid","cgroup","cgroup_id",...}
-  output::Object to_object() const;
+  Object to_object() const;
 };
 
 // Where the runtimes keep their state; every path is overridable for fixture tests.

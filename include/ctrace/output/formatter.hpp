@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "ctrace/output/record.hpp"
+#include "ctrace/core/model.hpp"
 
 namespace ctrace::output {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "ctrace/output/record.hpp"
+#include "ctrace/core/model.hpp"
 
 namespace CLI {
 class App;
@@ -50,7 +50,7 @@ struct Target {
   std::string description;            // how the user named it: "container 3f2a…", "pid 42"
 
   // JSON/record form for formatters: {"mode","cgroup","cgroup_id","exact",...}
-  output::Object to_object() const;
+  Object to_object() const;
 };
 
 // Where cgroups live; a temp dir in unit tests.

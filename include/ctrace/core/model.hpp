@@ -1,6 +1,8 @@
 #pragma once
-// Record: a decoded event or a table row, ordered named fields. Formatters render
-// Records and know nothing of BPF.
+// The data model every area may use: Value, Record (a decoded event or a table row: ordered
+// named fields), the FieldSink decoders write into, and what a command declares of its output
+// (Schema, Column, Table, Histogram, Series). Formatters (output/) render these and know nothing
+// of BPF, names or flags; probe, enrich and target fill them without depending on the renderers.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -9,7 +11,7 @@
 #include <variant>
 #include <vector>
 
-namespace ctrace::output {
+namespace ctrace {
 
 struct Value;
 using Object = std::vector<std::pair<std::string, Value>>;
@@ -66,7 +68,7 @@ struct Column {
 };
 
 // How text writes a stream's records: aligned columns under a header, or strace-style
-// trace lines (output/syscall_trace.hpp: "syscall" records, "dump" summaries as "# " lines).
+// trace lines ("syscall" records, "dump" summaries as "# " lines).
 enum class Layout { Columns, Trace };
 
 // The columns a command prints, in order, and the JSON "type" of its records.
@@ -162,4 +164,4 @@ struct Series {
   std::vector<std::pair<std::string, std::vector<double>>> y;
 };
 
-}  // namespace ctrace::output
+}  // namespace ctrace
