@@ -1,21 +1,22 @@
-# Builds every BPF_DIR/*.bpf.c into a BPF object and a libbpf skeleton header:
+# Builds every BPF_DIR/*.bpf.c into a BPF object and a light skeleton:
 #   /sys/kernel/btf/vmlinux --bpftool--> vmlinux.h
-#   NAME.bpf.c --clang -target bpf--> NAME.bpf.o --bpftool gen skeleton--> NAME.skel.h
-# The headers land in CTRACE_BPF_GEN_DIR.
-#   ctrace_bpf_skeletons(OUT_VAR BPF_DIR [TARGET name] [LIGHT name...])
-# makes the custom target `name` (default `ctrace_skeletons`) that builds them all; the first
-# call also defines the vmlinux.h rule, later calls (bench/) depend on it through that target.
-# The objects listed in LIGHT get a light skeleton instead, NAME.lskel.h (struct NAME_lbpf,
-# `bpftool gen skeleton -L`): the kernel does the CO-RE relocations and finds the attach BTF
-# ids, so user space never reads the 5 MB vmlinux BTF (start-up time and peak RSS, see
-# bench/README.md). The generated code is C only; include it from a .c file (see
-# include/ctrace/probe/lskel.h).
+#   NAME.bpf.c --clang -target bpf--> NAME.bpf.o --bpftool gen skeleton -L--> NAME.lskel.h
+#   NAME.lskel.h --LightSkeletonGlue.cmake--> NAME.lskel.hpp (its struct, for C++) + NAME.lskel.c
+# Light skeletons (struct NAME_lbpf): the kernel does the CO-RE relocations and finds the attach
+# BTF ids, so user space never reads the 5 MB vmlinux BTF (start-up time and peak RSS, see
+# bench/README.md). Everything lands in CTRACE_BPF_GEN_DIR; a new program needs no CMake change.
+#   ctrace_bpf_skeletons(OUT_VAR BPF_DIR [TARGET name] [REGULAR])
+# makes the custom target `name` (default `ctrace_skeletons`) that builds them all and sets
+# OUT_VAR to the generated C files to compile in; the first call also defines the vmlinux.h
+# rule, later calls (bench/) depend on it through that target. REGULAR: libbpf's regular
+# skeletons (NAME.skel.h) instead, for bench/'s floor.
 
 find_program(CTRACE_CLANG NAMES clang clang-16 clang-15 clang-14 REQUIRED)
 find_program(CTRACE_BPFTOOL NAMES bpftool PATHS /usr/sbin /usr/local/sbin REQUIRED)
 find_program(CTRACE_LLVM_STRIP NAMES llvm-strip llvm-strip-16 llvm-strip-15 llvm-strip-14)
 
 set(CTRACE_BPF_GEN_DIR ${CMAKE_BINARY_DIR}/bpf)
+set(CTRACE_LSKEL_GLUE_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/LightSkeletonGlue.cmake)
 file(MAKE_DIRECTORY ${CTRACE_BPF_GEN_DIR})
 
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
@@ -27,7 +28,7 @@ else()
 endif()
 
 function(ctrace_bpf_skeletons out_var bpf_dir)
-  cmake_parse_arguments(ARG "" "TARGET" "LIGHT" ${ARGN})
+  cmake_parse_arguments(ARG "REGULAR" "TARGET" "" ${ARGN})
   if(NOT ARG_TARGET)
     set(ARG_TARGET ctrace_skeletons)
   endif()
@@ -57,6 +58,7 @@ function(ctrace_bpf_skeletons out_var bpf_dir)
   file(GLOB bpf_sources CONFIGURE_DEPENDS ${bpf_dir}/*.bpf.c)
   file(GLOB bpf_headers CONFIGURE_DEPENDS ${bpf_dir}/*.h)
   set(skeletons)
+  set(glue_sources)
   foreach(src ${bpf_sources})
     get_filename_component(name ${src} NAME_WE)
     set(obj ${CTRACE_BPF_GEN_DIR}/${name}.bpf.o)
@@ -72,7 +74,7 @@ function(ctrace_bpf_skeletons out_var bpf_dir)
       ${strip_cmd}
       DEPENDS ${src} ${bpf_headers} ${vmlinux_dep}
       COMMENT "BPF ${name}.bpf.c")
-    if(NOT name IN_LIST ARG_LIGHT)
+    if(ARG_REGULAR)
       add_custom_command(OUTPUT ${skel}
         COMMAND ${CTRACE_BPFTOOL} gen skeleton ${obj} name ${name}_bpf > ${skel}.tmp
         COMMAND ${CMAKE_COMMAND} -E rename ${skel}.tmp ${skel}
@@ -86,7 +88,14 @@ function(ctrace_bpf_skeletons out_var bpf_dir)
         COMMAND ${CMAKE_COMMAND} -E rename ${lskel}.tmp ${lskel}
         DEPENDS ${obj}
         COMMENT "Light skeleton ${name}.lskel.h")
-      list(APPEND skeletons ${lskel})
+      set(glue ${CTRACE_BPF_GEN_DIR}/${name}.lskel.hpp ${CTRACE_BPF_GEN_DIR}/${name}.lskel.c)
+      add_custom_command(OUTPUT ${glue}
+        COMMAND ${CMAKE_COMMAND} -DNAME=${name} -DLSKEL=${lskel} -DOUT_DIR=${CTRACE_BPF_GEN_DIR}
+                -P ${CTRACE_LSKEL_GLUE_SCRIPT}
+        DEPENDS ${lskel} ${CTRACE_LSKEL_GLUE_SCRIPT}
+        COMMENT "Light skeleton glue ${name}.lskel.hpp")
+      list(APPEND skeletons ${lskel} ${glue})
+      list(APPEND glue_sources ${CTRACE_BPF_GEN_DIR}/${name}.lskel.c)
     endif()
   endforeach()
   add_custom_target(${ARG_TARGET} DEPENDS ${skeletons})
@@ -95,6 +104,6 @@ function(ctrace_bpf_skeletons out_var bpf_dir)
   else()
     set_property(GLOBAL PROPERTY CTRACE_VMLINUX_TARGET ${ARG_TARGET})
   endif()
-  set(${out_var} ${skeletons} PARENT_SCOPE)
+  set(${out_var} ${glue_sources} PARENT_SCOPE)
   set(CTRACE_BPF_GEN_DIR ${CTRACE_BPF_GEN_DIR} PARENT_SCOPE)
 endfunction()

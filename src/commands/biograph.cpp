@@ -10,18 +10,16 @@
 #include <cstdio>
 #include <map>
 
-#include "commands/biograph_lskel.h"
-#include "commands/host_groups.hpp"
 #include "commands/registry.hpp"
-#include "commands/top_model.hpp"
-#include "ctrace/commands/session.hpp"
 #include "ctrace/core/cli_checks.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/core/time.hpp"
-#include "ctrace/probe/event_loop.hpp"
-#include "ctrace/probe/host_view.hpp"
-#include "ctrace/probe/skeleton.hpp"
+#include "biograph.lskel.hpp"
+#include "ctrace/output/terminal.hpp"
+#include "ctrace/hostview/sampler.hpp"
+#include "ctrace/probe/percpu.hpp"
+#include "ctrace/probe/runner.hpp"
 extern "C" {
 #include "bpf/biograph.h"
 }
@@ -151,41 +149,31 @@ class BiographCommand final : public Command {
     live_ = live_ && tty && format_ == output::Format::Graph;
     if (by_container_) return run_by_container(tty);
 
-    Session session(target_);
-    probe::Skeleton<biograph_lbpf> skel(CTRACE_LSKEL_OPS(biograph), "biograph");
-    biograph_lbpf_config config{};
-    probe::configure_filter(&config, &config, session.target(), session.self_tgid());
-    skel.load([&](biograph_lbpf* s) { biograph_lbpf_configure(s, &config); });
-    skel.attach();
-    session.follow([&](const target::Target& t) {
-      biograph_lbpf_retarget(skel.get(), t.cgroup_id, t.level);
+    probe::Runner run(target_, duration_);
+    auto& skel = run.load<biograph_lbpf>([](biograph_lbpf*) {});
+    run.on_retarget([&](const target::Target& t) {
       target_object_ = t.to_object();  // the summary names the cgroup followed
     });
-    values_fd_ = biograph_lbpf_values_fd(skel.get());
-    target_object_ = session.target().to_object();
+    values_fd_ = skel.maps.biograph_values.map_fd;
+    target_object_ = run.target().to_object();
 
     // A tty keeps a line for the shell prompt under the chart.
     formatter_ = output::make_formatter(
         format_, stdout,
-        {width_.value_or(std::clamp(terminal_width(80), kMinWidth, kMaxWidth)),
-         height_.value_or(std::clamp(tty ? terminal_height(21) - 1 : 20, kMinHeight, kMaxHeight))});
+        {width_.value_or(std::clamp(output::terminal_width(80), kMinWidth, kMaxWidth)),
+         height_.value_or(std::clamp(tty ? output::terminal_height(21) - 1 : 20, kMinHeight, kMaxHeight)), live_});
     formatter_->begin(schema());
 
-    session.attached(fmt::format("Collecting events in {} ms... Ctrl-C to stop and show the {}", interval_ms_,
-                                 format_ == output::Format::Graph ? "chart" : "totals"));
     start_ = std::chrono::steady_clock::now();
     interval_start_ = start_;
-    probe::EventLoop loop(session.stop());
-    session.watch(loop, duration_);
-    loop.every(std::chrono::milliseconds(interval_ms_), [&] { tick(); });
-    StopReason why = loop.run();
-    int code = session.finish();  // CMD's last I/O is in before the final read
-    if (dots_ && !live_) std::fputc('\n', stderr);
-    if (why != StopReason::OutputClosed) {
-      take_interval(true);
-      if (format_ == output::Format::Graph) draw();  // over the last live one
-      if (format_ == output::Format::Json) formatter_->table(summary());
-    }
+    int code = run.interval(fmt::format("Collecting events in {} ms... Ctrl-C to stop and show the {}",
+                                        interval_ms_, format_ == output::Format::Graph ? "chart" : "totals"),
+                            {std::chrono::milliseconds(interval_ms_), [&] { tick(); }, [&] {
+                               if (dots_ && !live_) std::fputc('\n', stderr);
+                               take_interval(true);
+                               if (format_ == output::Format::Graph) draw();  // over the last live one
+                               if (format_ == output::Format::Json) formatter_->table(summary());
+                             }});
     formatter_->end();
     return code;
   }
@@ -194,29 +182,23 @@ class BiographCommand final : public Command {
   // --by-container: bytes and I/Os per container from the host view (the maps `top` reads);
   // it does not time requests, hence no --latency and no AVG_LAT_US.
   int run_by_container(bool tty) {
-    Session session(target_);
-    top::HostGroups groups(session.cgroup_fs().mount, top::GroupBy::Container);
-    probe::HostView view(session.target(), session.self_tgid(),
-                         [&](const probe::CgroupEvent& e) { groups.on_event(e); });
-    target_object_ = session.target().to_object();
+    probe::Runner run(target_, duration_);
+    hostview::Sampler sampler(run.target(), run.self_tgid(), run.cgroup_fs().mount,
+                              hostview::GroupBy::Container);
+    target_object_ = run.target().to_object();
     formatter_ = output::make_formatter(
         format_, stdout,
-        {width_.value_or(terminal_width(80)), height_.value_or(tty ? terminal_height(21) - 1 : 20)});
+        {width_.value_or(output::terminal_width(80)), height_.value_or(tty ? output::terminal_height(21) - 1 : 20),
+         live_});
     Schema s = schema();
     s.columns.pop_back();  // AVG_LAT_US
     s.columns.insert(s.columns.begin() + 1, {"container", "CONTAINER", Align::Left, -1, "", 16});
     formatter_->begin(s);
-    probe::HostSnapshot prev = view.read();
-    session.attached(fmt::format("Collecting events in {} ms... Ctrl-C to stop and show the {} per container",
-                                 interval_ms_, format_ == output::Format::Graph ? "charts" : "totals"));
     start_ = std::chrono::steady_clock::now();
     interval_start_ = start_;
     std::map<std::string, std::pair<std::string, std::vector<Interval>>> per;  // key -> name, intervals
     auto take = [&] {
-      probe::HostSnapshot now = view.read();
-      auto delta = probe::diff(now, prev);
-      std::vector<uint64_t> ids;
-      for (const auto& [id, _] : delta) ids.push_back(id);
+      auto sample = sampler.next(/*idle=*/false);
       auto t_now = std::chrono::steady_clock::now();
       Interval base{std::chrono::duration<double>(interval_start_ - start_).count(),
                     std::chrono::duration<double, std::milli>(t_now - interval_start_).count(),
@@ -224,10 +206,7 @@ class BiographCommand final : public Command {
                         std::chrono::system_clock::now().time_since_epoch())
                         .count(),
                     {}};
-      auto rows = top::fold(
-          ids, delta, base.duration_ms / 1000, [&](uint64_t id) { return groups.group_of(id); },
-          [&](uint64_t id) { return groups.removed(id); });
-      for (const auto& row : rows) {
+      for (const auto& row : sample.rows) {
         if (!row.delta.read_ios && !row.delta.write_ios) continue;
         Interval iv = base;
         iv.delta[BIOGRAPH_READ].bytes = row.delta.read_bytes;
@@ -246,31 +225,30 @@ class BiographCommand final : public Command {
         }
       }
       if (format_ != output::Format::Graph) formatter_->flush();
-      prev = std::move(now);
       interval_start_ = t_now;
     };
     auto draw_all = [&] {
-      if (live_) std::fputs("\033[H\033[2J", stdout);
+      formatter_->frame();
       for (const auto& [key, entry] : per) {
-        std::fprintf(stdout, "CONTAINER %s\n", entry.first.c_str());
         intervals_ = entry.second;
-        formatter_->series(series());
+        Series s = series();
+        s.title = "CONTAINER " + entry.first;
+        formatter_->series(s);
       }
-      std::fflush(stdout);
     };
-    probe::EventLoop loop(session.stop());
-    loop.add_ring_buffer(view.events());
-    session.watch(loop, duration_);
-    loop.every(std::chrono::milliseconds(interval_ms_), [&] {
-      take();
-      if (live_) draw_all();
-    });
-    StopReason why = loop.run();
-    int code = session.finish();
-    if (why != StopReason::OutputClosed) {
-      take();
-      if (format_ == output::Format::Graph) draw_all();
-    }
+    run.loop().add_ring_buffer(sampler.view().events());
+    int code = run.interval(
+        fmt::format("Collecting events in {} ms... Ctrl-C to stop and show the {} per container", interval_ms_,
+                    format_ == output::Format::Graph ? "charts" : "totals"),
+        {std::chrono::milliseconds(interval_ms_),
+         [&] {
+           take();
+           if (live_) draw_all();
+         },
+         [&] {
+           take();
+           if (format_ == output::Format::Graph) draw_all();
+         }});
     formatter_->end();
     return code;
   }
@@ -289,18 +267,10 @@ class BiographCommand final : public Command {
   }
 
   Snapshot read_snapshot() const {
-    std::vector<biograph_value> percpu(static_cast<size_t>(libbpf_num_possible_cpus()));
     Snapshot snap{};
-    for (uint32_t dir = 0; dir < BIOGRAPH_DIRS; ++dir) {
-      if (bpf_map_lookup_elem(values_fd_, &dir, percpu.data()) != 0)
+    for (uint32_t dir = 0; dir < BIOGRAPH_DIRS; ++dir)
+      if (!probe::sum_percpu_counters(values_fd_, &dir, snap[dir]))
         throw Error("cannot read the biograph counters: {}", errno_string(errno));
-      for (const auto& v : percpu) {
-        snap[dir].bytes += v.bytes;
-        snap[dir].ios += v.ios;
-        snap[dir].lat_ns += v.lat_ns;
-        snap[dir].lat_count += v.lat_count;
-      }
-    }
     return snap;
   }
 
@@ -384,7 +354,7 @@ class BiographCommand final : public Command {
   }
 
   void draw() {
-    if (live_) std::fputs("\033[H\033[2J", stdout);  // clear the screen, then draw in place
+    formatter_->frame();
     formatter_->series(series());
   }
 

@@ -34,7 +34,7 @@ SyscallSeries SyscallSeries::parse(const std::string& spec) {
 }
 
 std::vector<uint32_t> SyscallSeries::select(
-    const std::map<uint32_t, probe::SyscallCount>& per_syscall) const {
+    const std::map<uint32_t, hostview::SyscallCount>& per_syscall) const {
   std::vector<uint32_t> out;
   if (top == 0) {
     // Listed calls always have a series (0 until called), so rate() has a start.
@@ -57,13 +57,11 @@ ContainerMetrics::ContainerMetrics(const target::CgroupFs& fs, unsigned self_tgi
     : mount_(fs.mount),
       syscalls_(std::move(syscalls)),
       grace_(grace),
-      groups_(fs.mount, top::GroupBy::Container),
-      view_(target::Target{}, self_tgid,
-            [this](const probe::CgroupEvent& e) {
-              // under mutex_: events are consumed by watch() or refresh() only
-              groups_.on_event(e);
-              if (e.removed) ++unexpired_removals_;
-            }),
+      sampler_(target::Target{}, self_tgid, fs.mount, hostview::GroupBy::Container,
+               [this](const hostview::CgroupEvent& e) {
+                 // under mutex_: events are consumed by watch() or refresh() only
+                 if (e.removed) ++unexpired_removals_;
+               }),
       wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (!wake_) throw Error("eventfd: {}", std::strerror(errno));
   watcher_ = std::thread([this] { watch(); });
@@ -81,7 +79,7 @@ void ContainerMetrics::watch() {
   const auto tick = std::clamp<std::chrono::milliseconds>(std::chrono::milliseconds(grace_) / 4,
                                                           std::chrono::seconds(1), std::chrono::seconds(15));
   auto next = std::chrono::steady_clock::now() + tick;
-  pollfd fds[2] = {{view_.events().epoll_fd(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
+  pollfd fds[2] = {{sampler_.view().events().epoll_fd(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
   for (;;) {
     auto wait =
         std::chrono::duration_cast<std::chrono::milliseconds>(next - std::chrono::steady_clock::now());
@@ -93,7 +91,7 @@ void ContainerMetrics::watch() {
     if (n > 0 && (fds[1].revents & POLLIN)) return;
     try {
       std::lock_guard lock(mutex_);
-      view_.events().consume();
+      sampler_.view().events().consume();
       if (std::chrono::steady_clock::now() >= next) {
         next = std::chrono::steady_clock::now() + tick;
         if (unexpired_removals_ > 0) refresh();
@@ -105,23 +103,19 @@ void ContainerMetrics::watch() {
 }
 
 std::vector<ContainerMetrics::Series> ContainerMetrics::refresh() {
-  view_.events().consume();  // paths and removals up to now, so this read folds correctly
-  probe::HostSnapshot snap = view_.read(!syscalls_.empty());
+  sampler_.view().events().consume();  // paths and removals up to now, so this read folds correctly
+  auto totals = sampler_.totals(!syscalls_.empty());
+  const hostview::HostSnapshot& snap = totals.snapshot;
   std::unordered_map<std::string, Series> by_key;
-  for (const auto& [id, c] : snap.cgroups) {
-    top::Group g = groups_.group_of(id);
-    key_of_[id] = g.key;
-    auto [it, fresh] = by_key.try_emplace(g.key);
-    if (fresh) it->second.group = std::move(g);
-    it->second.counters += c;
-  }
+  for (auto& row : totals.rows) by_key.try_emplace(row.group.key, Series{row.group, std::move(row.delta)});
+  for (auto& [id, key] : totals.key_of) key_of_[id] = std::move(key);
   // A container whose live cgroups were idle since serve started still has its series.
   for (const auto& [key, r] : retired_) {
     auto [it, fresh] = by_key.try_emplace(key, r);
     if (!fresh) it->second.counters += r.counters;
   }
 
-  std::vector<uint64_t> expired = groups_.expire(grace_);
+  std::vector<uint64_t> expired = sampler_.expire(grace_);
   unexpired_removals_ -= std::min(unexpired_removals_, expired.size());
   for (uint64_t id : expired) {
     auto k = key_of_.find(id);
@@ -133,7 +127,6 @@ std::vector<ContainerMetrics::Series> ContainerMetrics::refresh() {
     }
     key_of_.erase(k);
   }
-  view_.forget(expired);
   // A container none of whose cgroups is left, counted or not (its own cgroup is gone): its
   // series end here (this scrape still has them).
   if (!expired.empty()) {
@@ -176,8 +169,8 @@ void ContainerMetrics::collect(prometheus::Registry& registry) {
     f.Add(l).Increment(static_cast<double>(v));
   };
   for (const auto& s : series) {
-    const top::Group& g = s.group;
-    const probe::ActivityCounters& c = s.counters;
+    const hostview::Group& g = s.group;
+    const hostview::ActivityCounters& c = s.counters;
     // Group::pod is "namespace/pod" (pod names and namespaces have no '/').
     auto slash = g.pod.find('/');
     prometheus::Labels l{{"container", g.name},
@@ -195,13 +188,13 @@ void ContainerMetrics::collect(prometheus::Registry& registry) {
     };
     add(block, with("direction", "read"), c.read_bytes);
     add(block, with("direction", "write"), c.write_bytes);
-    for (size_t i = 0; i < c.connect_results.size(); ++i)
+    for (size_t i = 0; i < std::size(c.connect_results); ++i)
       add(connects, with("result", kResults[i]), c.connect_results[i]);
-    for (size_t i = 0; i < c.ns_changes.size(); ++i) add(ns, with("call", kCalls[i]), c.ns_changes[i]);
+    for (size_t i = 0; i < std::size(c.ns_changes); ++i) add(ns, with("call", kCalls[i]), c.ns_changes[i]);
     if (!by_name) continue;
     for (uint32_t nr : syscalls_.select(c.per_syscall)) {
       auto it = c.per_syscall.find(nr);
-      probe::SyscallCount n = it == c.per_syscall.end() ? probe::SyscallCount{} : it->second;
+      hostview::SyscallCount n = it == c.per_syscall.end() ? hostview::SyscallCount{} : it->second;
       auto labels = with("syscall", names_.name(static_cast<int>(nr)));
       add(*by_name, labels, n.count);
       add(*errors_by_name, labels, n.errors);
@@ -211,7 +204,7 @@ void ContainerMetrics::collect(prometheus::Registry& registry) {
 
 uint64_t ContainerMetrics::lost_events() {
   // Cgroup events the ring could not take, and counts that found a map full.
-  return view_.lost().total() + view_.dropped().total();
+  return sampler_.view().lost().total() + sampler_.view().dropped().total();
 }
 
 }  // namespace ctrace::commands

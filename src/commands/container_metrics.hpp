@@ -17,11 +17,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "commands/host_groups.hpp"
 #include "ctrace/core/unique_fd.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/output/metrics.hpp"
-#include "ctrace/probe/host_view.hpp"
+#include "ctrace/hostview/sampler.hpp"
 #include "ctrace/target/target.hpp"
 
 namespace ctrace::commands {
@@ -37,7 +36,7 @@ struct SyscallSeries {
   static SyscallSeries parse(const std::string& spec);
   bool empty() const { return nrs.empty() && top == 0; }
   // The syscall nrs to expose for one container's per-syscall counts.
-  std::vector<uint32_t> select(const std::map<uint32_t, probe::SyscallCount>& per_syscall) const;
+  std::vector<uint32_t> select(const std::map<uint32_t, hostview::SyscallCount>& per_syscall) const;
 };
 
 class ContainerMetrics final : public output::MetricsSource {
@@ -53,8 +52,8 @@ class ContainerMetrics final : public output::MetricsSource {
 
  private:
   struct Series {
-    top::Group group;
-    probe::ActivityCounters counters;
+    hostview::Group group;
+    hostview::ActivityCounters counters;
   };
   // Reads the maps, folds them per container and forgets the cgroups gone for `grace_`.
   std::vector<Series> refresh();
@@ -65,8 +64,7 @@ class ContainerMetrics final : public output::MetricsSource {
   SyscallSeries syscalls_;
   std::chrono::seconds grace_;
   std::mutex mutex_;  // everything below
-  top::HostGroups groups_;
-  probe::HostView view_;
+  hostview::Sampler sampler_;
   std::unordered_map<uint64_t, std::string> key_of_;  // cgroup id -> group key
   // Counts of forgotten cgroups, by group key, kept while their container's cgroup exists.
   std::unordered_map<std::string, Series> retired_;

@@ -12,15 +12,14 @@
 #include <cstdio>
 #include <sstream>
 
-#include "commands/openclose_lskel.h"
 #include "commands/registry.hpp"
-#include "ctrace/commands/session.hpp"
+#include "openclose.lskel.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/enrich/flags.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/sockaddr.hpp"
-#include "ctrace/probe/skeleton.hpp"
+#include "ctrace/probe/runner.hpp"
 
 namespace ctrace::commands {
 
@@ -79,30 +78,25 @@ class OpenCloseCommand final : public Command {
 
   int run(const GlobalOptions&) override {
     std::array<int, OC_KINDS> nrs = resolve_syscalls();
-    Session session(target_);
-    probe::Skeleton<openclose_lbpf> skel(CTRACE_LSKEL_OPS(openclose), "openclose");
-    openclose_lbpf_config config{};
-    probe::configure_filter(&config, &config, session.target(), session.self_tgid());
-    for (int k = 0; k < OC_KINDS; ++k) config.targ_nrs[k] = nrs[static_cast<size_t>(k)];
-    if (ignore_host_) config.targ_host_uts_inum = host_uts_inum("/proc");
-    config.targ_failed_only = failed_;
-    config.ring_bytes = ring_buffer_bytes(buffer_pages_);
-    skel.load([&](openclose_lbpf* s) { openclose_lbpf_configure(s, &config); });
-    skel.attach();
-    session.follow(
-        [&](const target::Target& t) { openclose_lbpf_retarget(skel.get(), t.cgroup_id, t.level); });
+    uint32_t host_uts = ignore_host_ ? host_uts_inum("/proc") : 0;
+    probe::Runner run(target_, duration_);
+    auto& skel = run.load<openclose_lbpf>([&](openclose_lbpf* s) {
+      for (int k = 0; k < OC_KINDS; ++k) s->rodata->targ_nrs[k] = nrs[static_cast<size_t>(k)];
+      s->rodata->targ_host_uts_inum = host_uts;
+      s->rodata->targ_failed_only = failed_;
+      s->maps.openclose_events.max_entries = ring_buffer_bytes(buffer_pages_);
+    });
 
-    enrich::CgroupNames cgroup_paths(session.cgroup_fs().mount);
-    auto containers = event_containers(session, !no_names_);
+    enrich::CgroupNames cgroup_paths(run.cgroup_fs().mount);
+    auto containers = event_containers(run, !no_names_);
     TaskFields task(WallClock(), container_by_ == ContainerBy::CgroupPath ? &cgroup_paths : nullptr,
                     containers.get(), precision_);
     OpenCloseContext ctx{&task, full_path_, "/proc"};
     openclose_event event;
     auto out = output::make_formatter(format_, stream_stdout());
     out->begin(openclose_schema(precision_, container_by_));
-    session.attached("Collecting events... Ctrl-C to stop");
-    int code = stream_events(session, duration_, openclose_lbpf_events_fd(skel.get()),
-                             openclose_lbpf_lost_fd(skel.get()), *out, [&](const void* data, size_t size) {
+    int code = stream_events(run, skel.maps.openclose_events.map_fd, skel.maps.openclose_lost.map_fd, *out,
+                             [&](const void* data, size_t size) {
                                if (!openclose_event_from(data, size, event)) return;
                                decode_openclose(event, ctx, out->start_record());
                                out->finish_record();
@@ -129,7 +123,7 @@ class OpenCloseCommand final : public Command {
     for (unsigned k = 0; k < OC_KINDS; ++k) {
       bool wanted = names.empty();
       for (const auto& s : names) wanted = wanted || s == openclose_kind_name(k);
-      if (wanted) nrs[k] = enrich::SyscallNames::lookup(openclose_kind_name(k)).value_or(-1);
+      if (wanted) nrs[k] = enrich::SyscallNames::nr_or_none(openclose_kind_name(k));
     }
     for (const auto& s : names)
       if (!known(s))

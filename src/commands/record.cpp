@@ -1,25 +1,20 @@
 // ctrace record: a flight recorder of every syscall of a container, in a kernel ring,
 // dumped strace-style on Ctrl-C, SIGUSR1, or when the container becomes empty.
-#include <signal.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstdio>
-#include <fstream>
 
 #include "commands/registry.hpp"
-#include "ctrace/commands/session.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/core/time.hpp"
-#include "ctrace/core/unique_fd.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
 #include "ctrace/output/formatter.hpp"
 #include "ctrace/output/syscall_trace.hpp"
-#include "ctrace/probe/event_loop.hpp"
+#include "ctrace/probe/runner.hpp"
 #include "ctrace/probe/recorder.hpp"
 
 namespace ctrace::commands {
@@ -35,25 +30,6 @@ constexpr const char* kExamples = R"(EXAMPLES:
 
 The ring keeps the newest events of the target (--size bytes, default 4M, about 6,400
 events); each dump shows the whole ring and how many older events were overwritten.)";
-
-int g_usr1_fd = -1;
-
-void usr1_handler(int) {
-  int saved = errno;
-  uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = ::write(g_usr1_fd, &one, sizeof one);
-  errno = saved;
-}
-
-// "populated 0" in cgroup.events: the cgroup has no process left.
-bool cgroup_empty(const std::filesystem::path& dir) {
-  std::ifstream in(dir / "cgroup.events");
-  std::string key;
-  int value = 1;
-  while (in >> key >> value)
-    if (key == "populated") return value == 0;
-  return false;
-}
 
 class RecordCommand final : public Command {
  public:
@@ -87,49 +63,17 @@ class RecordCommand final : public Command {
     if (!syscalls_.empty()) opts.syscalls = parse_syscalls(syscalls_, probe::kRecordMaxSyscalls);
     opts.string_size = string_size_;
 
-    Session session(target_);
-    if (dump_on_exit_ && session.target().mode != target::Mode::Cgroup)
+    probe::Runner run(target_, duration_);
+    if (dump_on_exit_ && run.target().mode != target::Mode::Cgroup)
       throw UsageError("--dump-on-exit needs a cgroup target (-c, --cgroup-id, -p, --container or -- CMD)");
     formats_ = enrich::SyscallFormats::load();
-    probe::Recorder recorder(session.target(), session.self_tgid(), opts, formats_);
+    probe::Recorder recorder(run.target(), run.self_tgid(), opts, formats_);
     recorder_ = &recorder;
-    session.follow([&](const target::Target& t) { recorder.retarget(t); });
-
-    UniqueFd usr1(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-    if (!usr1) throw Error("eventfd: {}", errno_string(errno));
-    g_usr1_fd = usr1.get();
-    struct sigaction sa {};
-    sa.sa_handler = usr1_handler;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    ::sigaction(SIGUSR1, &sa, nullptr);
-
-    session.attached(
-        fmt::format("Collecting events into a {}-event kernel ring... Ctrl-C to dump and stop, "
-                    "kill -USR1 {} to dump and keep recording",
-                    recorder.capacity(), ::getpid()));
-    probe::EventLoop loop(session.stop());
-    session.watch(loop, duration_);
-    loop.on_readable(usr1.get(), [&] {
-      uint64_t n = 0;
-      [[maybe_unused]] ssize_t r = ::read(usr1.get(), &n, sizeof n);
-      print_dump();
-    });
-    if (dump_on_exit_) {
-      auto dir = session.target().cgroup_dir;
-      // "becomes empty": it had a process (seen populated, or events recorded) and has none now
-      loop.every(std::chrono::milliseconds(200), [&, dir, seen = false]() mutable {
-        bool empty = cgroup_empty(dir);
-        seen = seen || !empty || recorder.stats().recorded > 0;
-        if (seen && empty) session.stop().request_stop(StopReason::TargetExited);
-      });
-    }
-    StopReason why = loop.run();
-    int code = session.finish();
-    if (why != StopReason::OutputClosed) print_dump();
-    ::signal(SIGUSR1, SIG_IGN);
-    g_usr1_fd = -1;
-    return code;
+    run.on_retarget([&](const target::Target& t) { recorder.retarget(t); });
+    return run.dump(fmt::format("Collecting events into a {}-event kernel ring... Ctrl-C to dump and stop, "
+                                "kill -USR1 {} to dump and keep recording",
+                                recorder.capacity(), ::getpid()),
+                    {[&] { print_dump(); }, dump_on_exit_, [&] { return recorder.stats().recorded > 0; }});
   }
 
  private:

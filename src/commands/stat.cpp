@@ -7,19 +7,17 @@
 #include <chrono>
 #include <cstdio>
 
-#include "commands/host_groups.hpp"
 #include "commands/registry.hpp"
-#include "commands/stat_lskel.h"
-#include "commands/top_model.hpp"
-#include "ctrace/commands/session.hpp"
 #include "ctrace/core/cli_checks.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/core/time.hpp"
 #include "ctrace/enrich/names.hpp"
-#include "ctrace/probe/event_loop.hpp"
-#include "ctrace/probe/host_view.hpp"
-#include "ctrace/probe/skeleton.hpp"
+#include "ctrace/output/terminal.hpp"
+#include "ctrace/hostview/sampler.hpp"
+#include "ctrace/probe/percpu.hpp"
+#include "ctrace/probe/runner.hpp"
+#include "stat.lskel.hpp"
 extern "C" {
 #include "bpf/stat.h"
 }
@@ -82,38 +80,25 @@ class StatCommand final : public Command {
       hist_nr = *nr;
     }
 
-    Session session(target_);
-    // The light skeleton: the kernel relocates and finds the hooks, no vmlinux BTF in user space.
-    probe::Skeleton<stat_lbpf> skel(CTRACE_LSKEL_OPS(stat), "stat");
-    stat_lbpf_config config{};
-    probe::configure_filter(&config, &config, session.target(), session.self_tgid());
-    config.targ_failures_only = failures_;
-    config.targ_hist_nr = hist_nr;
-    skel.load([&](stat_lbpf* s) { stat_lbpf_configure(s, &config); });
-    skel.attach();
-    session.follow([&](const target::Target& t) {
-      stat_lbpf_retarget(skel.get(), t.cgroup_id, t.level);
-      session_target_ = t.to_object();  // the documents from now on count the new cgroup
+    probe::Runner run(target_, duration_);
+    auto& skel = run.load<stat_lbpf>([&](stat_lbpf* s) {
+      s->rodata->targ_failures_only = failures_;
+      s->rodata->targ_hist_nr = hist_nr;
     });
-    values_fd_ = stat_lbpf_values_fd(skel.get());
-    probe::LostCounter lost(stat_lbpf_lost_fd(skel.get()));
+    run.on_retarget([&](const target::Target& t) {
+      target_object_ = t.to_object();  // the documents from now on count the new cgroup
+    });
+    values_fd_ = skel.maps.stat_values.map_fd;
+    probe::LostCounter lost(skel.maps.stat_lost.map_fd);
 
-    formatter_ = output::make_formatter(format_, stdout, {terminal_width(), 20});
+    formatter_ = output::make_formatter(format_, stdout, {output::terminal_width(), 20});
     formatter_->begin(schema());
     hist_nr_ = hist_nr;
 
-    session_target_ = session.target().to_object();
-    session.attached("Collecting events... Ctrl-C to stop and show stat");
-    auto start = std::chrono::steady_clock::now();
-    interval_start_ = start;
-    probe::EventLoop loop(session.stop());
-    session.watch(loop, duration_);
-    if (interval_ > 0)
-      loop.every(std::chrono::milliseconds(static_cast<long>(interval_ * 1000 + 0.5)),
-                 [&] { print_interval(lost.total()); });
-    StopReason why = loop.run();
-    int code = session.finish();  // CMD's last syscalls are in before the final read
-    if (why != StopReason::OutputClosed) print_interval(lost.total());
+    target_object_ = run.target().to_object();
+    interval_start_ = std::chrono::steady_clock::now();
+    int code = run.interval("Collecting events... Ctrl-C to stop and show stat",
+                            {period(), [&] { print_interval(lost.total()); }, [&] { print_interval(lost.total()); }});
     formatter_->end();
     if (uint64_t n = lost.total())
       spdlog::warn("{} syscall entries could not be timed (task storage full); counts are low by that much", n);
@@ -126,11 +111,10 @@ class StatCommand final : public Command {
   int run_by_container() {
     if (latency_ || !histogram_.empty() || failures_ || sort_ == "time")
       throw UsageError("--by-container counts calls and errors only: drop -L, --histogram, -x and -s time");
-    Session session(target_);
-    top::HostGroups groups(session.cgroup_fs().mount, top::GroupBy::Container);
-    probe::HostView view(session.target(), session.self_tgid(),
-                         [&](const probe::CgroupEvent& e) { groups.on_event(e); });
-    formatter_ = output::make_formatter(format_, stdout, {terminal_width(), 20});
+    probe::Runner run(target_, duration_);
+    hostview::Sampler sampler(run.target(), run.self_tgid(), run.cgroup_fs().mount,
+                              hostview::GroupBy::Container);
+    formatter_ = output::make_formatter(format_, stdout, {output::terminal_width(), 20});
     Schema schema;
     schema.type = "stat";
     schema.columns = {{"name", "SYSCALL", Align::Left},
@@ -138,41 +122,26 @@ class StatCommand final : public Command {
                       {"count_pct", "(%)", Align::Right, 2, "%"},
                       {"errors", "ERRORS", Align::Right}};
     formatter_->begin(schema);
-    session_target_ = session.target().to_object();
-    probe::HostSnapshot prev = view.read();
-    session.attached("Collecting events... Ctrl-C to stop and show stat per container");
-    probe::EventLoop loop(session.stop());
-    loop.add_ring_buffer(view.events());
-    session.watch(loop, duration_);
+    target_object_ = run.target().to_object();
+    run.loop().add_ring_buffer(sampler.view().events());
     auto print = [&] {
-      probe::HostSnapshot now = view.read();
-      auto delta = probe::diff(now, prev);
-      std::vector<uint64_t> ids;
-      for (const auto& [id, _] : delta) ids.push_back(id);
-      double ms = std::chrono::duration<double, std::milli>(now.time - prev.time).count();
-      auto rows = top::fold(
-          ids, delta, ms / 1000, [&](uint64_t id) { return groups.group_of(id); },
-          [&](uint64_t id) { return groups.removed(id); });
-      top::sort_rows(rows, sort_ == "errors" ? "errors" : sort_ == "name" ? "name" : "syscalls");
-      for (const auto& row : rows) formatter_->table(container_table(row, ms));
+      auto iv = sampler.next(/*idle=*/false);
+      hostview::sort_rows(iv.rows, sort_ == "errors" ? "errors" : sort_ == "name" ? "name" : "syscalls");
+      for (const auto& row : iv.rows) formatter_->table(container_table(row, iv.seconds * 1000));
       ++intervals_;
-      prev = std::move(now);
     };
-    if (interval_ > 0)
-      loop.every(std::chrono::milliseconds(static_cast<long>(interval_ * 1000 + 0.5)), print);
-    StopReason why = loop.run();
-    int code = session.finish();
-    if (why != StopReason::OutputClosed) print();
+    int code = run.interval("Collecting events... Ctrl-C to stop and show stat per container",
+                            {period(), print, print});
     formatter_->end();
-    if (uint64_t n = view.dropped().total())
+    if (uint64_t n = sampler.view().dropped().total())
       spdlog::warn("{} counts were dropped: a map was full (more than {} cgroups or {} cgroup/syscall pairs)",
-                   n, probe::HostView::max_cgroups, probe::HostView::max_syscall_keys);
+                   n, hostview::HostView::max_cgroups, hostview::HostView::max_syscall_keys);
     return code;
   }
 
-  Table container_table(const top::Row& row, double duration_ms) {
+  Table container_table(const hostview::Row& row, double duration_ms) {
     const auto& d = row.delta;
-    std::vector<std::pair<uint32_t, probe::SyscallCount>> calls(d.per_syscall.begin(), d.per_syscall.end());
+    std::vector<std::pair<uint32_t, hostview::SyscallCount>> calls(d.per_syscall.begin(), d.per_syscall.end());
     auto name_of = [&](uint32_t nr) { return names_.name(static_cast<int>(nr)); };
     std::sort(calls.begin(), calls.end(), [&](const auto& a, const auto& b) {
       uint64_t ka = sort_ == "errors" ? a.second.errors : a.second.count;
@@ -202,17 +171,14 @@ class StatCommand final : public Command {
                              {"runtime", row.group.runtime}, {"pod", row.group.pod},
                              {"cgroup", row.group.cgroup},   {"exited", row.exited}};
     t.meta.emplace_back("container", container);
-    t.meta.emplace_back("target", session_target_);
+    t.meta.emplace_back("target", target_object_);
     t.meta.emplace_back("duration_ms", duration_ms);
     if (interval_ > 0) t.meta.emplace_back("interval", intervals_ + 1);
-    if (format_ == output::Format::Text) {
-      // the text formatter has no table titles: say whose table follows
-      std::string title = "CONTAINER " + row.group.name;
-      if (!row.group.runtime.empty())
-        title += " (" + row.group.runtime + " " + row.group.id.substr(0, 12) + ")";
-      if (row.exited) title += " exited";
-      std::fprintf(stdout, "\n%s\n", title.c_str());
-    }
+    // whose table follows (text and graph), a section of its own
+    t.title = "CONTAINER " + row.group.name;
+    if (!row.group.runtime.empty()) t.title += " (" + row.group.runtime + " " + row.group.id.substr(0, 12) + ")";
+    if (row.exited) t.title += " exited";
+    t.blank_before = true;
     return t;
   }
 
@@ -234,21 +200,19 @@ class StatCommand final : public Command {
     return s;
   }
 
+  // -i SEC, 0 when there is one table at the end.
+  std::chrono::milliseconds period() const { return std::chrono::milliseconds(static_cast<long>(interval_ * 1000 + 0.5)); }
+
   Snapshot read_snapshot() const {
-    int ncpus = libbpf_num_possible_cpus();
-    std::vector<stat_value> percpu(static_cast<size_t>(ncpus));
     Snapshot snap(STAT_MAX_SYSCALLS);
-    for (uint32_t nr = 0; nr < STAT_MAX_SYSCALLS; ++nr) {
-      if (bpf_map_lookup_elem(values_fd_, &nr, percpu.data()) != 0) continue;
-      Totals& t = snap[nr];
-      for (const auto& v : percpu) {
+    for (uint32_t nr = 0; nr < STAT_MAX_SYSCALLS; ++nr)
+      probe::sum_percpu<stat_value>(values_fd_, &nr, snap[nr], [](Totals& t, const stat_value& v) {
         t.count += v.count;
         t.total_ns += v.total_ns;
         t.max_ns = std::max<uint64_t>(t.max_ns, v.max_ns);
         t.errors += v.errors;
         for (int b = 0; b < STAT_HIST_BUCKETS; ++b) t.hist[b] += v.hist[b];
-      }
-    }
+      });
     return snap;
   }
 
@@ -320,7 +284,7 @@ class StatCommand final : public Command {
         .set("avg_us", all_count ? static_cast<double>(all_ns) / static_cast<double>(all_count) / 1e3 : 0.0)
         .set("max_us", static_cast<double>(all_max) / 1e3);
     table.total = std::move(total);
-    table.meta.emplace_back("target", session_target_);
+    table.meta.emplace_back("target", target_object_);
     table.meta.emplace_back("duration_ms", duration_ms);
     if (interval_ > 0) {
       // a table per interval says when it was taken
@@ -366,7 +330,7 @@ class StatCommand final : public Command {
 
   enrich::SyscallNames names_{STAT_MAX_SYSCALLS};
   std::unique_ptr<output::Formatter> formatter_;
-  Object session_target_;
+  Object target_object_;
   int values_fd_ = -1;
   int hist_nr_ = -1;
   Snapshot prev_;

@@ -125,8 +125,8 @@ void TaskFields::add(FieldSink& out, const ctrace_task_info& t) const {
   out.put("comm", c_string(t.comm, sizeof t.comm));
 }
 
-std::unique_ptr<enrich::ContainerResolver> event_containers(const Session& session, bool runtime_names) {
-  auto containers = std::make_unique<enrich::ContainerResolver>(session.cgroup_fs().mount,
+std::unique_ptr<enrich::ContainerResolver> event_containers(const probe::Runner& run, bool runtime_names) {
+  auto containers = std::make_unique<enrich::ContainerResolver>(run.cgroup_fs().mount,
                                                                 enrich::RuntimePaths{}, runtime_names);
   containers->list(true);
   return containers;
@@ -153,19 +153,10 @@ std::FILE* stream_stdout() {
   return stdout;
 }
 
-int stream_events(Session& session, double duration_sec, int ring_fd, int lost_fd, output::Formatter& out,
-                  probe::RingBuffer::Handler handle) {
-  probe::RingBuffer ring(ring_fd, std::move(handle));
-  probe::LostCounter lost(lost_fd);
-  probe::EventLoop loop(session.stop());
-  loop.add_ring_buffer(ring);
-  loop.add_lost_counter(lost, [&out](uint64_t n) { out.lost(n); });
-  loop.after_each_wake([&out] { out.flush(); });
-  session.watch(loop, duration_sec);
-  loop.run();
-  int code = session.finish();
-  if (uint64_t n = lost.total()) spdlog::warn("{} events lost in total", n);
-  return code;
+int stream_events(probe::Runner& run, int ring_fd, int lost_fd, output::Formatter& out,
+                  probe::RingBuffer::Handler handle, const std::string& message) {
+  return run.stream(message,
+                    {ring_fd, lost_fd, std::move(handle), [&out](uint64_t n) { out.lost(n); }, [&out] { out.flush(); }});
 }
 
 }  // namespace ctrace::commands

@@ -10,10 +10,9 @@
 #include <tuple>
 
 #include "commands/registry.hpp"
-#include "commands/tcpconnect_lskel.h"
-#include "ctrace/commands/session.hpp"
+#include "tcpconnect.lskel.hpp"
+#include "ctrace/probe/runner.hpp"
 #include "ctrace/enrich/sockaddr.hpp"
-#include "ctrace/probe/skeleton.hpp"
 
 namespace ctrace::commands {
 
@@ -65,28 +64,22 @@ class TcpConnectCommand final : public Command {
   }
 
   int run(const GlobalOptions&) override {
-    Session session(target_);
-    probe::Skeleton<tcpconnect_lbpf> skel(CTRACE_LSKEL_OPS(tcpconnect), "tcpconnect");
-    tcpconnect_lbpf_config config{};
-    probe::configure_filter(&config, &config, session.target(), session.self_tgid());
-    config.ring_bytes = ring_buffer_bytes(buffer_pages_);
-    skel.load([&](tcpconnect_lbpf* s) { tcpconnect_lbpf_configure(s, &config); });
-    skel.attach();
-    session.follow(
-        [&](const target::Target& t) { tcpconnect_lbpf_retarget(skel.get(), t.cgroup_id, t.level); });
+    probe::Runner run(target_, duration_);
+    auto& skel = run.load<tcpconnect_lbpf>([&](tcpconnect_lbpf* s) {
+      s->maps.tcpconnect_events.max_entries = ring_buffer_bytes(buffer_pages_);
+    });
 
-    enrich::CgroupNames cgroup_paths(session.cgroup_fs().mount);
-    auto containers = event_containers(session, !no_names_);
+    enrich::CgroupNames cgroup_paths(run.cgroup_fs().mount);
+    auto containers = event_containers(run, !no_names_);
     TaskFields task(WallClock(), container_by_ == ContainerBy::CgroupPath ? &cgroup_paths : nullptr,
                     containers.get(), precision_);
     auto out = output::make_formatter(format_, stream_stdout());
     out->begin(count_ ? count_schema() : schema());
-    session.attached(count_ ? "Collecting events... Ctrl-C to stop and show counts"
-                            : "Collecting events... Ctrl-C to stop");
     const std::string container_key = container_column(container_by_).key;
     std::map<CountKey, CountValue> counts;
-    int code = stream_events(session, duration_, tcpconnect_lbpf_events_fd(skel.get()),
-                             tcpconnect_lbpf_lost_fd(skel.get()), *out, [&](const void* data, size_t size) {
+    int code = stream_events(
+        run, skel.maps.tcpconnect_events.map_fd, skel.maps.tcpconnect_lost.map_fd, *out,
+        [&](const void* data, size_t size) {
                                if (size < sizeof(tcpconnect_event)) return;
                                const auto* event = static_cast<const tcpconnect_event*>(data);
                                if (!count_) {
@@ -100,8 +93,9 @@ class TcpConnectCommand final : public Command {
                                if (const auto* c = r.get(container_key)) v.container = *c;
                                ++v.connects;
                                if (event->ret < 0 && event->ret != -EINPROGRESS) ++v.failed;
-                             });
-    if (count_) out->table(count_table(counts, container_key, session.target().to_object()));
+        },
+        count_ ? "Collecting events... Ctrl-C to stop and show counts" : "Collecting events... Ctrl-C to stop");
+    if (count_) out->table(count_table(counts, container_key, run.target().to_object()));
     out->end();
     return code;
   }

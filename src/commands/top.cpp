@@ -11,25 +11,22 @@
 #include <optional>
 #include <set>
 
-#include "commands/host_groups.hpp"
 #include "commands/registry.hpp"
-#include "commands/top_model.hpp"
-#include "ctrace/commands/session.hpp"
 #include "ctrace/core/cli_checks.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/core/time.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/output/terminal.hpp"
-#include "ctrace/probe/event_loop.hpp"
-#include "ctrace/probe/host_view.hpp"
+#include "ctrace/hostview/sampler.hpp"
+#include "ctrace/probe/runner.hpp"
 
 namespace ctrace::commands {
 
 namespace {
 
-using top::Group;
-using top::Row;
+using hostview::Group;
+using hostview::Row;
 
 constexpr const char* kExamples = R"(EXAMPLES:
   ctrace top                                  # every container, redrawn every second; q quits, s/S sort
@@ -56,9 +53,9 @@ class TopCommand final : public Command {
     target::add_target_options(*app, target_);
     add_output_option(*app, format_, {output::Format::Text, output::Format::Json});
     std::string keys;
-    for (const auto& k : top::sort_keys()) keys += (keys.empty() ? "" : "|") + k;
+    for (const auto& k : hostview::sort_keys()) keys += (keys.empty() ? "" : "|") + k;
     app->add_option("-s,--sort", sort_, "sort by " + keys)
-        ->check(CLI::IsMember(top::sort_keys()))
+        ->check(CLI::IsMember(hostview::sort_keys()))
         ->default_str(sort_);
     app->add_option("-n,-T,--top", rows_, "show only the first N rows")->check(cli::positive_integer());
     app->add_option("-i,--interval", interval_, "seconds between two tables (default 1)")
@@ -72,76 +69,122 @@ class TopCommand final : public Command {
   }
 
   int run(const GlobalOptions&) override {
-    group_by_ = top::parse_group_by(by_);
+    group_by_ = hostview::parse_group_by(by_);
     names_.emplace(1024);
-    Session session(target_);
-    mount_ = session.cgroup_fs().mount;
-    groups_.emplace(mount_, group_by_);
-    probe::HostView view(session.target(), session.self_tgid(),
-                         [this](const probe::CgroupEvent& e) { groups_->on_event(e); });
-    view_ = &view;
+    probe::Runner run(target_, duration_);
+    mount_ = run.cgroup_fs().mount;
+    // The baseline is taken here, before the user (or `-- CMD`) is told to go: nothing after it
+    // is missed.
+    hostview::Sampler sampler(run.target(), run.self_tgid(), mount_, group_by_);
+    sampler_ = &sampler;
 
     full_screen_ = format_ == output::Format::Text && ::isatty(STDOUT_FILENO);
     formatter_ = output::make_formatter(format_, stdout);
     formatter_->begin(schema());
-    // The baseline before the user (or `-- CMD`) is told to go: nothing after it is missed.
-    prev_ = view.read();
-    session.attached(full_screen_ ? "Collecting... q or Ctrl-C to quit, s/S to change the sort"
-                                  : "Collecting events... Ctrl-C to stop");
 
     std::optional<output::FullScreen> screen;
-    probe::EventLoop loop(session.stop());
-    loop.add_ring_buffer(view.events());
-    loop.add_lost_counter(view.lost(), [this](uint64_t n) {
+    auto& loop = run.loop();
+    loop.add_ring_buffer(sampler.view().events());
+    loop.add_lost_counter(sampler.view().lost(), [this](uint64_t n) {
       if (format_ == output::Format::Json) formatter_->lost(n);
       spdlog::warn("{} cgroup creations or removals were missed: names of short-lived cgroups may be missing",
                    n);
     });
-    session.watch(loop, duration_);
-    auto period = std::chrono::milliseconds(static_cast<long>(interval_ * 1000 + 0.5));
-    loop.every(period, [&] { tick(); });
+    run.announce(full_screen_ ? "Collecting... q or Ctrl-C to quit, s/S to change the sort"
+                              : "Collecting events... Ctrl-C to stop");
     if (full_screen_) {
       screen.emplace(STDOUT_FILENO, STDIN_FILENO);
       screen_ = &*screen;
       draw();
-      if (::isatty(STDIN_FILENO)) loop.on_readable(STDIN_FILENO, [&] { on_keys(session.stop()); });
+      if (::isatty(STDIN_FILENO)) loop.on_readable(STDIN_FILENO, [&] { on_keys(run.stop()); });
     }
-    StopReason why = loop.run();
-    int code = session.finish();
-    // The last stretch that no tick covered (what ran just before Ctrl-C or the end of -d),
-    // unless nobody reads any more.
-    if (!full_screen_ && why != StopReason::OutputClosed) tick(/*final=*/true);
+    auto period = std::chrono::milliseconds(static_cast<long>(interval_ * 1000 + 0.5));
+    // At the end, the last stretch that no tick covered (what ran just before Ctrl-C or the end
+    // of -d), unless nobody reads any more.
+    int code = run.interval("", {period, [&] { tick(); }, [&] {
+                               if (!full_screen_) tick(/*final=*/true);
+                             }});
     screen.reset();
     screen_ = nullptr;
     formatter_->end();
-    if (uint64_t n = view.dropped().total())
+    if (uint64_t n = sampler.view().dropped().total())
       spdlog::warn("{} counts were dropped: a map was full (more than {} cgroups or {} cgroup/syscall pairs)",
-                   n, probe::HostView::max_cgroups, probe::HostView::max_syscall_keys);
+                   n, hostview::HostView::max_cgroups, hostview::HostView::max_syscall_keys);
     return code;
   }
 
  private:
+  // One record per row for every format: JSON writes its fields, text the columns below.
   Schema schema() const {
     Schema s;
     s.type = "top";
-    const char* first = group_by_ == top::GroupBy::Pod      ? "POD"
-                        : group_by_ == top::GroupBy::Cgroup ? "CGROUP"
-                                                            : "CONTAINER";
+    const char* first = group_by_ == hostview::GroupBy::Pod      ? "POD"
+                        : group_by_ == hostview::GroupBy::Cgroup ? "CGROUP"
+                                                                 : "CONTAINER";
+    auto number = [](const Record& r, const char* key) {
+      const Value* v = r.get(key);
+      return v && std::holds_alternative<double>(v->v) ? std::get<double>(v->v) : 0.0;
+    };
+    auto bytes_or_dash = [](const char* key) {
+      return [key](const Record& r) {
+        const Value* v = r.get(key);
+        if (!v || v->is_null()) return std::string("-");
+        if (auto* d = std::get_if<double>(&v->v)) return output::human_bytes(*d);
+        if (auto* u = std::get_if<uint64_t>(&v->v)) return output::human_bytes(static_cast<double>(*u));
+        return std::string("-");
+      };
+    };
+    Column top_syscall{"top_syscall", "TOP_SYSCALL(%)", Align::Left};
+    top_syscall.text = [number](const Record& r) {
+      const Value* name = r.get("top_syscall");
+      const Value* calls = r.get("syscalls");
+      if (!name || name->is_null() || !calls || std::get<uint64_t>(calls->v) == 0) return std::string("-");
+      return fmt::format("{} ({:.0f}%)", std::get<std::string>(name->v), number(r, "top_syscall_pct"));
+    };
+    Column read{"read_bytes_per_s", "READ/s", Align::Right};
+    read.text = bytes_or_dash("read_bytes_per_s");
+    Column write{"write_bytes_per_s", "WRITE/s", Align::Right};
+    write.text = bytes_or_dash("write_bytes_per_s");
+    Column ns{"ns_changes", "NS_CHANGES", Align::Right};
+    ns.text = [](const Record& r) {
+      uint64_t total = 0;
+      if (const Value* v = r.get("ns_changes"))
+        for (const auto& [k, n] : std::get<Object>(v->v)) total += std::get<uint64_t>(n.v);
+      return std::to_string(total);
+    };
+    Column cpu{"cpu_pct", "CPU%", Align::Right};
+    cpu.text = [](const Record& r) {
+      const Value* v = r.get("cpu_pct");
+      return v && !v->is_null() ? fmt::format("{:.1f}", std::get<double>(v->v)) : std::string("-");
+    };
+    Column mem{"memory_bytes", "MEM", Align::Right};
+    mem.text = bytes_or_dash("memory_bytes");
+    Column status{"exited", "STATUS", Align::Left};
+    status.text = [](const Record& r) {
+      const Value* v = r.get("exited");
+      return v && std::get<bool>(v->v) ? std::string("exited") : std::string();
+    };
     s.columns = {
-        {"name", first, Align::Left},
+        {name_key(), first, Align::Left},
         {"syscalls_per_s", "SYSCALLS/s", Align::Right, 0},
         {"errors_per_s", "ERRORS/s", Align::Right, 0},
-        {"top_syscall_text", "TOP_SYSCALL(%)", Align::Left},
-        {"read_text", "READ/s", Align::Right},
-        {"write_text", "WRITE/s", Align::Right},
+        top_syscall,
+        read,
+        write,
         {"opens_per_s", "OPENS/s", Align::Right, 0},
         {"connects_per_s", "CONNECTS/s", Align::Right, 0},
-        {"ns_changes", "NS_CHANGES", Align::Right},
-        {"cpu_text", "CPU%", Align::Right},
-        {"memory_text", "MEM", Align::Right},
-        {"status", "STATUS", Align::Left},
+        ns,
+        cpu,
+        mem,
+        status,
     };
     return s;
+  }
+
+  const char* name_key() const {
+    return group_by_ == hostview::GroupBy::Pod      ? "pod"
+           : group_by_ == hostview::GroupBy::Cgroup ? "cgroup"
+                                                    : "container";
   }
 
   // cpu.stat usage_usec and memory.current of a cgroup, when the controllers are there.
@@ -172,63 +215,27 @@ class TopCommand final : public Command {
   }
 
   void tick(bool final = false) {
-    probe::HostSnapshot now = view_->read();
-    double seconds = std::chrono::duration<double>(now.time - prev_.time).count();
-    auto delta = probe::diff(now, prev_);
-    if (final && delta.empty()) return;  // the end fell on a tick: nothing left to show
-    std::vector<uint64_t> ids;
-    ids.reserve(now.cgroups.size());
-    for (const auto& [id, _] : now.cgroups) ids.push_back(id);
-    rows_now_ = top::fold(
-        ids, delta, seconds, [this](uint64_t id) { return groups_->group_of(id); },
-        [this](uint64_t id) { return groups_->removed(id); });
+    auto iv = sampler_->next(/*idle=*/true);
+    if (final && !iv.active) return;  // the end fell on a tick: nothing left to show
+    rows_now_ = std::move(iv.rows);
     add_resources(rows_now_);
     wall_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
                    std::chrono::system_clock::now().time_since_epoch())
                    .count();
     ++intervals_;
     emit();
-
     // Gone long enough: forget them in the kernel too, so that churn does not fill the maps.
-    std::vector<uint64_t> expired = groups_->expire(kExitedGrace);
-    for (uint64_t id : expired) now.cgroups.erase(id);
-    view_->forget(expired);
-    prev_ = std::move(now);
+    sampler_->expire(kExitedGrace);
   }
 
-  Record text_record(const Row& r) const {
-    auto [nr, count] = r.delta.top_syscall();
-    std::string top_text = "-";
-    if (nr >= 0 && r.delta.syscalls)
-      top_text = fmt::format("{} ({:.0f}%)", names_->name(nr),
-                             100.0 * static_cast<double>(count) / static_cast<double>(r.delta.syscalls));
-    Record rec;
-    rec.set("name", r.group.name)
-        .set("syscalls_per_s", r.per_sec(r.delta.syscalls))
-        .set("errors_per_s", r.per_sec(r.delta.errors))
-        .set("top_syscall_text", top_text)
-        .set("read_text", top::human_bytes(r.per_sec(r.delta.read_bytes)))
-        .set("write_text", top::human_bytes(r.per_sec(r.delta.write_bytes)))
-        .set("opens_per_s", r.per_sec(r.delta.opens))
-        .set("connects_per_s", r.per_sec(r.delta.connects))
-        .set("ns_changes", r.delta.ns_changes_total())
-        .set("cpu_text", r.cpu_pct ? fmt::format("{:.1f}", *r.cpu_pct) : "-")
-        .set("memory_text", r.memory ? top::human_bytes(static_cast<double>(*r.memory)) : "-")
-        .set("status", r.exited ? "exited" : "");
-    return rec;
-  }
-
-  Record json_record(const Row& r) const {
+  Record record(const Row& r) const {
     const auto& d = r.delta;
     auto [nr, count] = d.top_syscall();
     Record rec;
     rec.set("timestamp", format_utc(wall_ns_, TimePrecision::Millis))
         .set("interval", intervals_)
         .set("interval_s", r.seconds)
-        .set(group_by_ == top::GroupBy::Pod      ? "pod"
-             : group_by_ == top::GroupBy::Cgroup ? "cgroup"
-                                                 : "container",
-             r.group.name)
+        .set(name_key(), r.group.name)
         .set("id", r.group.id)
         .set("runtime", r.group.runtime)
         .set("pod", r.group.pod)
@@ -249,78 +256,56 @@ class TopCommand final : public Command {
         .set("opens_per_s", r.per_sec(d.opens))
         .set("connects", d.connects)
         .set("connects_per_s", r.per_sec(d.connects))
-        .set("connect_results", Object{{"ok", d.connect_results[0]},
-                                               {"refused", d.connect_results[1]},
-                                               {"timeout", d.connect_results[2]},
-                                               {"other", d.connect_results[3]}})
-        .set("ns_changes",
-             Object{
-                 {"unshare", d.ns_changes[0]}, {"setns", d.ns_changes[1]}, {"clone", d.ns_changes[2]}})
+        .set("connect_results", Object{{"ok", d.connect_results[HOSTVIEW_CONNECT_OK]},
+                                       {"refused", d.connect_results[HOSTVIEW_CONNECT_REFUSED]},
+                                       {"timeout", d.connect_results[HOSTVIEW_CONNECT_TIMEOUT]},
+                                       {"other", d.connect_results[HOSTVIEW_CONNECT_OTHER]}})
+        .set("ns_changes", Object{{"unshare", d.ns_changes[HOSTVIEW_NS_UNSHARE]},
+                                  {"setns", d.ns_changes[HOSTVIEW_NS_SETNS]},
+                                  {"clone", d.ns_changes[HOSTVIEW_NS_CLONE]}})
         .set("cpu_pct", r.cpu_pct ? Value(*r.cpu_pct) : Value())
         .set("memory_bytes", r.memory ? Value(*r.memory) : Value())
         .set("exited", r.exited);
     return rec;
   }
 
-
-  std::vector<Row> visible_rows(size_t limit) const {
+  // The rows shown, sorted and cut to `limit`, as a table: one per interval.
+  Table table(size_t limit) const {
     std::vector<Row> rows = rows_now_;
-    top::sort_rows(rows, sort_);
+    hostview::sort_rows(rows, sort_);
     if (rows.size() > limit) rows.resize(limit);
-    return rows;
+    Table t;
+    for (const auto& r : rows) t.rows.push_back(record(r));
+    t.stream_rows = true;  // JSON: a line per row
+    return t;
   }
 
   void emit() {
     if (full_screen_) return draw();
-    size_t limit = rows_ ? static_cast<size_t>(*rows_) : SIZE_MAX;
-    auto rows = visible_rows(limit);
-    if (format_ == output::Format::Json) {
-      for (const auto& r : rows) formatter_->record(json_record(r));
-      formatter_->flush();
-      return;
-    }
-    Table t;
-    for (const auto& r : rows) t.rows.push_back(text_record(r));
-    std::fprintf(stdout, "%s\n", format_utc(wall_ns_, TimePrecision::Seconds).c_str());
+    Table t = table(rows_ ? static_cast<size_t>(*rows_) : SIZE_MAX);
+    t.title = format_utc(wall_ns_, TimePrecision::Seconds);
+    t.blank_after = true;
     formatter_->table(t);
-    std::fputc('\n', stdout);
-    std::fflush(stdout);
   }
 
   // The table through the text formatter into memory, then one frame on the screen.
   void draw() {
     if (!screen_) return;
-    int height = terminal_height(24);
+    int height = output::terminal_height(24);
     size_t limit = static_cast<size_t>(std::max(1, height - 3));
     if (rows_) limit = std::min(limit, static_cast<size_t>(*rows_));
-    auto rows = visible_rows(limit);
     std::string body = output::render_to_string(output::Format::Text, [&](output::Formatter& f) {
       f.begin(schema());
-      Table t;
-      for (const auto& r : rows) t.rows.push_back(text_record(r));
-      f.table(t);
+      f.table(table(limit));
     });
-    int width = terminal_width(80);
-    std::string frame =
-        fmt::format("ctrace top - {}  every {}s  {} rows by {}  sort: {}  (s/S sort, q quit)\n",
-                    intervals_ ? format_utc(wall_ns_) : std::string("waiting for the first interval"),
-                    interval_, rows_now_.size(), by_, sort_);
-    frame += "\n";
-    // Lines longer than the terminal would wrap and scroll the frame: cut them.
-    size_t start = 0;
-    while (start < body.size()) {
-      size_t nl = body.find('\n', start);
-      if (nl == std::string::npos) nl = body.size();
-      frame += body.substr(start, std::min(nl - start, static_cast<size_t>(width)));
-      frame += '\n';
-      start = nl + 1;
-    }
-    if (!frame.empty() && frame.back() == '\n') frame.pop_back();
-    screen_->draw(frame);
+    screen_->draw(fmt::format("ctrace top - {}  every {}s  {} rows by {}  sort: {}  (s/S sort, q quit)\n\n",
+                              intervals_ ? format_utc(wall_ns_) : std::string("waiting for the first interval"),
+                              interval_, rows_now_.size(), by_, sort_) +
+                  body);
   }
 
   void on_keys(StopToken& stop) {
-    const auto& keys = top::sort_keys();
+    const auto& keys = hostview::sort_keys();
     for (int c; (c = screen_->read_key()) >= 0;) {
       if (c == 'q' || c == 'Q') {
         stop.request_stop(StopReason::Interrupted);
@@ -344,12 +329,10 @@ class TopCommand final : public Command {
   double duration_ = 0;
   std::string by_ = "container";
 
-  top::GroupBy group_by_ = top::GroupBy::Container;
+  hostview::GroupBy group_by_ = hostview::GroupBy::Container;
   std::filesystem::path mount_;
-  std::optional<top::HostGroups> groups_;
-  probe::HostView* view_ = nullptr;
+  hostview::Sampler* sampler_ = nullptr;
   std::map<std::string, uint64_t> cpu_usage_;
-  probe::HostSnapshot prev_;
   std::vector<Row> rows_now_;
   int64_t wall_ns_ = 0;
   int intervals_ = 0;

@@ -8,15 +8,13 @@
 
 #include "commands/registry.hpp"
 #include "commands/unshare_decode.hpp"
-#include "ctrace/commands/session.hpp"
 #include "ctrace/commands/stream.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/enrich/cgroups.hpp"
 #include "ctrace/enrich/names.hpp"
-#include "ctrace/probe/event_loop.hpp"
-#include "ctrace/probe/skeleton.hpp"
-#include "commands/unshare_lskel.h"
+#include "ctrace/probe/runner.hpp"
+#include "unshare.lskel.hpp"
 
 namespace ctrace::commands {
 
@@ -38,9 +36,9 @@ child's pid (the child's own return is not reported).)";
 
 // The syscall nr of `name` for the rodata filter, -1 (never matches) when the native ABI lacks it.
 int32_t syscall_nr(const char* name) {
-  auto nr = enrich::SyscallNames::lookup(name);
-  if (!nr) spdlog::warn("syscall {} is unknown to libseccomp here: it is not traced", name);
-  return nr ? *nr : -1;
+  int nr = enrich::SyscallNames::nr_or_none(name);
+  if (nr < 0) spdlog::warn("syscall {} is unknown to libseccomp here: it is not traced", name);
+  return nr;
 }
 
 class UnshareCommand final : public Command {
@@ -68,30 +66,27 @@ class UnshareCommand final : public Command {
     if (any_) setns_ = clone_ = true;
     if (failed_only_) failed_ = true;  // the RET and ERRNO columns
 
-    Session session(target_);
-    probe::Skeleton<unshare_lbpf> skel(CTRACE_LSKEL_OPS(unshare), "unshare");
-    unshare_lbpf_config config{};
-    probe::configure_filter(&config, &config, session.target(), session.self_tgid());
-    config.targ_nr_unshare = syscall_nr("unshare");
-    config.targ_nr_setns = setns_ ? syscall_nr("setns") : -1;
-    config.targ_nr_clone = clone_ ? syscall_nr("clone") : -1;
-    config.targ_nr_clone3 = clone_ ? syscall_nr("clone3") : -1;
-    config.targ_failed = failed_;
-    config.targ_failed_only = failed_only_;
-    config.ring_bytes = ring_buffer_bytes(buffer_pages_);
-    skel.load([&](unshare_lbpf* s) { unshare_lbpf_configure(s, &config); });
-    skel.attach();
-    session.follow([&](const target::Target& t) { unshare_lbpf_retarget(skel.get(), t.cgroup_id, t.level); });
+    int32_t nr_unshare = syscall_nr("unshare"), nr_setns = setns_ ? syscall_nr("setns") : -1;
+    int32_t nr_clone = clone_ ? syscall_nr("clone") : -1, nr_clone3 = clone_ ? syscall_nr("clone3") : -1;
+    probe::Runner run(target_, duration_);
+    auto& skel = run.load<unshare_lbpf>([&](unshare_lbpf* s) {
+      s->rodata->targ_nr_unshare = nr_unshare;
+      s->rodata->targ_nr_setns = nr_setns;
+      s->rodata->targ_nr_clone = nr_clone;
+      s->rodata->targ_nr_clone3 = nr_clone3;
+      s->rodata->targ_failed = failed_;
+      s->rodata->targ_failed_only = failed_only_;
+      s->maps.unshare_events.max_entries = ring_buffer_bytes(buffer_pages_);
+    });
 
-    enrich::CgroupNames cgroups(session.cgroup_fs().mount);
-    auto containers = event_containers(session, !no_names_);
+    enrich::CgroupNames cgroups(run.cgroup_fs().mount);
+    auto containers = event_containers(run, !no_names_);
     UnshareDecodeContext ctx{WallClock(), precision_, [&](uint64_t id) { return cgroups.path_of(id); },
                              [&](uint64_t id) { return container_value(*containers, id); }};
     auto formatter = output::make_formatter(format_, stream_stdout());
     formatter->begin(unshare_schema({precision_, setns_, clone_, failed_, container_by_}));
-    session.attached("Collecting events... Ctrl-C to stop");
-    int code = stream_events(session, duration_, unshare_lbpf_events_fd(skel.get()),
-                             unshare_lbpf_lost_fd(skel.get()), *formatter, [&](const void* data, size_t size) {
+    int code = stream_events(run, skel.maps.unshare_events.map_fd, skel.maps.unshare_lost.map_fd, *formatter,
+                             [&](const void* data, size_t size) {
                                if (size < sizeof(unshare_event)) return;
                                decode_unshare(*static_cast<const unshare_event*>(data), ctx,
                                               formatter->start_record());

@@ -12,7 +12,16 @@ namespace ctrace {
 
 namespace {
 StopToken* g_token = nullptr;
+// The eventfd of each signal_eventfd() signal, for its handler.
+std::atomic<int> g_signal_fds[NSIG];
+
+void notify_handler(int sig) {
+  int saved = errno;
+  uint64_t one = 1;
+  if (int fd = g_signal_fds[sig].load(); fd >= 0) [[maybe_unused]] ssize_t n = ::write(fd, &one, sizeof one);
+  errno = saved;
 }
+}  // namespace
 
 const char* to_string(StopReason r) {
   switch (r) {
@@ -61,5 +70,28 @@ void StopToken::request_stop(StopReason r) {
   uint64_t one = 1;
   [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
 }
+
+}  // namespace ctrace
+
+namespace ctrace {
+
+UniqueFd signal_eventfd(int sig) {
+  UniqueFd fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!fd) throw Error("eventfd: {}", errno_string(errno));
+  g_signal_fds[sig].store(fd.get());
+  struct sigaction sa {};
+  sa.sa_handler = notify_handler;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  ::sigaction(sig, &sa, nullptr);
+  return fd;
+}
+
+void reset_signal(int sig) {
+  ::signal(sig, SIG_IGN);
+  g_signal_fds[sig].store(-1);
+}
+
+void ignore_sigpipe() { ::signal(SIGPIPE, SIG_IGN); }
 
 }  // namespace ctrace

@@ -28,13 +28,6 @@ const char* to_string(Format f) {
   return "?";
 }
 
-Format parse_format(const std::string& s) {
-  if (s == "text") return Format::Text;
-  if (s == "json") return Format::Json;
-  if (s == "graph") return Format::Graph;
-  throw UsageError("unknown output format '{}': use text, json or graph", s);
-}
-
 std::string format_text(const Value& value, const Column& c) {
   struct Visitor {
     const Column& c;
@@ -63,6 +56,17 @@ std::string format_text(const Value& value, const Column& c) {
   };
   return std::visit(Visitor{c}, value.v);
 }
+
+std::string human_bytes(double bytes) {
+  static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 4) {
+    bytes /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{:.0f} B", bytes) : fmt::format("{:.1f} {}", bytes, units[u]);
+}
+
 
 std::unique_ptr<Formatter> make_formatter(Format f, std::FILE* out, const FormatterOptions& opts) {
   switch (f) {

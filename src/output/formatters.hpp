@@ -19,6 +19,7 @@ class TextFormatter : public Formatter {
   void end() override;
 
  private:
+  void rows(const Table& t);
   std::FILE* out_;
   Schema schema_;
   bool header_done_ = false;
@@ -68,6 +69,7 @@ class GraphFormatter : public Formatter {
   void record(const Record& r) override { text_.record(r); }
   void table(const Table& t) override;
   void series(const Series& s) override;
+  void frame() override;
   void lost(uint64_t n) override { text_.lost(n); }
   void flush() override { std::fflush(out_); }
   void end() override { std::fflush(out_); }

@@ -1,12 +1,14 @@
 #include "ctrace/output/terminal.hpp"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <signal.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstring>
+#include <string_view>
 #include <exception>
 
 #include "ctrace/core/error.hpp"
@@ -93,15 +95,27 @@ void FullScreen::restore() noexcept {
 }
 
 void FullScreen::draw(const std::string& text) {
+  // Lines longer than the terminal would wrap and scroll the frame: each is cut to its width
+  // (whole UTF-8 sequences).
+  winsize ws{};
+  size_t width = ::ioctl(g_out_fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
+  auto cut = [width](std::string_view line) {
+    size_t cells = 0, i = 0;
+    for (; i < line.size(); ++i)
+      if ((line[i] & 0xC0) != 0x80 && cells++ == width) break;
+    return line.substr(0, i);
+  };
+  std::string_view rest(text);
+  if (!rest.empty() && rest.back() == '\n') rest.remove_suffix(1);
   // Home, then each line cleared to its end, then the rest of the screen cleared: no flicker.
   std::string frame = "\033[H";
   size_t start = 0;
-  while (start <= text.size()) {
-    size_t nl = text.find('\n', start);
-    if (nl == std::string::npos) nl = text.size();
-    frame.append(text, start, nl - start);
+  while (start <= rest.size()) {
+    size_t nl = rest.find('\n', start);
+    if (nl == std::string::npos) nl = rest.size();
+    frame += cut(rest.substr(start, nl - start));
     frame += "\033[K";
-    if (nl >= text.size()) break;
+    if (nl >= rest.size()) break;
     frame += "\r\n";
     start = nl + 1;
   }
@@ -113,6 +127,18 @@ int FullScreen::read_key() {
   unsigned char c = 0;
   ssize_t n = ::read(g_in_fd, &c, 1);
   return n == 1 ? c : -1;
+}
+
+int terminal_width(int fallback) {
+  winsize ws{};
+  if (::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  return fallback;
+}
+
+int terminal_height(int fallback) {
+  winsize ws{};
+  if (::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0) return ws.ws_row;
+  return fallback;
 }
 
 }  // namespace ctrace::output

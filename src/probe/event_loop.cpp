@@ -9,22 +9,18 @@
 #include <vector>
 
 #include "ctrace/core/error.hpp"
+#include "ctrace/probe/percpu.hpp"
 
 namespace ctrace::probe {
 
 using Clock = std::chrono::steady_clock;
 
-LostCounter::LostCounter(int map_fd) : map_fd_(map_fd), ncpus_(libbpf_num_possible_cpus()) {
-  if (ncpus_ <= 0) ncpus_ = 1;
-}
+LostCounter::LostCounter(int map_fd) : map_fd_(map_fd) {}
 
 uint64_t LostCounter::total() const {
-  std::vector<uint64_t> values(static_cast<size_t>(ncpus_));
   uint32_t key = 0;
-  if (bpf_map_lookup_elem(map_fd_, &key, values.data()) != 0) return seen_;
   uint64_t sum = 0;
-  for (auto v : values) sum += v;
-  return sum;
+  return sum_percpu_counters(map_fd_, &key, sum) ? sum : seen_;
 }
 
 uint64_t LostCounter::take_delta() {

@@ -16,7 +16,8 @@
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/probe/event_loop.hpp"
 #include "ctrace/probe/skeleton.hpp"
-#include "probe/record_lskel.h"
+#include "ctrace/probe/percpu.hpp"
+#include "record.lskel.hpp"
 extern "C" {
 #include "bpf/record.h"
 }
@@ -38,8 +39,8 @@ uint64_t monotonic_ns() {
 }  // namespace
 
 struct Recorder::Impl {
-  Skeleton<record_lbpf> skel{CTRACE_LSKEL_OPS(record), "record"};
-  int ncpus = libbpf_num_possible_cpus();
+  Skeleton<record_lbpf> skel;
+  int ncpus = possible_cpus();
   uint32_t slots_per_cpu = kMinSlotsPerCpu;
   int head_fd = -1;
   std::unique_ptr<LostCounter> lost;
@@ -53,9 +54,9 @@ struct Recorder::Impl {
   }
 
   std::vector<uint64_t> heads() const {
-    std::vector<uint64_t> h(static_cast<size_t>(ncpus));
+    std::vector<uint64_t> h;
     uint32_t zero = 0;
-    if (bpf_map_lookup_elem(head_fd, &zero, h.data()) != 0) std::fill(h.begin(), h.end(), 0);
+    if (!read_percpu(head_fd, &zero, h)) std::fill(h.begin(), h.end(), 0);
     return h;
   }
 
@@ -81,31 +82,31 @@ Recorder::Recorder(const target::Target& target, unsigned self_tgid, const Recor
   m.slots_per_cpu = static_cast<uint32_t>(std::clamp<uint64_t>(per_cpu, kMinSlotsPerCpu, 1u << 24));
 
   auto& skel = m.skel;
-  record_lbpf_config config{};
-  configure_filter(&config, &config, target, self_tgid);
-  config.targ_slots_per_cpu = m.slots_per_cpu;
-  config.targ_string_size = static_cast<uint32_t>(m.decoder->string_size());
-  config.targ_filter_syscalls = !opts.syscalls.empty();
-  config.ring_entries = m.slots_per_cpu * static_cast<uint32_t>(m.ncpus);
-  skel.load([&](record_lbpf* s) { record_lbpf_configure(s, &config); });
+  skel.load([&](record_lbpf* s) {
+    configure_filter(s, target, self_tgid);
+    s->rodata->targ_slots_per_cpu = m.slots_per_cpu;
+    s->rodata->targ_string_size = static_cast<uint32_t>(m.decoder->string_size());
+    s->rodata->targ_filter_syscalls = !opts.syscalls.empty();
+    s->maps.record_ring.max_entries = m.slots_per_cpu * static_cast<uint32_t>(m.ncpus);
+  });
 
-  int spec_fd = record_lbpf_argspecs_fd(skel.get());
+  int spec_fd = skel->maps.record_argspecs.map_fd;
   for (uint32_t nr = 0; nr < RECORD_MAX_SYSCALLS; ++nr) {
     if (!formats.find(static_cast<int>(nr))) continue;
     if (bpf_map_update_elem(spec_fd, &nr, &m.decoder->spec(nr), BPF_ANY) != 0)
       throw Error("configuring syscall arguments: {}", errno_string(errno));
   }
-  int filter_fd = record_lbpf_syscalls_fd(skel.get());
+  int filter_fd = skel->maps.record_syscalls.map_fd;
   for (int nr : opts.syscalls) {
     auto key = static_cast<uint32_t>(nr);
     uint8_t one = 1;
     if (nr < 0 || nr >= RECORD_MAX_SYSCALLS || bpf_map_update_elem(filter_fd, &key, &one, BPF_ANY) != 0)
       throw Error("configuring the syscall filter for nr {}", nr);
   }
-  m.head_fd = record_lbpf_head_fd(skel.get());
-  m.lost = std::make_unique<LostCounter>(record_lbpf_lost_fd(skel.get()));
+  m.head_fd = skel->maps.record_head.map_fd;
+  m.lost = std::make_unique<LostCounter>(skel->maps.record_lost.map_fd);
   m.ring_len = static_cast<size_t>(m.slots_per_cpu) * static_cast<size_t>(m.ncpus) * sizeof(record_event);
-  m.ring = ::mmap(nullptr, m.ring_len, PROT_READ, MAP_SHARED, record_lbpf_ring_fd(skel.get()), 0);
+  m.ring = ::mmap(nullptr, m.ring_len, PROT_READ, MAP_SHARED, skel->maps.record_ring.map_fd, 0);
   if (m.ring == MAP_FAILED) throw Error("mapping the record ring: {}", errno_string(errno));
   start_ns_ = monotonic_ns();
   skel.attach();
@@ -114,7 +115,7 @@ Recorder::Recorder(const target::Target& target, unsigned self_tgid, const Recor
 Recorder::~Recorder() = default;
 
 void Recorder::retarget(const target::Target& target) {
-  record_lbpf_retarget(impl_->skel.get(), target.cgroup_id, target.level);
+  probe::retarget(impl_->skel.get(), target);
 }
 
 uint64_t Recorder::capacity() const {

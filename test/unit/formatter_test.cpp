@@ -296,9 +296,8 @@ TEST_CASE("render_histogram without buckets prints only the header", "[formatter
 }
 
 TEST_CASE("format names", "[formatter]") {
-  CHECK(parse_format("json") == Format::Json);
+  CHECK(std::string(to_string(Format::Json)) == "json");
   CHECK(std::string(to_string(Format::Graph)) == "graph");
-  CHECK_THROWS_AS(parse_format("xml"), ctrace::UsageError);
 }
 
 TEST_CASE("text table: an interval without rows prints its time and one line, not a squeezed header",

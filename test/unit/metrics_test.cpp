@@ -104,7 +104,7 @@ TEST_CASE("serve metrics-syscalls: names or top-N, one-line errors", "[metrics]"
     CHECK_THROWS_AS(SyscallSeries::parse(bad), UsageError);
   }
 
-  std::map<uint32_t, probe::SyscallCount> calls{{0, {10, 0}}, {1, {30, 1}}, {2, {20, 0}}, {3, {20, 2}}};
+  std::map<uint32_t, hostview::SyscallCount> calls{{0, {10, 0}}, {1, {30, 1}}, {2, {20, 0}}, {3, {20, 2}}};
   auto top2 = SyscallSeries::parse("top-2").select(calls);
   CHECK(top2 == std::vector<uint32_t>{1, 2});  // the most frequent, the lower nr on a tie
   CHECK(SyscallSeries::parse("top-10").select(calls).size() == 4);

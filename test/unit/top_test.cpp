@@ -1,19 +1,18 @@
 // ctrace top without a kernel: snapshot diffs, folding cgroups into rows, sorting.
 #include <catch2/catch.hpp>
 
-#include "commands/host_groups.hpp"
-#include "commands/top_model.hpp"
 #include "ctrace/core/error.hpp"
-#include "ctrace/probe/host_view.hpp"
+#include "ctrace/hostview/sampler.hpp"
+#include "ctrace/output/formatter.hpp"
 
-using ctrace::probe::ActivityCounters;
-using ctrace::probe::HostSnapshot;
-namespace top = ctrace::commands::top;
+using ctrace::hostview::ActivityCounters;
+using ctrace::hostview::HostSnapshot;
+namespace top = ctrace::hostview;
 
 namespace {
 
 ActivityCounters counters(uint64_t syscalls, uint64_t errors,
-                          std::map<uint32_t, ctrace::probe::SyscallCount> per = {}) {
+                          std::map<uint32_t, ctrace::hostview::SyscallCount> per = {}) {
   ActivityCounters c;
   c.syscalls = syscalls;
   c.errors = errors;
@@ -31,9 +30,9 @@ TEST_CASE("diff subtracts the previous snapshot per cgroup and leaves idle cgrou
   now.cgroups[11] = counters(50, 0, {{0, {50, 0}}});  // idle
   now.cgroups[12] = counters(7, 0, {{257, {7, 0}}});  // new since prev
   now.cgroups[12].opens = 7;
-  now.cgroups[12].connect_results[ActivityCounters::ConnectRefused] = 2;
+  now.cgroups[12].connect_results[HOSTVIEW_CONNECT_REFUSED] = 2;
 
-  auto d = ctrace::probe::diff(now, prev);
+  auto d = ctrace::hostview::diff(now, prev);
   REQUIRE(d.size() == 2);
   CHECK(d.at(10).syscalls == 60);
   CHECK(d.at(10).errors == 3);
@@ -42,7 +41,7 @@ TEST_CASE("diff subtracts the previous snapshot per cgroup and leaves idle cgrou
   CHECK(d.at(10).per_syscall.at(1).count == 10);
   CHECK(d.at(12).syscalls == 7);
   CHECK(d.at(12).opens == 7);
-  CHECK(d.at(12).connect_results[ActivityCounters::ConnectRefused] == 2);
+  CHECK(d.at(12).connect_results[HOSTVIEW_CONNECT_REFUSED] == 2);
   CHECK(d.count(11) == 0);
 }
 
@@ -50,7 +49,7 @@ TEST_CASE("a counter that went down (key deleted and made again) counts from zer
   HostSnapshot prev, now;
   prev.cgroups[5] = counters(1000, 0);
   now.cgroups[5] = counters(30, 0);
-  CHECK(ctrace::probe::diff(now, prev).at(5).syscalls == 30);
+  CHECK(ctrace::hostview::diff(now, prev).at(5).syscalls == 30);
 }
 
 TEST_CASE("top_syscall is the most frequent, lowest nr on a tie", "[top]") {
@@ -117,10 +116,10 @@ TEST_CASE("parse_group_by accepts container, pod and cgroup", "[top]") {
 }
 
 TEST_CASE("human_bytes", "[top]") {
-  CHECK(top::human_bytes(0) == "0 B");
-  CHECK(top::human_bytes(512) == "512 B");
-  CHECK(top::human_bytes(1536) == "1.5 KiB");
-  CHECK(top::human_bytes(4.0 * 1024 * 1024) == "4.0 MiB");
+  CHECK(ctrace::output::human_bytes(0) == "0 B");
+  CHECK(ctrace::output::human_bytes(512) == "512 B");
+  CHECK(ctrace::output::human_bytes(1536) == "1.5 KiB");
+  CHECK(ctrace::output::human_bytes(4.0 * 1024 * 1024) == "4.0 MiB");
 }
 
 namespace {

@@ -11,12 +11,11 @@
 #include <string>
 #include <string_view>
 
-#include "ctrace/commands/session.hpp"
 #include "ctrace/core/time.hpp"
 #include "ctrace/enrich/cgroups.hpp"
 #include "ctrace/enrich/container_info.hpp"
 #include "ctrace/output/formatter.hpp"
-#include "ctrace/probe/event_loop.hpp"
+#include "ctrace/probe/runner.hpp"
 extern "C" {
 #include "bpf/task_info.h"
 }
@@ -74,7 +73,7 @@ class TaskFields {
 // The resolver that names the containers of a stream's events: those there are now are named
 // before the first event, new ones in the background. `runtime_names` false (--no-names): path
 // patterns only.
-std::unique_ptr<enrich::ContainerResolver> event_containers(const Session& session, bool runtime_names);
+std::unique_ptr<enrich::ContainerResolver> event_containers(const probe::Runner& run, bool runtime_names);
 
 // The "container" field of an event: the container's name from the resolver's cache (never
 // waiting for it: null until resolved), null outside containers.
@@ -91,10 +90,11 @@ std::string_view c_string(const char* s, size_t max);
 // a slow stream still reaches a pipe event by event); a terminal stays line-buffered.
 std::FILE* stream_stdout();
 
-// Runs the session's loop over one ring buffer until it stops (Ctrl-C, -d, CMD exit, closed
-// output): every event goes to `handle`, lost events to `out.lost()`. Returns Session::finish();
-// the caller prints what comes after the stream (a table) and calls out.end().
-int stream_events(Session& session, double duration_sec, int ring_fd, int lost_fd, output::Formatter& out,
-                  probe::RingBuffer::Handler handle);
+// The stream driver (probe::Runner::stream) into a formatter: every event of the ring goes to
+// `handle`, lost events to `out.lost()`, output is flushed after every batch. Returns the exit
+// code; the caller prints what comes after the stream (a table) and calls out.end().
+int stream_events(probe::Runner& run, int ring_fd, int lost_fd, output::Formatter& out,
+                  probe::RingBuffer::Handler handle,
+                  const std::string& message = "Collecting events... Ctrl-C to stop");
 
 }  // namespace ctrace::commands

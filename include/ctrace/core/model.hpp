@@ -4,6 +4,7 @@
 // (Schema, Column, Table, Histogram, Series). Formatters (output/) render these and know nothing
 // of BPF, names or flags; probe, enrich and target fill them without depending on the renderers.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,6 +66,9 @@ struct Column {
   int min_width = 0;      // text: streaming formatters cannot look ahead
   bool hex = false;       // text: unsigned integers as 0x%08x (flags words)
   Elide elide = Elide::None;  // text streams: shorten values wider than min_width
+  // Text: the cell when it is not the field `key` as is (a composite of fields, a unit, "-"
+  // for null); JSON ignores it and writes the record's fields.
+  std::function<std::string(const struct Record&)> text;
 };
 
 // How text writes a stream's records: aligned columns under a header, or strace-style
@@ -155,6 +159,9 @@ struct Table {
   std::string label_key;           // graph: which column labels the bars
   std::string title;               // text and graph: a line above the table (e.g. its time)
   std::string empty_text;          // text and graph: printed instead of a table without rows
+  bool blank_before = false;       // text: an empty line before the title (a section of a report)
+  bool blank_after = false;        // text: an empty line after the table (a table per interval)
+  bool stream_rows = false;        // JSON: one line per row (a stream of records), no document
 };
 
 // A time series for charts: one x per point, one or more named y series.
@@ -162,6 +169,7 @@ struct Series {
   std::string x_label;             // "s"
   std::vector<double> x;
   std::vector<std::pair<std::string, std::vector<double>>> y;
+  std::string title;               // text and graph: a line above the chart (whose it is)
 };
 
 }  // namespace ctrace

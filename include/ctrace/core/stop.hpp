@@ -2,6 +2,8 @@
 // Why a run ends, and the signal handling that ends it.
 #include <atomic>
 
+#include "ctrace/core/unique_fd.hpp"
+
 namespace ctrace {
 
 enum class StopReason { None, Interrupted, Terminated, OutputClosed, Duration, TargetExited };
@@ -28,5 +30,14 @@ class StopToken {
   std::atomic<StopReason> reason_{StopReason::None};
   int wake_fd_ = -1;
 };
+
+// An eventfd that becomes readable each time `sig` (SIGUSR1: "dump now") arrives, for an event
+// loop. The handler stays until reset_signal(sig), which ignores `sig` from then on.
+UniqueFd signal_eventfd(int sig);
+void reset_signal(int sig);
+
+// A closed peer (an HTTP client, `| head`) is an EPIPE where we write, not a signal that ends
+// the process: for the daemon and its client.
+void ignore_sigpipe();
 
 }  // namespace ctrace

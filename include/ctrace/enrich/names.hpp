@@ -15,6 +15,9 @@ class SyscallNames {
   std::string name(int nr) const;
   // nr of a name, or nullopt.
   static std::optional<int> lookup(const std::string& name);
+  // The nr of `name` for a BPF program's filter: -1 (matches no syscall) when this
+  // architecture has none.
+  static int nr_or_none(const std::string& name) { return lookup(name).value_or(-1); }
 
  private:
   std::vector<std::string> names_;

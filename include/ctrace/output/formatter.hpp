@@ -13,7 +13,6 @@ namespace ctrace::output {
 enum class Format { Text, Json, Graph };
 
 const char* to_string(Format f);
-Format parse_format(const std::string& s);   // throws UsageError
 
 class Formatter {
  public:
@@ -34,6 +33,9 @@ class Formatter {
   virtual void table(const Table& t) = 0;
   // A chart-able series.
   virtual void series(const Series& s) = 0;
+  // A new frame of a live view begins: what follows replaces what was drawn (graph on a
+  // terminal, FormatterOptions::live: the screen is cleared); elsewhere nothing.
+  virtual void frame() {}
   // Events lost since the last call (n > 0).
   virtual void lost(uint64_t n) = 0;
   // Streams write records unflushed; the event loop flushes once per wake-up (not per event).
@@ -48,9 +50,10 @@ class Formatter {
 struct FormatterOptions {
   int width = 80;       // graph: terminal columns
   int height = 20;      // graph: rows
+  bool live = false;    // graph: redraw in place on a terminal (frame())
 };
 
-// out: where documents go (stdout). Throws Error if writing fails with EPIPE? no: see Output.
+// out: where documents go (stdout).
 std::unique_ptr<Formatter> make_formatter(Format f, std::FILE* out, const FormatterOptions& opts = {});
 
 // What `write` renders through a formatter of format `f`, as a string (an HTTP body).
@@ -58,5 +61,8 @@ std::string render_to_string(Format f, const std::function<void(Formatter&)>& wr
 
 // Text rendering of one value for a column (used by text and graph).
 std::string format_text(const Value& v, const Column& c);
+
+// "1.2 MiB", "512 B": bytes and byte rates in text columns (Column::text).
+std::string human_bytes(double bytes);
 
 }  // namespace ctrace::output

@@ -7,6 +7,10 @@
 
 namespace ctrace::output {
 
+// Terminal width (columns) and height (rows) of stdout, or `fallback` when it is not a tty.
+int terminal_width(int fallback = 80);
+int terminal_height(int fallback = 20);
+
 class FullScreen {
  public:
   // out_fd: the terminal to draw on; in_fd: where keys come from (raw mode only if a tty).
@@ -15,7 +19,8 @@ class FullScreen {
   FullScreen(const FullScreen&) = delete;
   FullScreen& operator=(const FullScreen&) = delete;
 
-  // Replaces the screen's content with `text` (lines separated by '\n') in one write.
+  // Replaces the screen's content with `text` (lines separated by '\n', each cut to the
+  // terminal's width) in one write.
   void draw(const std::string& text);
   // A key pressed since the last call, or -1 (in_fd is non-blocking).
   int read_key();

@@ -23,7 +23,6 @@ class LostCounter {
 
  private:
   int map_fd_;
-  int ncpus_;
   uint64_t seen_ = 0;
 };
 

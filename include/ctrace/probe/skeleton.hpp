@@ -1,5 +1,6 @@
 #pragma once
-// Skeleton<T>: move-only RAII over a bpftool light skeleton: open -> configure globals -> load -> attach.
+// Skeleton<T>: move-only RAII over a bpftool light skeleton (T = NAME_lbpf from the generated
+// NAME.lskel.hpp): open -> configure globals and map sizes -> load -> attach.
 #include <cerrno>
 #include <functional>
 #include <string>
@@ -7,6 +8,7 @@
 
 #include "ctrace/core/error.hpp"
 #include "bpf/common.h"
+#include "ctrace/probe/lskel.h"
 #include "ctrace/target/target.hpp"
 
 namespace ctrace::probe {
@@ -26,18 +28,6 @@ void check_bpf_available();
 // Whether a failed load should be retried for the verifier's log (-v).
 bool verifier_log_enabled();
 
-template <typename T>
-struct SkeletonOps {
-  T* (*open)();
-  int (*load)(T*);
-  int (*attach)(T*);
-  void (*destroy)(T*);
-};
-
-// CTRACE_LSKEL_OPS(stat) -> the functions CTRACE_LSKEL_DECLARE(stat) declares (ctrace/probe/lskel.h).
-#define CTRACE_LSKEL_OPS(NAME) \
-  ::ctrace::probe::SkeletonOps<NAME##_lbpf> { &NAME##_lbpf_open, &NAME##_lbpf_load, &NAME##_lbpf_attach, &NAME##_lbpf_destroy }
-
 // Shows the verifier's log (at -v) of a light skeleton whose load failed: its loader keeps
 // nothing after a failure, so a fresh copy is opened, configured and loaded again with the
 // log on. Only on failure: a log on every load would cost start-up time.
@@ -45,14 +35,16 @@ void log_verifier_output(void* fresh_skel, const std::function<int()>& load, con
 
 template <typename T>
 class Skeleton {
+  using Ops = LightSkeleton<T>;
+
  public:
-  Skeleton(SkeletonOps<T> ops, std::string name) : ops_(ops), name_(std::move(name)) { obj_ = open(); }
+  Skeleton() { obj_ = open(); }
   Skeleton(const Skeleton&) = delete;
   Skeleton& operator=(const Skeleton&) = delete;
-  Skeleton(Skeleton&& o) noexcept : ops_(o.ops_), name_(std::move(o.name_)), obj_(std::exchange(o.obj_, nullptr)) {}
+  Skeleton(Skeleton&& o) noexcept : obj_(std::exchange(o.obj_, nullptr)) {}
   Skeleton& operator=(Skeleton&&) = delete;
   ~Skeleton() {
-    if (obj_) ops_.destroy(obj_);
+    if (obj_) Ops::destroy(obj_);
   }
 
   T* operator->() const { return obj_; }
@@ -62,54 +54,53 @@ class Skeleton {
   template <typename Configure>
   void load(Configure&& configure) {
     configure(obj_);
-    int err = ops_.load(obj_);
+    int err = Ops::load(obj_);
     if (!err) return;
     if (verifier_log_enabled()) {
       T* fresh = open();
       configure(fresh);
-      log_verifier_output(fresh, [&] { return ops_.load(fresh); }, name_);
-      ops_.destroy(fresh);
+      log_verifier_output(fresh, [&] { return Ops::load(fresh); }, Ops::name);
+      Ops::destroy(fresh);
     }
-    throw_bpf_error("loading BPF programs of " + name_, err);
+    throw_bpf_error(std::string("loading BPF programs of ") + Ops::name, err);
   }
   void attach() {
-    if (int err = ops_.attach(obj_)) throw_bpf_error("attaching BPF programs of " + name_, err);
+    if (int err = Ops::attach(obj_)) throw_bpf_error(std::string("attaching BPF programs of ") + Ops::name, err);
   }
 
  private:
-  T* open() {
+  static T* open() {
     errno = 0;
-    T* obj = ops_.open();
-    if (!obj) throw_bpf_error("opening BPF object " + name_, -(errno ? errno : EINVAL));
+    T* obj = Ops::open();
+    if (!obj) throw_bpf_error(std::string("opening BPF object ") + Ops::name, -(errno ? errno : EINVAL));
     return obj;
   }
 
-  SkeletonOps<T> ops_;
-  std::string name_;
   T* obj_ = nullptr;
 };
 
 // Points the running programs' filter (common.bpf.h's targ_cgroup_id/level, in .bss) at
 // another cgroup: a followed container that was re-created. Also used before load.
-template <typename Bss>
-void retarget(Bss* bss, const target::Target& t) {
+template <typename T>
+void retarget(T* skel, const target::Target& t) {
   // level first: a program that reads the new level with the old id matches nothing
-  bss->targ_cgroup_level = t.level;
-  bss->targ_cgroup_id = t.cgroup_id;
+  skel->bss->targ_cgroup_level = t.level;
+  skel->bss->targ_cgroup_id = t.cgroup_id;
 }
 
-// Sets the container filter globals (targ_filter_mode, targ_cgroup_id, ...) that every
-// program gets from common.bpf.h; call between open and load. The mode is read-only (the
-// verifier prunes the other modes); the cgroup is in .bss (see retarget).
-template <typename Rodata, typename Bss>
-void configure_filter(Rodata* ro, Bss* bss, const target::Target& t, unsigned self_tgid) {
+// Sets the container filter globals every program gets from common.bpf.h (the one list of
+// them); between open and load. The mode is read-only (the verifier prunes the other modes);
+// the cgroup is in .bss (see retarget).
+template <typename T>
+void configure_filter(T* skel, const target::Target& t, unsigned self_tgid) {
+  auto* ro = skel->rodata;
   switch (t.mode) {
     case target::Mode::All:
       ro->targ_filter_mode = CTRACE_FILTER_NONE;
       break;
     case target::Mode::Cgroup:
       ro->targ_filter_mode = t.exact ? CTRACE_FILTER_CGROUP_EXACT : CTRACE_FILTER_CGROUP_SUBTREE;
-      retarget(bss, t);
+      retarget(skel, t);
       break;
     case target::Mode::Uts:
       ro->targ_filter_mode = CTRACE_FILTER_UTS;

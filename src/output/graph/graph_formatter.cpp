@@ -27,6 +27,7 @@ void GraphFormatter::table(const Table& t) {
     bars.push_back({label ? format_text(*label, Column{}) : "?", v,
                     value ? format_text(*value, value_col ? *value_col : Column{}) : ""});
   }
+  if (t.blank_before) std::fputc('\n', out_);
   if (!t.title.empty()) fmt::print(out_, "{}\n", t.title);
   if (t.rows.empty() && !t.empty_text.empty()) {
     fmt::print(out_, "{}\n", t.empty_text);
@@ -50,7 +51,12 @@ void GraphFormatter::table(const Table& t) {
   std::fflush(out_);
 }
 
+void GraphFormatter::frame() {
+  if (opts_.live) std::fputs("\033[H\033[2J", out_);  // clear the screen, then draw in place
+}
+
 void GraphFormatter::series(const Series& s) {
+  if (!s.title.empty()) fmt::print(out_, "{}\n", s.title);
   std::vector<graph::LineSeries> lines;
   for (const auto& [name, ys] : s.y) lines.push_back({name, ys});
   for (const auto& l : graph::render_line_chart(s.x, lines, opts_.width, opts_.height)) {

@@ -177,6 +177,11 @@ void JsonFormatter::LineSink::put(std::string_view k, const Value& v) {
 }
 
 void JsonFormatter::table(const Table& t) {
+  if (t.stream_rows) {
+    for (const auto& r : t.rows) record(r);
+    std::fflush(out_);
+    return;
+  }
   json j = json::object();
   j["type"] = schema_.type;
   for (const auto& [k, v] : t.meta) j[k] = to_json(v);

@@ -36,6 +36,7 @@ std::string elide(const std::string& s, size_t width, Elide how) {
 }
 
 std::string cell(const Record& r, const Column& c) {
+  if (c.text) return c.text(r);
   const Value* v = r.get(c.key);
   return v ? format_text(*v, c) : std::string("---");
 }
@@ -79,15 +80,21 @@ void TextFormatter::record(const Record& r) {
 }
 
 void TextFormatter::table(const Table& t) {
-  const auto& cols = schema_.columns;
+  if (t.blank_before) write_line(out_, "");
   if (!t.title.empty()) write_line(out_, t.title);
-  if (t.rows.empty() && !t.empty_text.empty()) {
-    // a header sized by no rows at all is squeezed and tells nothing
+  // a header sized by no rows at all is squeezed and tells nothing
+  if (t.rows.empty() && !t.empty_text.empty())
     write_line(out_, t.empty_text);
-    std::fflush(out_);
-    if (t.lost) spdlog::warn("{} events were lost", t.lost);
-    return;
-  }
+  else
+    rows(t);
+  if (t.blank_after) write_line(out_, "");
+  std::fflush(out_);
+  if (t.lost) spdlog::warn("{} events were lost", t.lost);
+}
+
+// The rows under their header, columns as wide as their widest cell; the total; histograms.
+void TextFormatter::rows(const Table& t) {
+  const auto& cols = schema_.columns;
   std::vector<size_t> width(cols.size());
   std::vector<std::vector<std::string>> cells;
   auto add = [&](const Record& r) {
@@ -125,11 +132,10 @@ void TextFormatter::table(const Table& t) {
     write_line(out_, fmt::format("{} latency histogram:", h.title));
     for (const auto& l : render_histogram(h)) write_line(out_, l);
   }
-  std::fflush(out_);
-  if (t.lost) spdlog::warn("{} events were lost", t.lost);
 }
 
 void TextFormatter::series(const Series& s) {
+  if (!s.title.empty()) write_line(out_, s.title);
   std::string h = fmt::format("{:>10}", s.x_label);
   for (const auto& [name, _] : s.y) h += fmt::format(" {:>14}", name);
   write_line(out_, h);

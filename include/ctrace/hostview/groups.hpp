@@ -1,8 +1,8 @@
 #pragma once
-// HostGroups: which container, pod or cgroup each cgroup counted by HostView belongs to, shared
-// by `top` and `stat --by-container`. Paths come from the cgroup_mkdir/rmdir events (so a cgroup
-// that is gone still has one) or a walk of the tree; names from the shared ContainerResolver,
-// looked up when a cgroup appears, at each interval until found, and when it goes away.
+// HostGroups: which container, pod or cgroup each cgroup counted by HostView belongs to. Paths
+// come from the cgroup_mkdir/rmdir events (so a cgroup that is gone still has one) or a walk of
+// the tree; names from the shared ContainerResolver, looked up when a cgroup appears, at each
+// interval until found, and when it goes away.
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -11,12 +11,24 @@
 #include <unordered_map>
 #include <vector>
 
-#include "commands/top_model.hpp"
 #include "ctrace/enrich/cgroups.hpp"
 #include "ctrace/enrich/container_info.hpp"
-#include "ctrace/probe/host_view.hpp"
+#include "ctrace/hostview/host_view.hpp"
 
-namespace ctrace::commands::top {
+namespace ctrace::hostview {
+
+enum class GroupBy { Container, Pod, Cgroup };
+GroupBy parse_group_by(const std::string& s);  // throws UsageError
+
+// What a cgroup belongs to for the chosen grouping.
+struct Group {
+  std::string key;   // stable identity of the row (container id, pod uid, cgroup path)
+  std::string name;  // what the user sees
+  std::string id;    // container id, "" for a plain cgroup
+  std::string runtime;
+  std::string pod;     // "namespace/pod" when known
+  std::string cgroup;  // the group's own cgroup (CPU and memory are read there)
+};
 
 class HostGroups {
  public:
@@ -24,7 +36,7 @@ class HostGroups {
   HostGroups(const std::filesystem::path& mount, GroupBy by, enrich::RuntimePaths paths = {});
 
   // Feed every HostView cgroup event here.
-  void on_event(const probe::CgroupEvent& e);
+  void on_event(const CgroupEvent& e);
   Group group_of(uint64_t cgroup_id);
   bool removed(uint64_t cgroup_id);
   // Cgroups gone for at least `grace`: forgotten here; the caller forgets them in HostView.
@@ -46,4 +58,4 @@ class HostGroups {
   std::unordered_map<uint64_t, CgroupState> cgroups_;
 };
 
-}  // namespace ctrace::commands::top
+}  // namespace ctrace::hostview

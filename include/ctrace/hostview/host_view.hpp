@@ -1,9 +1,10 @@
 #pragma once
 // HostView: the host-view programs (src/bpf/hostview.bpf.c) loaded once, and their maps read
-// as snapshots. Shared by `ctrace top`, `stat/biograph --by-container` and the exporter:
-// the kernel counts per cgroup (the task's own cgroup v2), readers diff two snapshots and
-// fold cgroups into containers or pods once per interval, never per event.
-#include <array>
+// as snapshots. The kernel counts per cgroup (the task's own cgroup v2); readers diff two
+// snapshots and fold cgroups into containers or pods once per interval (sampler.hpp), never
+// per event. Read by `ctrace top`, `stat/biograph --by-container` and the exporter.
+#include <linux/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -15,29 +16,29 @@
 
 #include "ctrace/probe/event_loop.hpp"
 #include "ctrace/target/target.hpp"
+extern "C" {
+#include "bpf/hostview.h"
+}
 
-namespace ctrace::probe {
+namespace ctrace::hostview {
 
 struct SyscallCount {
   uint64_t count = 0;
   uint64_t errors = 0;
 };
 
-// What one cgroup (or, after folding, one container) did; every field is a counter.
-struct ActivityCounters {
-  enum ConnectResult { ConnectOk, ConnectRefused, ConnectTimeout, ConnectOther, ConnectResults };
-  enum NsCall { NsUnshare, NsSetns, NsClone, NsCalls };
-
-  uint64_t syscalls = 0;
-  uint64_t errors = 0;
-  uint64_t opens = 0;
-  uint64_t connects = 0;  // TCP attempts; results below arrive when the handshake ends
-  std::array<uint64_t, ConnectResults> connect_results{};
-  std::array<uint64_t, NsCalls> ns_changes{};
-  uint64_t read_bytes = 0, write_bytes = 0, read_ios = 0, write_ios = 0;
+// What one cgroup (or, after folding, one container) did. The counters are the kernel's own
+// struct (bpf/hostview.h: every field a __u64 counter, the one list of them), summed,
+// diffed and added field by field without naming the fields again.
+struct ActivityCounters : hostview_counters {
   std::map<uint32_t, SyscallCount> per_syscall;  // syscall nr -> count, errors
 
-  uint64_t ns_changes_total() const { return ns_changes[0] + ns_changes[1] + ns_changes[2]; }
+  ActivityCounters() : hostview_counters{} {}
+  uint64_t ns_changes_total() const {
+    return ns_changes[HOSTVIEW_NS_UNSHARE] + ns_changes[HOSTVIEW_NS_SETNS] + ns_changes[HOSTVIEW_NS_CLONE];
+  }
+  // Any counter above zero.
+  bool any() const;
   // The most frequent syscall (lowest nr on a tie); nr -1 when there is none.
   std::pair<int, uint64_t> top_syscall() const;
   ActivityCounters& operator+=(const ActivityCounters& o);
@@ -65,9 +66,8 @@ struct CgroupEvent {
 class HostView {
  public:
   using EventHandler = std::function<void(const CgroupEvent&)>;
-  // The map sizes (HOSTVIEW_MAX_* in src/bpf/hostview.h), for messages.
-  static const unsigned max_cgroups;
-  static const unsigned max_syscall_keys;
+  static constexpr unsigned max_cgroups = HOSTVIEW_MAX_CGROUPS;
+  static constexpr unsigned max_syscall_keys = HOSTVIEW_MAX_SYSCALL_KEYS;
 
   // Loads and attaches; `target` narrows what is counted (Mode::All: every cgroup).
   // `on_event` runs from the event loop for every cgroup made or removed.
@@ -82,14 +82,16 @@ class HostView {
   // Deletes the keys of cgroups that are gone, once their last counts were read, so that
   // a churning host does not fill the maps.
   void forget(const std::vector<uint64_t>& cgroup_ids);
+  // The running programs count another cgroup's subtree (a followed container re-created).
+  void retarget(const target::Target& target);
 
-  RingBuffer& events();
-  LostCounter& lost();     // cgroup events that did not fit in the ring buffer
-  LostCounter& dropped();  // counts that found a map full (HOSTVIEW_MAX_* in hostview.h)
+  probe::RingBuffer& events();
+  probe::LostCounter& lost();     // cgroup events that did not fit in the ring buffer
+  probe::LostCounter& dropped();  // counts that found a map full (HOSTVIEW_MAX_* in hostview.h)
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace ctrace::probe
+}  // namespace ctrace::hostview

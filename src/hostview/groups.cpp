@@ -1,6 +1,16 @@
-#include "commands/host_groups.hpp"
+#include "ctrace/hostview/groups.hpp"
 
-namespace ctrace::commands::top {
+#include "ctrace/core/error.hpp"
+
+namespace ctrace::hostview {
+
+GroupBy parse_group_by(const std::string& s) {
+  if (s == "container") return GroupBy::Container;
+  if (s == "pod") return GroupBy::Pod;
+  if (s == "cgroup") return GroupBy::Cgroup;
+  throw UsageError("--by {}: give container, pod or cgroup", s);
+}
+
 
 HostGroups::HostGroups(const std::filesystem::path& mount, GroupBy by, enrich::RuntimePaths paths)
     : by_(by), cgroup_names_(mount), resolver_(mount, std::move(paths)) {}
@@ -20,7 +30,7 @@ void HostGroups::resolve(CgroupState& s) {
   }
 }
 
-void HostGroups::on_event(const probe::CgroupEvent& e) {
+void HostGroups::on_event(const CgroupEvent& e) {
   auto [it, fresh] = cgroups_.try_emplace(e.cgroup_id);
   CgroupState& s = it->second;
   if (!e.path.empty()) s.path = e.path;
@@ -68,4 +78,4 @@ std::vector<uint64_t> HostGroups::expire(std::chrono::steady_clock::duration gra
   return expired;
 }
 
-}  // namespace ctrace::commands::top
+}  // namespace ctrace::hostview
