@@ -13,7 +13,8 @@
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
 #include "ctrace/output/formatter.hpp"
-#include "ctrace/output/syscall_trace.hpp"
+#include "ctrace/commands/dump.hpp"
+#include "ctrace/enrich/syscall_trace.hpp"
 #include "ctrace/probe/runner.hpp"
 #include "ctrace/probe/recorder.hpp"
 
@@ -79,13 +80,13 @@ class RecordCommand final : public Command {
  private:
   void print_dump() {
     auto d = recorder_->dump();
-    output::TraceContext ctx{names_, formats_, recorder_->start_ns(),
-                             output::parse_timestamp_format(timestamps_), wall_};
+    enrich::TraceContext ctx{names_, formats_, recorder_->start_ns(),
+                             enrich::parse_timestamp_format(timestamps_), wall_};
     if (!out_) {
       out_ = output::make_formatter(format_, stdout);
-      out_->begin(output::trace_schema());
+      out_->begin(enrich::trace_schema());
     }
-    output::write_dump(*out_, d.summary(), d.events, ctx);
+    write_dump(*out_, d.summary(), d.events, ctx);
     if (d.stats.overwritten)
       spdlog::info("{} older events were overwritten: raise --size to keep more", d.stats.overwritten);
   }

@@ -21,7 +21,8 @@
 #include "ctrace/core/time.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/output/metrics.hpp"
-#include "ctrace/output/syscall_trace.hpp"
+#include "ctrace/commands/dump.hpp"
+#include "ctrace/enrich/syscall_trace.hpp"
 
 namespace ctrace::commands {
 
@@ -198,17 +199,17 @@ class Daemon final : public TraceDaemon, public output::MetricsSource {
     if (!format.empty() && format != "json" && format != "text")
       throw HttpError{400, "format must be text or json, not '" + format + "'"};
     std::string ts = param(req, "timestamps", false);
-    auto stamps = output::TimestampFormat::Relative;
+    auto stamps = enrich::TimestampFormat::Relative;
     if (!ts.empty()) {
       if (ts != "relative" && ts != "wall" && ts != "mono")
         throw HttpError{400, "timestamps must be relative, wall or mono, not '" + ts + "'"};
-      stamps = output::parse_timestamp_format(ts);
+      stamps = enrich::parse_timestamp_format(ts);
     }
     auto d = t.recorder->dump();
-    output::TraceContext ctx{names_, formats_, t.recorder->start_ns(), stamps, wall_};
+    enrich::TraceContext ctx{names_, formats_, t.recorder->start_ns(), stamps, wall_};
     bool json = format == "json";
     res.status = 200;
-    res.set_content(output::render_dump(json ? output::Format::Json : output::Format::Text, d.summary(),
+    res.set_content(render_dump(json ? output::Format::Json : output::Format::Text, d.summary(),
                                         d.events, ctx),
                     json ? "application/x-ndjson" : "text/plain; charset=utf-8");
   }

@@ -37,7 +37,7 @@ record_argspec make_argspec(const enrich::SyscallFormat& f) {
 
 }  // namespace
 
-output::DumpSummary RecorderDump::summary() const {
+enrich::DumpSummary RecorderDump::summary() const {
   return {number, events.size(), stats.recorded, stats.overwritten, torn, stats.lost};
 }
 
@@ -53,8 +53,8 @@ const record_argspec& RecordDecoder::spec(uint32_t nr) const {
   return specs_[nr % RECORD_MAX_SYSCALLS];
 }
 
-output::TraceEvent RecordDecoder::decode(const record_event& e, int cpu) const {
-  output::TraceEvent t;
+enrich::TraceEvent RecordDecoder::decode(const record_event& e, int cpu) const {
+  enrich::TraceEvent t;
   t.ts_ns = e.ts_ns;
   t.cpu = cpu;
   t.pid = e.tgid;
@@ -71,7 +71,7 @@ output::TraceEvent RecordDecoder::decode(const record_event& e, int cpu) const {
     // the kernel captures arguments 0-5 only: a slot naming another is not to be believed
     // (the renderers index the arguments with it)
     if (!m.capture || m.arg >= RECORD_MAX_ARGS) continue;
-    output::TraceString s;
+    enrich::TraceString s;
     s.arg = m.arg;
     if (m.len < 0) {
       s.failed = true;

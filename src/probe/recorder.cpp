@@ -170,7 +170,7 @@ RecorderDump Recorder::dump() {
   d.stats = m.stats(heads);  // as of the heads copied: events + torn + overwritten = recorded
   std::stable_sort(
       d.events.begin(), d.events.end(),
-      [](const output::TraceEvent& a, const output::TraceEvent& b) { return a.ts_ns < b.ts_ns; });
+      [](const enrich::TraceEvent& a, const enrich::TraceEvent& b) { return a.ts_ns < b.ts_ns; });
   return d;
 }
 

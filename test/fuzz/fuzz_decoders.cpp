@@ -23,7 +23,8 @@
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
 #include "ctrace/output/formatter.hpp"
-#include "ctrace/output/syscall_trace.hpp"
+#include "ctrace/commands/dump.hpp"
+#include "ctrace/enrich/syscall_trace.hpp"
 #include "ctrace/probe/recorder.hpp"
 #include "../helpers/stream_render.hpp"
 extern "C" {
@@ -141,21 +142,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (which == 0) {
     int string_size = in.ConsumeIntegralInRange<int>(-1, 300);
     bool known_nr = (opts >> 4) & 1;
-    auto ts = static_cast<output::TimestampFormat>(in.ConsumeIntegralInRange<int>(0, 2));
+    auto ts = static_cast<enrich::TimestampFormat>(in.ConsumeIntegralInRange<int>(0, 2));
     auto slots = events_of<record_event>(in, 16);
     probe::RecordDecoder decoder(setup.formats, string_size);
-    std::vector<output::TraceEvent> events;
+    std::vector<enrich::TraceEvent> events;
     for (size_t i = 0; i < slots.size(); ++i) {
       if (known_nr) slots[i].nr = static_cast<uint32_t>(setup.nrs[slots[i].nr % setup.nrs.size()]);
       events.push_back(decoder.decode(slots[i], static_cast<int>(i % 4)));
     }
     std::stable_sort(
         events.begin(), events.end(),
-        [](const output::TraceEvent& a, const output::TraceEvent& b) { return a.ts_ns < b.ts_ns; });
-    output::TraceContext ctx{setup.names, setup.formats, events.empty() ? 0 : events.front().ts_ns, ts, clock};
-    output::DumpSummary summary{1, events.size(), events.size(), 0, 0, 0};
-    output::render_dump(output::Format::Text, summary, events, ctx);
-    check_json_lines(output::render_dump(output::Format::Json, summary, events, ctx));
+        [](const enrich::TraceEvent& a, const enrich::TraceEvent& b) { return a.ts_ns < b.ts_ns; });
+    enrich::TraceContext ctx{setup.names, setup.formats, events.empty() ? 0 : events.front().ts_ns, ts, clock};
+    enrich::DumpSummary summary{1, events.size(), events.size(), 0, 0, 0};
+    commands::render_dump(output::Format::Text, summary, events, ctx);
+    check_json_lines(commands::render_dump(output::Format::Json, summary, events, ctx));
   } else if (which == 1) {
     bool cgroup_path = container_by == commands::ContainerBy::CgroupPath;
     commands::TaskFields task(clock, cgroup_path ? &cgroup_names : nullptr, nullptr, precision);

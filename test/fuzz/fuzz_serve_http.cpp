@@ -41,7 +41,7 @@ class FakeRecorder final : public probe::TraceRecorder {
     d.number = ++dumps_;
     int openat = enrich::SyscallNames::lookup("openat").value_or(257);
     int write = enrich::SyscallNames::lookup("write").value_or(1);
-    output::TraceEvent e;
+    enrich::TraceEvent e;
     e.ts_ns = 1'000'500;
     e.pid = e.tid = 42;
     e.comm = "sh\xff\xfe";
@@ -53,7 +53,7 @@ class FakeRecorder final : public probe::TraceRecorder {
     e.ret = -2;
     e.ts_ns += 1000;
     d.events.push_back(e);
-    output::TraceEvent w;
+    enrich::TraceEvent w;
     w.ts_ns = 1'003'000;
     w.pid = w.tid = 43;
     w.comm = "bc";
@@ -61,7 +61,7 @@ class FakeRecorder final : public probe::TraceRecorder {
     w.args = {1, 0x1000, 300, 0, 0, 0};
     w.strings.push_back({1, std::string("42\n\0\x80", 5), true, false, false, {}});
     d.events.push_back(w);
-    output::TraceEvent x = w;
+    enrich::TraceEvent x = w;
     x.enter = false;
     x.tid = 44;
     x.ret = 300;

@@ -22,7 +22,8 @@
 #include "ctrace/core/time.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
-#include "ctrace/output/syscall_trace.hpp"
+#include "ctrace/commands/dump.hpp"
+#include "ctrace/enrich/syscall_trace.hpp"
 #include "ctrace/probe/recorder.hpp"
 #include "ctrace/target/target.hpp"
 extern "C" {
@@ -152,8 +153,8 @@ TEST_CASE("fuzz_decoders: a record slot naming a 7th or later argument is not re
   REQUIRE(t.strings.size() == 1);
   CHECK(t.strings[0].arg == 1);
   enrich::SyscallNames names(512);
-  output::TraceContext ctx{names, formats, 0};
-  std::string text = output::render_dump(output::Format::Text, {1, 1, 1, 0, 0, 0}, {t}, ctx);
+  enrich::TraceContext ctx{names, formats, 0};
+  std::string text = commands::render_dump(output::Format::Text, {1, 1, 1, 0, 0, 0}, {t}, ctx);
   CHECK(text.find("[] ...read(buf=\"42\\n\") = 3\n") != std::string::npos);
   CHECK(text.find("bad") == std::string::npos);
 }
@@ -172,14 +173,14 @@ TEST_CASE("fuzz_decoders: a record dump with wall timestamps near 2^63 wraps, no
   // test/fuzz/regressions/fuzz_decoders/crash-6dc8…): the dump's wall time added them as int64_t.
   enrich::SyscallNames names(512);
   enrich::SyscallFormats formats;
-  output::TraceEvent e;
+  enrich::TraceEvent e;
   e.ts_ns = 9223372036854713356ULL;
   e.pid = e.tid = 42;
   e.nr = 39;  // getpid
   e.enter = false;
-  output::TraceContext ctx{names, formats, 0, output::TimestampFormat::Wall,
+  enrich::TraceContext ctx{names, formats, 0, enrich::TimestampFormat::Wall,
                            WallClock(75000000525LL)};
-  std::string text = output::render_dump(output::Format::Text, {1, 1, 1, 0, 0, 0}, {e}, ctx);
+  std::string text = commands::render_dump(output::Format::Text, {1, 1, 1, 0, 0, 0}, {e}, ctx);
   std::string wrapped = format_utc(WallClock(75000000525LL).to_wall_ns(e.ts_ns), TimePrecision::Nanos);
   CHECK(text.find(wrapped + " cpu#0 pid 42") != std::string::npos);
 }

@@ -9,13 +9,14 @@
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
 #include "ctrace/output/formatter.hpp"
-#include "ctrace/output/syscall_trace.hpp"
+#include "ctrace/commands/dump.hpp"
+#include "ctrace/enrich/syscall_trace.hpp"
 #include "ctrace/probe/recorder.hpp"
 
 using namespace ctrace;
 using enrich::ArgCapture;
-using output::TraceEvent;
-using output::TraceString;
+using enrich::TraceEvent;
+using enrich::TraceString;
 
 namespace {
 
@@ -51,7 +52,7 @@ TraceEvent exit_of(const TraceEvent& in, int64_t ret, uint64_t ts) {
 // Records through a formatter, as record and serve write them, without the final newline.
 std::string render(output::Format format, const std::vector<Record>& records) {
   std::string out = output::render_to_string(format, [&](output::Formatter& f) {
-    f.begin(output::trace_schema());
+    f.begin(enrich::trace_schema());
     for (const auto& r : records) f.record(r);
   });
   if (!out.empty() && out.back() == '\n') out.pop_back();
@@ -61,17 +62,17 @@ std::string render(output::Format format, const std::vector<Record>& records) {
 struct Fixture {
   enrich::SyscallNames names{512};
   enrich::SyscallFormats formats = enrich::SyscallFormats::load_dir(kFixtures);
-  output::TraceContext ctx{names, formats, 0};
+  enrich::TraceContext ctx{names, formats, 0};
 
-  std::string text(const output::TraceCall& c) {
-    return render(output::Format::Text, {output::call_record(c, ctx)});
+  std::string text(const enrich::TraceCall& c) {
+    return render(output::Format::Text, {enrich::call_record(c, ctx)});
   }
-  std::string json(const output::TraceCall& c) {
-    return render(output::Format::Json, {output::call_record(c, ctx)});
+  std::string json(const enrich::TraceCall& c) {
+    return render(output::Format::Json, {enrich::call_record(c, ctx)});
   }
 
   std::string line(const std::vector<TraceEvent>& ev, size_t i = 0) {
-    auto calls = output::pair_calls(ev);
+    auto calls = enrich::pair_calls(ev);
     REQUIRE(calls.size() > i);
     return text(calls[i]);
   }
@@ -131,7 +132,7 @@ TEST_CASE("the formats of a directory are keyed by syscall nr", "[record][format
 }
 
 TEST_CASE("escaping is strace-like with printable ASCII and C escapes and octal", "[record][escape]") {
-  using output::escape_bytes;
+  using enrich::escape_bytes;
   CHECK(escape_bytes("hello\n") == "hello\\n");
   CHECK(escape_bytes("a\"b\\c\t\r") == "a\\\"b\\\\c\\t\\r");
   CHECK(escape_bytes(std::string("\0\1\377", 3)) == "\\0\\1\\377");
@@ -188,7 +189,7 @@ TEST_CASE("a complete call shows named arguments and strings and the return valu
   CHECK(fx.line({m, exit_of(m, 0x7f0000001000, 2000)}) ==
         "00:00.000001000 cpu#0 pid 42 [work] mmap(addr=NULL, len=8192, prot=PROT_READ|PROT_WRITE, "
         "flags=MAP_PRIVATE|MAP_ANONYMOUS, fd=-1, off=0) = 0x7f0000001000");
-  std::string mj = fx.json(output::pair_calls({m, exit_of(m, 0x7f0000001000, 2000)})[0]);
+  std::string mj = fx.json(enrich::pair_calls({m, exit_of(m, 0x7f0000001000, 2000)})[0]);
   CHECK(mj.find(R"({"name":"fd","value":-1})") != std::string::npos);
   CHECK(mj.find(R"("ret":139637976731648,"errno":null)") != std::string::npos);  // JSON: the number
   auto r1 = enter(0, {0xffffffff, 0, 1, 0, 0, 0});
@@ -209,11 +210,11 @@ TEST_CASE("interleaved calls are unfinished and resumed", "[record][pairing]") {
   auto ax = exit_of(a, 3, 400);
   ax.strings.push_back({1, "abc", false, false});
   std::vector<TraceEvent> ev{a, b, bx, ax};
-  auto calls = output::pair_calls(ev);
+  auto calls = enrich::pair_calls(ev);
   REQUIRE(calls.size() == 3);
-  CHECK(calls[0].state == output::TraceCall::State::Unfinished);
-  CHECK(calls[1].state == output::TraceCall::State::Complete);
-  CHECK(calls[2].state == output::TraceCall::State::Resumed);
+  CHECK(calls[0].state == enrich::TraceCall::State::Unfinished);
+  CHECK(calls[1].state == enrich::TraceCall::State::Complete);
+  CHECK(calls[2].state == enrich::TraceCall::State::Resumed);
   CHECK(fx.text(calls[0]) == "00:00.000000100 cpu#0 pid 1 [work] read(fd=0, buf=0x1000, count=10)...");
   CHECK(fx.text(calls[1]) == "00:00.000000200 cpu#0 pid 2 [work] getppid() = 1");
   CHECK(fx.text(calls[2]) == "00:00.000000400 cpu#0 pid 1 [work] ...read(buf=\"abc\") = 3");
@@ -225,7 +226,7 @@ TEST_CASE("json objects have the documented fields", "[record][json]") {
   w.pid = 40;
   w.strings.push_back({1, "hello\n", false, false});
   std::vector<TraceEvent> ev{w, exit_of(w, 6, 9)};  // calls point into it
-  auto calls = output::pair_calls(ev);
+  auto calls = enrich::pair_calls(ev);
   CHECK(
       fx.json(calls[0]) ==
       R"({"type":"syscall","ts_ns":5,"cpu":0,"pid":40,"tid":42,"comm":"work","name":"write","state":"complete",)"
@@ -233,7 +234,7 @@ TEST_CASE("json objects have the documented fields", "[record][json]") {
       R"("ret":6,"errno":null})");
   auto o = enter(257, {static_cast<uint64_t>(-100), 1, 0, 0, 0, 0});
   std::vector<TraceEvent> oev{o, exit_of(o, -2, 9)};
-  auto oj = nlohmann::json::parse(fx.json(output::pair_calls(oev)[0]));
+  auto oj = nlohmann::json::parse(fx.json(enrich::pair_calls(oev)[0]));
   CHECK(oj["errno"] == "ENOENT");
   CHECK(oj["args"][0]["value"] == -100);
 }
@@ -254,10 +255,10 @@ TEST_CASE(
     "a dump through the formatters: summary line, argv, PID namespace, the same fields in text and json",
     "[record][format]") {
   Fixture fx;
-  output::DumpSummary sum{2, 3, 5, 1, 1, 4};
-  CHECK(render(output::Format::Text, {output::summary_record(sum)}) ==
+  enrich::DumpSummary sum{2, 3, 5, 1, 1, 4};
+  CHECK(render(output::Format::Text, {enrich::summary_record(sum)}) ==
         "# dump 2: 3 events, 5 recorded, 1 overwritten, 1 torn, 4 lost");
-  CHECK(render(output::Format::Json, {output::summary_record(sum)}) ==
+  CHECK(render(output::Format::Json, {enrich::summary_record(sum)}) ==
         R"({"type":"dump","dump":2,"events":3,"recorded":5,"overwritten":1,"torn":1,"lost":4})");
 
   // execve with its second string cut and more strings than were captured
@@ -271,7 +272,7 @@ TEST_CASE(
   argv.list = {{"sh", false}, {"-c", false}, {"a long scri", true}};
   e.strings.push_back(argv);
   std::vector<TraceEvent> ev{e, exit_of(e, 0, 2000)};
-  auto calls = output::pair_calls(ev);
+  auto calls = enrich::pair_calls(ev);
   CHECK(fx.text(calls[0]) ==
         "00:00.000001000 cpu#0 pid 42 (7 in container) [work] execve(filename=\"/bin/sh\", "
         "argv=[\"sh\", \"-c\", \"a long scri\"..., ...], envp=0x3000) = 0");
@@ -283,7 +284,7 @@ TEST_CASE(
       R"({"name":"envp","value":12288}],"ret":0,"errno":null})");
 
   // wall timestamps: the text column and a JSON "time" field, ts_ns stays the kernel's
-  fx.ctx.timestamps = output::TimestampFormat::Wall;
+  fx.ctx.timestamps = enrich::TimestampFormat::Wall;
   fx.ctx.wall = WallClock(1'800'000'000'000'000'000);
   auto j = nlohmann::json::parse(fx.json(calls[0]));
   CHECK(j["time"] == "2027-01-15T08:00:00.000001000Z");

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "ctrace/enrich/syscall_formats.hpp"
-#include "ctrace/output/syscall_trace.hpp"
+#include "ctrace/enrich/syscall_trace.hpp"
 #include "ctrace/target/target.hpp"
 
 struct record_event;    // bpf/record.h
@@ -36,11 +36,11 @@ struct RecorderStats {
 };
 
 struct RecorderDump {
-  std::vector<output::TraceEvent> events;  // sorted by time
+  std::vector<enrich::TraceEvent> events;  // sorted by time
   RecorderStats stats;
   int number = 0;  // 1 for the first dump of this recorder
   uint64_t torn = 0;  // slots a writer was in, or rewrote, while this dump copied them
-  output::DumpSummary summary() const;
+  enrich::DumpSummary summary() const;
 };
 
 // A ring slot -> a TraceEvent: what the kernel was told to capture for each syscall (from
@@ -50,7 +50,7 @@ class RecordDecoder {
  public:
   RecordDecoder(const enrich::SyscallFormats& formats, int string_size);
   ~RecordDecoder();  // record_argspec is complete only in recorder.cpp
-  output::TraceEvent decode(const record_event& e, int cpu) const;
+  enrich::TraceEvent decode(const record_event& e, int cpu) const;
   // What the kernel captures for syscall nr (all zero: nothing).
   const record_argspec& spec(uint32_t nr) const;
   int string_size() const { return string_size_; }

@@ -1,4 +1,4 @@
-#include "ctrace/output/syscall_trace.hpp"
+#include "ctrace/enrich/syscall_trace.hpp"
 
 #include <fmt/format.h>
 
@@ -10,7 +10,7 @@ extern "C" {
 #include "bpf/common.h"
 }
 
-namespace ctrace::output {
+namespace ctrace::enrich {
 
 namespace {
 
@@ -47,7 +47,7 @@ std::string hex(uint64_t v) {
   return fmt::format("0x{:x}", v);
 }
 
-bool is_sockaddr(const enrich::SyscallArg& a) {
+bool is_sockaddr(const SyscallArg& a) {
   return a.type == "struct sockaddr *";
 }
 
@@ -65,7 +65,7 @@ bool is_fd_name(std::string_view n) {
 // The value of an argument: pointers (NULL) and flags in hex in text, integers in decimal with
 // the width and signedness of their kernel type; JSON has the number. An address passed as an
 // integer (mmap's, munmap's, ptrace's `unsigned long addr`) is a pointer too.
-Value arg_value(const enrich::SyscallArg& a, uint64_t v) {
+Value arg_value(const SyscallArg& a, uint64_t v) {
   if (is_pointer(a.type) || a.name == "addr") return Spelled{v, v ? hex(v) : "NULL"};
   if (is_fd_name(a.name)) return static_cast<int64_t>(static_cast<int32_t>(v));
   if (!is_64bit(a.type)) v &= 0xffffffffULL;
@@ -84,14 +84,14 @@ const TraceString* find_string(const TraceCall& c, int arg) {
 
 // The arguments shown for a call: all of them at enter; a resumed exit shows only
 // what it captured (read's buffer).
-std::vector<enrich::SyscallArg> shown_args(const TraceCall& c, const TraceContext& ctx,
+std::vector<SyscallArg> shown_args(const TraceCall& c, const TraceContext& ctx,
                                            std::vector<int>& index) {
-  std::vector<enrich::SyscallArg> out;
+  std::vector<SyscallArg> out;
   const auto* f = ctx.formats.find(c.first().nr);
   if (c.state == TraceCall::State::Resumed) {
     for (const auto& s : c.exit->strings) {
       if (s.failed) continue;
-      enrich::SyscallArg a;
+      SyscallArg a;
       bool known = f && s.arg < static_cast<int>(f->args.size());
       a.name = known ? f->args[static_cast<size_t>(s.arg)].name : fmt::format("arg{}", s.arg);
       a.type = known ? f->args[static_cast<size_t>(s.arg)].type : "char *";
@@ -248,7 +248,7 @@ Record call_record(const TraceCall& c, const TraceContext& ctx) {
     uint64_t v = f.args[static_cast<size_t>(k)];
     Object a{{"name", shown[i].name}, {"value", arg_value(shown[i], v)}};
     if (const TraceString* s = find_string(c, k); s && is_sockaddr(shown[i])) {
-      a.emplace_back("text", enrich::sockaddr_strace_text(s->bytes.data(), s->bytes.size()));
+      a.emplace_back("text", sockaddr_strace_text(s->bytes.data(), s->bytes.size()));
     } else if (s && s->is_list) {
       Strings list;
       Array cut;
@@ -262,14 +262,14 @@ Record call_record(const TraceCall& c, const TraceContext& ctx) {
     } else if (s) {
       a.emplace_back("str", escape_bytes(s->bytes));
       if (s->truncated) a.emplace_back("truncated", true);
-    } else if (auto sym = enrich::symbolic_arg(name, shown[i].name, v)) {
+    } else if (auto sym = symbolic_arg(name, shown[i].name, v)) {
       a.emplace_back("text", std::move(*sym));
     }
     args.emplace_back(std::move(a));
   }
   r.set("args", std::move(args));
   if (c.exit && is_error(c.exit->ret))
-    r.set("ret", c.exit->ret).set("errno", enrich::errno_name(static_cast<int>(-c.exit->ret)));
+    r.set("ret", c.exit->ret).set("errno", errno_name(static_cast<int>(-c.exit->ret)));
   else if (c.exit && returns_address(name))
     r.set("ret", Spelled{static_cast<uint64_t>(c.exit->ret), hex(static_cast<uint64_t>(c.exit->ret))})
         .set("errno", Value{});
@@ -280,19 +280,4 @@ Record call_record(const TraceCall& c, const TraceContext& ctx) {
   return r;
 }
 
-void write_dump(Formatter& out, const DumpSummary& s, const std::vector<TraceEvent>& sorted,
-                const TraceContext& ctx) {
-  out.record(summary_record(s));
-  for (const auto& c : pair_calls(sorted)) out.record(call_record(c, ctx));
-  out.flush();
-}
-
-std::string render_dump(Format f, const DumpSummary& s, const std::vector<TraceEvent>& sorted,
-                        const TraceContext& ctx) {
-  return render_to_string(f, [&](Formatter& out) {
-    out.begin(trace_schema());
-    write_dump(out, s, sorted, ctx);
-  });
-}
-
-}  // namespace ctrace::output
+}  // namespace ctrace::enrich

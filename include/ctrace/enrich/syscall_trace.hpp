@@ -1,6 +1,7 @@
 #pragma once
-// Recorded syscalls as records: escaping, enter/exit pairing, argument decoding.
-// Knows nothing of BPF: the recorder decodes its ring slots into TraceEvents.
+// Recorded syscalls as records: escaping, enter/exit pairing, argument decoding (names, flags,
+// sockaddrs, strings). Knows nothing of BPF (the recorder decodes its ring slots into
+// TraceEvents) nor of rendering (the formatters write "syscall" records as strace lines or JSON).
 #include <array>
 #include <cstdint>
 #include <string>
@@ -10,9 +11,9 @@
 #include "ctrace/core/time.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
-#include "ctrace/output/formatter.hpp"
+#include "ctrace/core/model.hpp"
 
-namespace ctrace::output {
+namespace ctrace::enrich {
 
 // strace-style C escaping of raw bytes, without the quotes: printable ASCII as is,
 // \n \t \r \v \f \\ \", anything else (NUL, control, bytes >= 0x80) as octal \ooo.
@@ -71,8 +72,8 @@ enum class TimestampFormat { Relative, Wall, Mono };
 TimestampFormat parse_timestamp_format(const std::string& s);
 
 struct TraceContext {
-  const enrich::SyscallNames& names;
-  const enrich::SyscallFormats& formats;
+  const SyscallNames& names;
+  const SyscallFormats& formats;
   uint64_t t0_ns = 0;  // relative times start here
   TimestampFormat timestamps = TimestampFormat::Relative;
   WallClock wall{0};  // --timestamps wall: monotonic -> wall clock
@@ -90,7 +91,7 @@ struct DumpSummary {
 };
 
 // The trace-line records, rendered by the formatters like any other stream (text: strace
-// lines, output/text/trace_text.cpp; json: one object per line):
+// lines, output/text/trace_text.cpp; json: one object per line; commands/dump.hpp writes a dump):
 //   {"type":"dump","dump","events","recorded","overwritten","torn","lost"}
 //   {"type":"syscall","ts_ns","cpu","pid","tid",["pid_ns","tid_ns"],["time"],"comm","name","state",
 //    "args":[{"name","value",["str"|"list"|"text"],["truncated"],["truncated_items"]}],"ret","errno"}
@@ -98,11 +99,4 @@ Schema trace_schema();
 Record summary_record(const DumpSummary& s);
 Record call_record(const TraceCall& c, const TraceContext& ctx);
 
-// A whole dump, summary first, through `out` (begun with trace_schema()).
-void write_dump(Formatter& out, const DumpSummary& s, const std::vector<TraceEvent>& sorted,
-                const TraceContext& ctx);
-// The same as one string (serve's HTTP body).
-std::string render_dump(Format f, const DumpSummary& s, const std::vector<TraceEvent>& sorted,
-                        const TraceContext& ctx);
-
-}  // namespace ctrace::output
+}  // namespace ctrace::enrich
