@@ -1,15 +1,15 @@
 // ctrace ctl: talks to `ctrace serve` over its unix socket.
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "commands/registry.hpp"
-#include "ctrace/commands/daemon.hpp"
+#include "ctrace/commands/serve_protocol.hpp"
+#include "ctrace/core/cgroup.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
+#include "ctrace/core/stop.hpp"
 #include "ctrace/target/target.hpp"
 
 namespace ctrace::commands {
@@ -38,17 +38,14 @@ EXAMPLES:
   ctrace ctl add db --container 3f2a9c
   ExecStartPre=+/usr/bin/ctrace ctl add-current-cgroup-sd "%n" "$INVOCATION_ID")";
 
-// The cgroup v2 of this process relative to the mount ("0::/system.slice/x.service" in /proc/self/cgroup).
+// The cgroup v2 of this process relative to the mount, which the daemon resolves
+// ("system.slice/x.service"; "." for the root).
 std::string current_cgroup() {
-  std::ifstream in("/proc/self/cgroup");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("0::", 0) == 0) {
-      // "/system.slice/x.service" is relative to the cgroup2 mount, which the daemon resolves
-      std::string rel = line.substr(4);
-      return rel.empty() ? "." : rel;
-    }
-  throw Error("no cgroup v2 entry in /proc/self/cgroup: is cgroup v2 mounted?");
+  auto path = cgroup::cgroup_of_pid(::getpid());
+  if (!path) throw Error("no cgroup v2 entry in /proc/self/cgroup: is cgroup v2 mounted?");
+  std::string rel = *path;
+  rel.erase(0, rel.find_first_not_of('/'));
+  return rel.empty() ? "." : rel;
 }
 
 class CtlCommand final : public Command {
@@ -72,7 +69,7 @@ class CtlCommand final : public Command {
   int run(const GlobalOptions&) override {
     // `ctl dump NAME | head`: a reader that has seen enough is not an error; the rest of the
     // dump is dropped quietly (writes fail with EPIPE) and ctl exits 0.
-    ::signal(SIGPIPE, SIG_IGN);
+    ignore_sigpipe();
     const std::string action = words_[0];
     auto need = [&](size_t n, const char* usage) {
       if (words_.size() != n + 1) throw UsageError("usage: ctrace ctl {}", usage);
@@ -157,7 +154,7 @@ class CtlCommand final : public Command {
 
  private:
   HttpReply request(const std::string& method, const std::string& target) {
-    auto r = unix_http_request(socket_, method, target);
+    auto r = daemon_request(socket_, method, target);
     if (r.status >= 400) {
       auto j = nlohmann::json::parse(r.body, nullptr, false);
       std::string msg = j.is_object() && j.contains("error") ? j["error"].get<std::string>() : r.body;

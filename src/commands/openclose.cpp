@@ -19,6 +19,7 @@
 #include "ctrace/enrich/flags.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/sockaddr.hpp"
+#include "ctrace/enrich/uts.hpp"
 #include "ctrace/probe/runner.hpp"
 
 namespace ctrace::commands {
@@ -36,24 +37,6 @@ constexpr const char* kExamples = R"(EXAMPLES:
 RET is the fd (open, accept, connect: 0) or -ERRNO. Paths are as passed, up to 255 bytes;
 --full-path resolves relative ones through /proc/PID/cwd when the event is printed (best
 effort: the task may have changed directory or exited by then).)";
-
-// The host's UTS namespace, for -I: the one of PID 1 in the /proc ctrace sees. Reading it
-// needs ptrace access to PID 1; when that is refused (no CAP_SYS_PTRACE over it), the
-// kernel's initial UTS namespace, whose inode is fixed (PROC_UTS_INIT_INO), stands in.
-constexpr uint32_t kInitUtsInum = 0xEFFFFFFEU;
-
-uint32_t host_uts_inum(const std::string& proc) {
-  struct stat st {};
-  std::string p = proc + "/1/ns/uts";
-  int rc = ::stat(p.c_str(), &st);
-  int err = errno;
-  if (rc == 0) return static_cast<uint32_t>(st.st_ino);
-  if (err == EACCES || err == EPERM) {
-    spdlog::debug("{}: {}; -I hides the initial UTS namespace ({})", p, errno_string(err), kInitUtsInum);
-    return kInitUtsInum;
-  }
-  throw Error("reading the host's UTS namespace ({}): {}; -I needs the host's /proc", p, errno_string(err));
-}
 
 class OpenCloseCommand final : public Command {
  public:
@@ -78,7 +61,7 @@ class OpenCloseCommand final : public Command {
 
   int run(const GlobalOptions&) override {
     std::array<int, OC_KINDS> nrs = resolve_syscalls();
-    uint32_t host_uts = ignore_host_ ? host_uts_inum("/proc") : 0;
+    uint32_t host_uts = ignore_host_ ? enrich::host_uts_inum() : 0;
     probe::Runner run(target_, duration_);
     auto& skel = run.load<openclose_lbpf>([&](openclose_lbpf* s) {
       for (int k = 0; k < OC_KINDS; ++k) s->rodata->targ_nrs[k] = nrs[static_cast<size_t>(k)];

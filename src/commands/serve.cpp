@@ -1,94 +1,97 @@
-// ctrace serve: a daemon recording several targets at once, each in its own kernel ring,
-// answering HTTP/1.1 on a root-only unix socket (the routes and handlers: serve_daemon.cpp).
-// Built into the ctrace-http module with everything that needs cpp-httplib or prometheus-cpp;
-// its options are parsed in the binary (serve_cli.cpp).
-#include <signal.h>
+// ctrace serve: the command, its options parsed here like every command's; the daemon itself
+// is the ctrace-http module (serve_module.hpp), loaded with dlopen when `serve` runs.
+#include <dlfcn.h>
 #include <unistd.h>
 
-#include <memory>
-#include <optional>
+#include <CLI/CLI.hpp>
+#include <filesystem>
 
-#include "commands/container_metrics.hpp"
-#include "commands/serve.hpp"
-#include "ctrace/commands/command.hpp"
-#include "ctrace/commands/http_server.hpp"
-#include "ctrace/commands/metrics_server.hpp"
-#include "ctrace/commands/serve_daemon.hpp"
+#include "commands/registry.hpp"
+#include "commands/serve_module.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
-#include "ctrace/core/stop.hpp"
-#include "ctrace/core/unique_fd.hpp"
-#include "ctrace/enrich/syscall_formats.hpp"
-#include "ctrace/output/metrics.hpp"
-#include "ctrace/probe/bpf_stats.hpp"
-#include "ctrace/probe/recorder.hpp"
-#include "ctrace/probe/skeleton.hpp"
 
 namespace ctrace::commands {
 
 namespace {
 
-int list_metrics() {
-  for (const auto& m : output::metric_catalog())
-    fmt::print("{} {} {} {} {}\n", m.name, m.type, m.labels.empty() ? "-" : m.labels, m.source, m.help);
-  return 0;
+constexpr const char* kExamples = R"(EXAMPLES:
+  ctrace serve                                        # on /run/ctrace.sock
+  ctrace ctl add web system.slice/nginx.service       # record a cgroup
+  ctrace ctl dump web                                 # its ring, strace-style
+  curl --unix-socket /run/ctrace.sock http://localhost/list
+  curl --unix-socket /run/ctrace.sock http://localhost/metrics
+  ctrace serve --metrics-address [::]:9586            # Prometheus scrapes GET /metrics on TCP
+  ctrace serve --list-metrics                         # the metric families ctrace may expose
+
+At most 16 targets; each gets its own ring of --size bytes (default 4M).
+Only root may connect; see docs/commands/serve.md for the HTTP API and systemd units.
+The TCP metrics port serves GET /metrics and /healthz only; see docs/deploy.md.)";
+
+// The module sits next to the binary: BIN/../lib/ctrace/ when installed (cmake --install),
+// BIN/lib/ctrace/ in the build tree.
+ServeEntry load_http_module() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) throw Error("cannot find ctrace's own path (/proc/self/exe): {}", ec.message());
+  const auto dir = exe.parent_path();
+  const std::filesystem::path candidates[] = {dir / CTRACE_HTTP_MODULE_RELDIR / CTRACE_HTTP_MODULE_NAME,
+                                              dir / "lib/ctrace" / CTRACE_HTTP_MODULE_NAME};
+  for (const auto& path : candidates) {
+    if (!std::filesystem::exists(path)) continue;
+    // RTLD_NOW: a missing symbol or library fails here with a message, not mid-request
+    void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) throw Error("cannot load ctrace serve's HTTP module: {}", ::dlerror());
+    auto* entry = reinterpret_cast<ServeEntry>(::dlsym(handle, "ctrace_http_serve"));
+    if (!entry)
+      throw Error("{} is not ctrace's HTTP module (no ctrace_http_serve): reinstall ctrace", path.string());
+    spdlog::debug("loaded {}", path.string());
+    return entry;  // never unloaded: the daemon runs until exit
+  }
+  throw Error(
+      "ctrace serve needs its HTTP module {}, missing from {}: install ctrace with 'cmake --install' "
+      "(or build the ctrace_http target)",
+      CTRACE_HTTP_MODULE_NAME, (dir / CTRACE_HTTP_MODULE_RELDIR).lexically_normal().string());
 }
 
-int serve(const ServeOptions& o) {
-  if (o.list_metrics) return list_metrics();
-  TraceDaemonOptions daemon_opts;
-  daemon_opts.string_size = o.string_size;
-  if (!o.size.empty()) daemon_opts.default_size = parse_size(o.size);
-  std::optional<TcpAddress> metrics_address;
-  if (!o.metrics_address.empty()) metrics_address = parse_tcp_address(o.metrics_address);
-  if (!metrics_address && (!o.metrics_syscalls.empty() || o.metrics_grace))
-    throw UsageError(
-        "--metrics-syscalls and --metrics-grace need --metrics-address: add --metrics-address HOST:PORT");
-  SyscallSeries syscall_series;
-  if (!o.metrics_syscalls.empty()) syscall_series = SyscallSeries::parse(o.metrics_syscalls);
-  StopToken& stop = StopToken::install();
-  ::signal(SIGPIPE, SIG_IGN);  // a client that goes away must not stop the daemon
-  probe::check_bpf_available();
-  auto cgroup_fs = target::CgroupFs::discover();
-  auto formats = std::make_shared<enrich::SyscallFormats>(enrich::SyscallFormats::load());
-  auto daemon = make_trace_daemon(cgroup_fs, *formats, daemon_opts,
-                                  [formats](const target::Target& t, const probe::RecorderOptions& ro) {
-                                    return std::make_unique<probe::Recorder>(
-                                        t, static_cast<unsigned>(::getpid()), ro, *formats);
-                                  });
-  output::MetricsExporter& exporter = daemon->exporter();
-
-  UniqueFd stats_fd;
-  if (o.bpf_stats) stats_fd = probe::enable_bpf_stats();
-  probe::BpfStatsSource bpf_stats(static_cast<bool>(stats_fd));
-  exporter.add(bpf_stats);
-  // Per-container families: the host view is loaded only for a Prometheus on TCP.
-  std::optional<ContainerMetrics> containers;
-  if (metrics_address) {
-    containers.emplace(cgroup_fs, static_cast<unsigned>(::getpid()), std::move(syscall_series),
-                       std::chrono::seconds(o.metrics_grace.value_or(60)));
-    exporter.add(*containers);
+class ServeCommand final : public Command {
+ public:
+  CLI::App* setup(CLI::App& root) override {
+    auto* app = root.add_subcommand(
+        "serve", "daemon: record several containers, dump them over HTTP on a unix socket");
+    app->footer(kExamples);
+    app->add_option("--socket", o_.socket, "unix socket path")->default_str(kDefaultSocket);
+    app->add_option("--size", o_.size, "default ring size per target in bytes, K/M/G suffix")
+        ->default_str("4M");
+    app->add_option("--string-size", o_.string_size, "bytes shown of a string or buffer (max 256)")
+        ->check(CLI::Range(0, 256))
+        ->default_str("64");
+    app->add_option("--metrics-address", o_.metrics_address,
+                    "also serve GET /metrics and /healthz on TCP: IPV4:PORT or [IPV6]:PORT (off by default)");
+    app->add_option(
+        "--metrics-syscalls", o_.metrics_syscalls,
+        "with --metrics-address: per-syscall series per container, NAME,NAME,... or top-N (N <= 32)");
+    app->add_option("--metrics-grace", o_.metrics_grace,
+                    "with --metrics-address: seconds a removed container's series stay")
+        ->check(CLI::Range(1, 86400))
+        ->default_str("60");
+    app->add_flag("--bpf-stats", o_.bpf_stats,
+                  "have the kernel count the run time of BPF programs while serving "
+                  "(ctrace_bpf_run_time_seconds_total; ~2 clock reads per program run)");
+    app->add_flag("--list-metrics", o_.list_metrics, "print the metric families ctrace may expose and exit");
+    return app;
   }
 
-  UnixHttpServer server;
-  daemon->routes(server);
-  std::optional<MetricsListener> tcp;
-  if (metrics_address) tcp.emplace(exporter, *metrics_address, stop);
-  server.bind_unix(o.socket);
-  if (tcp) notice("Serving metrics on " + tcp->start());
-  notice(fmt::format("Listening on {} (root only, at most {} targets)", o.socket, kMaxTraces));
-  server.serve_until(stop.wake_fd());
-  tcp.reset();
-  server.close_socket();
-  size_t detached = daemon->close_all();
-  spdlog::info("stopping: {} ({} targets detached)", to_string(stop.reason()), detached);
-  return 0;
-}
+  int run(const GlobalOptions&) override { return load_http_module()(o_); }
+
+ private:
+  ServeOptions o_;
+};
 
 }  // namespace
 
-extern "C" int ctrace_http_serve(const ServeOptions& options) {
-  return serve(options);
+std::unique_ptr<Command> make_serve() {
+  return std::make_unique<ServeCommand>();
 }
 
 }  // namespace ctrace::commands

@@ -1,4 +1,5 @@
 #include "ctrace/enrich/container_info.hpp"
+#include "ctrace/enrich/unix_http.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -298,7 +299,7 @@ struct ContainerResolver::Impl {
       if (!info.name.empty() || !(info.runtime == runtime || info.runtime.empty()) ||
           !fs::exists(root / sock, ec))
         return;
-      auto r = detail::unix_http_get(root / sock, target, kHttpTimeout);
+      auto r = unix_http_request(root / sock, "GET", target, kHttpTimeout);
       if (r && r->status == 200 && detail::apply_docker_json(info, r->body)) info.runtime = runtime;
     };
     http(paths.docker_socket, "docker", "/containers/" + info.id + "/json");

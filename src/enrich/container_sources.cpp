@@ -25,7 +25,7 @@ bool is_hex(std::string_view s) {
 }
 
 // "prefix-ID.suffix" -> ID when ID is hex (podman and CRI-O also name their conmon scopes
-// "libpod-conmon-ID": not hex, so not matched). The same rules as target::container_id_of.
+// "libpod-conmon-ID": not hex, so not matched). The same rules as container_id_of().
 std::optional<std::string> strip_id(std::string_view s, std::string_view prefix, std::string_view suffix) {
   if (s.size() < prefix.size() + suffix.size() || !s.starts_with(prefix) || !s.ends_with(suffix))
     return std::nullopt;
@@ -247,62 +247,14 @@ bool apply_podman_storage(ContainerInfo& info, const RuntimePaths& paths) {
   return false;
 }
 
-std::optional<HttpResponse> parse_http_response(const std::string& resp) {
-  auto head_end = resp.find("\r\n\r\n");
-  if (!resp.starts_with("HTTP/1.") || head_end == std::string::npos || resp.size() < 12) return std::nullopt;
-  HttpResponse r;
-  r.status = std::atoi(resp.c_str() + 9);
-  std::string head = resp.substr(0, head_end);
-  std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
-  std::string body = resp.substr(head_end + 4);
-  if (head.find("transfer-encoding: chunked") != std::string::npos) {
-    std::string out;
-    size_t pos = 0;
-    for (;;) {
-      auto eol = body.find("\r\n", pos);
-      if (eol == std::string::npos) return std::nullopt;
-      size_t len = std::strtoul(body.c_str() + pos, nullptr, 16);
-      if (len == 0) break;
-      if (eol + 2 + len > body.size()) return std::nullopt;
-      out.append(body, eol + 2, len);
-      pos = eol + 2 + len + 2;
-    }
-    body = std::move(out);
-  } else if (auto cl = head.find("content-length:"); cl != std::string::npos) {
-    size_t len = std::strtoul(head.c_str() + cl + 15, nullptr, 10);
-    if (len < body.size()) body.resize(len);
-  }
-  r.body = std::move(body);
-  return r;
-}
-
-std::optional<HttpResponse> unix_http_get(const fs::path& socket, const std::string& target,
-                                          std::chrono::milliseconds timeout, size_t max_body) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::string path = socket.string();
-  if (path.size() >= sizeof addr.sun_path) return std::nullopt;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return std::nullopt;
-  std::string req = "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-  if (::send(fd.get(), req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
-    return std::nullopt;
-  auto end = std::chrono::steady_clock::now() + timeout;
-  std::string resp;
-  char buf[16384];
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
-    pollfd p{fd.get(), POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
-    ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::nullopt;
-    if (n == 0) break;
-    resp.append(buf, static_cast<size_t>(n));
-    if (resp.size() > max_body + 16384) return std::nullopt;
-  }
-  return parse_http_response(resp);
-}
-
 }  // namespace ctrace::enrich::detail
+
+namespace ctrace::enrich {
+
+std::optional<std::string> container_id_of(const std::string& dir_name) {
+  auto m = detail::match_cgroup_dir(dir_name, "");
+  if (!m || m->kind == detail::PathMatch::Unit) return std::nullopt;
+  return m->id;
+}
+
+}  // namespace ctrace::enrich

@@ -53,17 +53,4 @@ bool apply_docker_json(ContainerInfo& info, const std::string& json_text);
 // podman's overlay-containers/{containers,volatile-containers}.json: names, metadata.image-name.
 bool apply_podman_storage(ContainerInfo& info, const RuntimePaths& paths);
 
-struct HttpResponse {
-  int status = 0;
-  std::string body;
-};
-// A whole HTTP/1.x response as read until the peer closed: status and body (Content-Length
-// or chunked); nullopt when it is not one.
-std::optional<HttpResponse> parse_http_response(const std::string& resp);
-// GET over a unix socket, HTTP/1.1, Content-Length or chunked, at most `max_body` bytes.
-// cpp-httplib 0.11 (Debian 12) cannot connect to AF_UNIX, hence this small blocking client.
-// nullopt when the socket is absent, times out or answers garbage.
-std::optional<HttpResponse> unix_http_get(const std::filesystem::path& socket, const std::string& target,
-                                          std::chrono::milliseconds timeout, size_t max_body = 1 << 20);
-
 }  // namespace ctrace::enrich::detail

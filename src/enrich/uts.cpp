@@ -9,6 +9,8 @@
 #include <map>
 #include <thread>
 
+#include "ctrace/core/error.hpp"
+#include "ctrace/core/log.hpp"
 #include "ctrace/core/unique_fd.hpp"
 
 namespace fs = std::filesystem;
@@ -19,6 +21,21 @@ std::optional<uint32_t> uts_inum_of(int pid, const fs::path& proc) {
   struct stat st {};
   if (::stat((proc / std::to_string(pid) / "ns/uts").c_str(), &st) != 0) return std::nullopt;
   return static_cast<uint32_t>(st.st_ino);
+}
+
+uint32_t host_uts_inum(const fs::path& proc) {
+  constexpr uint32_t kInitUtsInum = 0xEFFFFFFEU;
+  const fs::path p = proc / "1/ns/uts";
+  struct stat st {};
+  if (::stat(p.c_str(), &st) == 0) return static_cast<uint32_t>(st.st_ino);
+  int err = errno;
+  if (err == EACCES || err == EPERM) {
+    spdlog::debug("{}: {}; the initial UTS namespace ({}) stands for the host's", p.string(), errno_string(err),
+                  kInitUtsInum);
+    return kInitUtsInum;
+  }
+  throw Error("reading the host's UTS namespace ({}): {}; ctrace needs the host's /proc", p.string(),
+              errno_string(err));
 }
 
 std::optional<std::string> uts_hostname_of(int pid, const fs::path& proc) {

@@ -83,14 +83,4 @@ UniqueFd enable_bpf_stats() {
   return UniqueFd(fd);
 }
 
-void BpfStatsSource::collect(prometheus::Registry& registry) {
-  if (!held_ && !bpf_stats_sysctl_enabled()) return;
-  auto& time = output::counter_family(registry, "ctrace_bpf_run_time_seconds_total");
-  auto& count = output::counter_family(registry, "ctrace_bpf_run_count_total");
-  for (const auto& p : own_program_stats()) {
-    time.Add({{"program", p.name}}).Increment(static_cast<double>(p.run_time_ns) / 1e9);
-    count.Add({{"program", p.name}}).Increment(static_cast<double>(p.run_count));
-  }
-}
-
 }  // namespace ctrace::probe

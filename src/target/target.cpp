@@ -14,7 +14,6 @@
 #include "ctrace/core/error.hpp"
 #include "ctrace/enrich/container_info.hpp"
 #include "ctrace/enrich/uts.hpp"
-#include "enrich/container_sources.hpp"
 
 namespace fs = std::filesystem;
 
@@ -156,13 +155,6 @@ fs::path resolve_cgroup_dir(const std::string& arg, const CgroupFs& cfs) {
 
 }  // namespace
 
-std::optional<std::string> container_id_of(const std::string& dir_name) {
-  // One set of naming rules for containers and pods: the resolver's.
-  auto m = enrich::detail::match_cgroup_dir(dir_name, "");
-  if (!m || m->kind == enrich::detail::PathMatch::Unit) return std::nullopt;
-  return m->id;
-}
-
 std::vector<ContainerMatch> find_containers(const fs::path& mount, const std::string& query) {
   std::vector<ContainerMatch> out;
   std::error_code ec;
@@ -173,7 +165,7 @@ std::vector<ContainerMatch> find_containers(const fs::path& mount, const std::st
     if (!it->is_directory(ec2) || it->is_symlink(ec2)) continue;
     if (it.depth() >= kMaxDepth) it.disable_recursion_pending();
     std::string name = it->path().filename().string();
-    auto id = container_id_of(name);
+    auto id = enrich::container_id_of(name);
     bool by_id = id && query.size() >= 4 && id->rfind(query, 0) == 0;
     if (by_id || name == query) out.push_back({id ? *id : name, it->path()});
   }
@@ -196,7 +188,7 @@ std::optional<fs::path> v1_only_match(const CgroupFs& cfs, const std::string& qu
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (it.depth() >= 8) it.disable_recursion_pending();
       std::string name = it->path().filename().string();
-      auto id = container_id_of(name);
+      auto id = enrich::container_id_of(name);
       if (name == query || (id && query.size() >= 4 && id->rfind(query, 0) == 0)) return it->path();
     }
     break;

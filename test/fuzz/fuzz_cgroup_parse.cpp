@@ -18,6 +18,7 @@
 #include "ctrace/core/cgroup.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/enrich/container_info.hpp"
+#include "ctrace/enrich/unix_http.hpp"
 #include "ctrace/target/target.hpp"
 #include "enrich/container_sources.hpp"
 
@@ -126,7 +127,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
       case 8: {  // what a runtime's API socket answered
-        auto r = enrich::detail::parse_http_response(in.ConsumeRemainingBytesAsString());
+        auto r = enrich::parse_http_response(in.ConsumeRemainingBytesAsString());
         if (r && r->body.size() > size) std::abort();  // a body is never larger than what came
         break;
       }

@@ -1,7 +1,7 @@
 // serve's HTTP request handling: cpp-httplib's parser, the daemon's connection stream
 // (SocketHttpServer::serve_connection over a socketpair), its router and every handler
 // (/list /add /dump /dump-by-name /dump-by-cgroup /close /close-by-name /metrics, traceloop's
-// spellings) over fake recorders: make_trace_daemon with a RecorderFactory that loads nothing.
+// spellings) over fake recorders: make_serve_api with a RecorderFactory that loads nothing.
 // Targets resolve in the fixture cgroup tree (test/fixtures/containers).
 // Input: up to 8 raw requests separated by NUL bytes, served one after the other to the
 // same daemon (so that /add, then /dump and /close, can happen), which is emptied afterwards.
@@ -20,7 +20,7 @@
 #include <thread>
 
 #include "ctrace/commands/http_server.hpp"
-#include "ctrace/commands/serve_daemon.hpp"
+#include "ctrace/commands/serve_api.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/probe/recorder.hpp"
 
@@ -81,7 +81,7 @@ class FakeRecorder final : public probe::TraceRecorder {
 };
 
 struct Harness {
-  std::unique_ptr<commands::TraceDaemon> daemon;
+  std::unique_ptr<commands::ServeApi> daemon;
   commands::SocketHttpServer server{8};
   Harness() {
     char tmpl[] = "/tmp/ctrace-fuzz-XXXXXX";
@@ -91,7 +91,7 @@ struct Harness {
     target::CgroupFs cfs{kMount, dir / "mounts", dir / "proc"};
     enrich::SyscallFormats formats =
         enrich::SyscallFormats::load_dir(fs::path(CTRACE_TEST_FIXTURES) / "syscalls");
-    daemon = commands::make_trace_daemon(cfs, formats, {},
+    daemon = commands::make_serve_api(cfs, formats, {},
                                          [](const target::Target&, const probe::RecorderOptions& o) {
                                            return std::make_unique<FakeRecorder>(o);
                                          });

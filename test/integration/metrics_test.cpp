@@ -14,12 +14,12 @@
 #include <sstream>
 #include <thread>
 
-#include "ctrace/commands/daemon.hpp"
+#include "ctrace/commands/serve_protocol.hpp"
 #include "ctrace/commands/metrics_server.hpp"
 #include "support.hpp"
 
 using namespace ctrace::test;
-using ctrace::commands::unix_http_request;
+using ctrace::commands::daemon_request;
 using ctrace::commands::url_encode;
 using nlohmann::json;
 namespace fs = std::filesystem;
@@ -187,18 +187,18 @@ TEST_CASE(
   CHECK(tcp_request(port, "POST", "/close?name=t1").status == 404);
   CHECK(tcp_request(port, "POST", "/metrics").status == 405);
   CHECK(tcp_request(port, "DELETE", "/healthz").status == 405);
-  CHECK(unix_http_request(sock, "GET", "/list").body.find("\"traces\":[]") != std::string::npos);
+  CHECK(daemon_request(sock, "GET", "/list").body.find("\"traces\":[]") != std::string::npos);
 
   // Positive control: the same requests on the unix socket do add, list and dump.
-  CHECK(unix_http_request(sock, "POST", add).status == 201);
-  CHECK(unix_http_request(sock, "GET", "/dump?name=t1").status == 200);
-  auto list = json::parse(unix_http_request(sock, "GET", "/list").body);
+  CHECK(daemon_request(sock, "POST", add).status == 201);
+  CHECK(daemon_request(sock, "GET", "/dump?name=t1").status == 200);
+  auto list = json::parse(daemon_request(sock, "GET", "/list").body);
   CHECK(list["traces"].size() == 1);
   m = tcp_request(port, "GET", "/metrics");
   CHECK(m.body.find("\nctrace_record_targets 1\n") != std::string::npos);
   CHECK(m.body.find("ctrace_record_events_total{trace=\"t1\"}") != std::string::npos);
   // The unix socket's /metrics is the same exporter, and `ctl metrics` prints it.
-  CHECK(unix_http_request(sock, "GET", "/metrics").body.find("\nctrace_up 1\n") != std::string::npos);
+  CHECK(daemon_request(sock, "GET", "/metrics").body.find("\nctrace_up 1\n") != std::string::npos);
   auto ctl = run({ctrace_bin(), "ctl", "--socket", sock, "metrics"});
   CHECK(ctl.code == 0);
   CHECK(ctl.out.find("\nctrace_record_targets 1\n") != std::string::npos);
@@ -270,14 +270,14 @@ TEST_CASE("Debian's Prometheus scrapes serve --metrics-address and stores the re
 
   TestCgroup parent("ctrace-test-metrics-prom");
   TestCgroup a(parent, "a"), b(parent, "b");
-  REQUIRE(unix_http_request(sock, "POST", "/add?name=ta&cgroup=" + url_encode(a.relative())).status == 201);
-  REQUIRE(unix_http_request(sock, "POST", "/add?name=tb&cgroup=" + url_encode(b.relative())).status == 201);
+  REQUIRE(daemon_request(sock, "POST", "/add?name=ta&cgroup=" + url_encode(a.relative())).status == 201);
+  REQUIRE(daemon_request(sock, "POST", "/add?name=tb&cgroup=" + url_encode(b.relative())).status == 201);
   Workload w({"getppid", "1000"});
   a.add(w.pid());
   w.go();
   REQUIRE(w.wait() == 0);
   // Nothing runs in the cgroups any more: the daemon's own count is final.
-  auto list = json::parse(unix_http_request(sock, "GET", "/list").body);
+  auto list = json::parse(daemon_request(sock, "GET", "/list").body);
   const uint64_t recorded_a = list["traces"][0]["recorded"].get<uint64_t>();
   const uint64_t recorded_b = list["traces"][1]["recorded"].get<uint64_t>();
   CHECK(recorded_a >= 2000);  // 1000 getppid enters and exits, and the workload's own calls

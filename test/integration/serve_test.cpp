@@ -18,11 +18,11 @@
 #include <thread>
 #include <tuple>
 
-#include "ctrace/commands/daemon.hpp"
+#include "ctrace/commands/serve_protocol.hpp"
 #include "support.hpp"
 
 using namespace ctrace::test;
-using ctrace::commands::unix_http_request;
+using ctrace::commands::daemon_request;
 using nlohmann::json;
 
 namespace {
@@ -132,7 +132,7 @@ TEST_CASE("serve records two cgroups and dumps and closes each and metrics are P
   CHECK(list["traces"][0]["name"] == "ta");
   CHECK(list["traces"][0]["cgroup_id"] == a.id());
 
-  auto m = unix_http_request(sock, "GET", "/metrics");
+  auto m = daemon_request(sock, "GET", "/metrics");
   REQUIRE(m.status == 200);
   std::regex sample(
       R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\})? -?[0-9.eE+]+$)");
@@ -169,23 +169,23 @@ TEST_CASE("serve answers malformed and oversized requests with 4xx and keeps ser
   CHECK(raw_status(sock, "GET /list HTTP/1.1\r\nHost: x\r\nX: " + std::string(20000, 'h') + "\r\n\r\n") /
             100 ==
         4);
-  CHECK(unix_http_request(sock, "POST", "/add?name=../etc&cgroup=" + cg.relative()).status == 400);
-  CHECK(unix_http_request(sock, "POST", "/add?name=a%2Fb&cgroup=" + cg.relative()).status == 400);
-  CHECK(unix_http_request(sock, "POST", "/add?name=ok").status == 400);
-  CHECK(unix_http_request(sock, "POST", "/add?name=ok&cgroup_id=12x").status == 400);
-  CHECK(unix_http_request(sock, "POST", "/add?name=ok&cgroup=no-such-cgroup-here").status == 400);
-  CHECK(unix_http_request(sock, "GET", "/dump?name=nothere").status == 404);
-  CHECK(unix_http_request(sock, "GET", "/nowhere").status == 404);
-  CHECK(unix_http_request(sock, "POST", "/list").status == 404);  // GET only
+  CHECK(daemon_request(sock, "POST", "/add?name=../etc&cgroup=" + cg.relative()).status == 400);
+  CHECK(daemon_request(sock, "POST", "/add?name=a%2Fb&cgroup=" + cg.relative()).status == 400);
+  CHECK(daemon_request(sock, "POST", "/add?name=ok").status == 400);
+  CHECK(daemon_request(sock, "POST", "/add?name=ok&cgroup_id=12x").status == 400);
+  CHECK(daemon_request(sock, "POST", "/add?name=ok&cgroup=no-such-cgroup-here").status == 400);
+  CHECK(daemon_request(sock, "GET", "/dump?name=nothere").status == 404);
+  CHECK(daemon_request(sock, "GET", "/nowhere").status == 404);
+  CHECK(daemon_request(sock, "POST", "/list").status == 404);  // GET only
   // at most 16 targets
   for (int i = 0; i < 16; ++i)
-    REQUIRE(unix_http_request(sock, "POST",
+    REQUIRE(daemon_request(sock, "POST",
                               "/add?size=1K&name=t" + std::to_string(i) + "&cgroup=" + cg.relative())
                 .status == 201);
-  auto full = unix_http_request(sock, "POST", "/add?size=1K&name=t16&cgroup=" + cg.relative());
+  auto full = daemon_request(sock, "POST", "/add?size=1K&name=t16&cgroup=" + cg.relative());
   CHECK(full.status == 429);
   CHECK(full.body.find("at most 16") != std::string::npos);
-  auto list = unix_http_request(sock, "GET", "/list");
+  auto list = daemon_request(sock, "GET", "/list");
   CHECK(list.status == 200);
   CHECK(json::parse(list.body).at("traces").size() == 16);
   d->signal(SIGTERM);
@@ -224,7 +224,7 @@ TEST_CASE("serve handles 16 concurrent clients x 100 requests adding, dumping an
           target = i % 3 == 0 ? "/list" : i % 3 == 1 ? "/metrics" : "/dump?name=load";
         }
         try {
-          auto r = unix_http_request(sock, method, target);
+          auto r = daemon_request(sock, method, target);
           if (r.status == expect) {
             ok++;
             continue;
@@ -448,7 +448,7 @@ TEST_CASE("ctl dump | head -1 ends cleanly and the daemon keeps serving", "[serv
   auto d = start_daemon(sock);
   TestCgroup cg("ctrace-test-ctl-pipe");
   // 16M: 12,600 slots per CPU hold the 10,000 events of one CPU's loop
-  REQUIRE(unix_http_request(sock, "POST", "/add?name=big&size=16M&cgroup=" + cg.relative()).status == 201);
+  REQUIRE(daemon_request(sock, "POST", "/add?name=big&size=16M&cgroup=" + cg.relative()).status == 201);
   // 5000 calls: a dump of ~350 KiB of text, larger than a pipe's 64 KiB, so that ctl still
   // writes after head has gone
   Workload w({"getppid", "5000"});
@@ -485,7 +485,7 @@ TEST_CASE("dumps in a loop while 2 tasks per CPU hammer syscalls: every slot val
   auto d = start_daemon(sock);
   TestCgroup cg("ctrace-test-ring-race");
   // 64M holds every event of the workloads below, so the final dump must have them all.
-  REQUIRE(unix_http_request(sock, "POST", "/add?name=race&size=64M&cgroup=" + cg.relative()).status == 201);
+  REQUIRE(daemon_request(sock, "POST", "/add?name=race&size=64M&cgroup=" + cg.relative()).status == 201);
   const unsigned tasks = 2 * std::max(1u, std::thread::hardware_concurrency());
   constexpr int kCalls = 5000;
   std::vector<std::unique_ptr<Workload>> ws;
@@ -498,7 +498,7 @@ TEST_CASE("dumps in a loop while 2 tasks per CPU hammer syscalls: every slot val
   std::string first_bad;
   std::thread dumper([&] {
     while (!done) {
-      auto r = unix_http_request(sock, "GET", "/dump?name=race&format=json");
+      auto r = daemon_request(sock, "GET", "/dump?name=race&format=json");
       auto lines = json_lines(r.body);
       const auto& s = lines.at(0);
       uint64_t events = s.at("events"), torn = s.at("torn"), recorded = s.at("recorded"),
@@ -524,7 +524,7 @@ TEST_CASE("dumps in a loop while 2 tasks per CPU hammer syscalls: every slot val
   CHECK(bad == 0);
   CHECK(dumps >= 1);
 
-  auto r = unix_http_request(sock, "GET", "/dump?name=race&format=json");
+  auto r = daemon_request(sock, "GET", "/dump?name=race&format=json");
   auto lines = json_lines(r.body);
   CHECK(lines.at(0).at("torn") == 0);
   CHECK(lines.at(0).at("lost") == 0);

@@ -2,6 +2,7 @@
 // Docker, containerd/nerdctl, CRI-O, Kubernetes on containerd and podman as those runtimes write
 // them) and its HTTP sources against a fake API server on a unix socket.
 #include "ctrace/enrich/container_info.hpp"
+#include "ctrace/enrich/unix_http.hpp"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -334,6 +335,8 @@ TEST_CASE("resolver: podman's REST socket, chunked", "[container_info]") {
   fs::remove_all(dir);
 }
 
-TEST_CASE("unix_http_get: absent socket and garbage are nullopt, not a hang", "[container_info]") {
-  CHECK_FALSE(detail::unix_http_get("/nonexistent/ctrace.sock", "/", std::chrono::milliseconds(200)));
+TEST_CASE("unix_http_request: absent socket and garbage are nullopt, not a hang", "[container_info]") {
+  HttpFailure why{};
+  CHECK_FALSE(unix_http_request("/nonexistent/ctrace.sock", "GET", "/", std::chrono::milliseconds(200), 1 << 20, &why));
+  CHECK(why == HttpFailure::Connect);
 }

@@ -1,5 +1,5 @@
 // ctrace serve's request validation, without a daemon.
-#include "ctrace/commands/daemon.hpp"
+#include "ctrace/commands/serve_protocol.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -16,8 +16,8 @@
 #include <string>
 #include <thread>
 
-#include "ctrace/commands/daemon.hpp"
-#include "ctrace/commands/serve_daemon.hpp"
+#include "ctrace/commands/serve_protocol.hpp"
+#include "ctrace/commands/serve_api.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/time.hpp"
 #include "ctrace/enrich/names.hpp"
@@ -65,8 +65,8 @@ std::string serve_request(commands::SocketHttpServer& server, const std::string&
 struct ServedDaemon {
   target::CgroupFs cfs{std::string(CTRACE_TEST_FIXTURES) + "/containers/sys/fs/cgroup", "/nonexistent",
                        "/proc"};
-  std::unique_ptr<commands::TraceDaemon> daemon =
-      commands::make_trace_daemon(cfs, {}, {}, [](const target::Target&, const probe::RecorderOptions&) {
+  std::unique_ptr<commands::ServeApi> daemon =
+      commands::make_serve_api(cfs, {}, {}, [](const target::Target&, const probe::RecorderOptions&) {
         FAIL("no recording is started");
         return std::unique_ptr<probe::TraceRecorder>();
       });

@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 #include <set>
 
-#include "commands/container_metrics.hpp"
+#include "commands/metric_sources.hpp"
 #include "ctrace/commands/metrics_server.hpp"
 #include "ctrace/core/error.hpp"
 

@@ -1,6 +1,7 @@
 // Target resolution on a fake cgroup tree: a temp dir with a mounts file that lists a cgroup2
 // mount and a cgroup v1 mount, both plain directories.
 #include "ctrace/target/target.hpp"
+#include "ctrace/enrich/container_info.hpp"
 
 #include <unistd.h>
 
@@ -169,31 +170,31 @@ TEST_CASE("target -p resolves the 0:: line of /proc/PID/cgroup", "[target]") {
 }
 
 TEST_CASE("container ids in cgroup directory names", "[target]") {
-  CHECK(container_id_of("docker-" + kDockerId + ".scope") == kDockerId);
-  CHECK(container_id_of("cri-containerd-" + kContainerdId + ".scope") == kContainerdId);
-  CHECK(container_id_of("crio-" + kCrioId + ".scope") == kCrioId);
-  CHECK(container_id_of("libpod-" + kPodmanId + ".scope") == kPodmanId);
-  CHECK(container_id_of("libpod-" + kPodmanId) == kPodmanId);
-  CHECK(container_id_of(kPlainId) == kPlainId);
-  CHECK(container_id_of("deadbeefcafe") == "deadbeefcafe");  // 12-char short ids too
-  CHECK(container_id_of("kubepods-burstable-pod0a1b2c3d_4e5f_6789_abcd_ef0123456789.slice") ==
+  CHECK(ctrace::enrich::container_id_of("docker-" + kDockerId + ".scope") == kDockerId);
+  CHECK(ctrace::enrich::container_id_of("cri-containerd-" + kContainerdId + ".scope") == kContainerdId);
+  CHECK(ctrace::enrich::container_id_of("crio-" + kCrioId + ".scope") == kCrioId);
+  CHECK(ctrace::enrich::container_id_of("libpod-" + kPodmanId + ".scope") == kPodmanId);
+  CHECK(ctrace::enrich::container_id_of("libpod-" + kPodmanId) == kPodmanId);
+  CHECK(ctrace::enrich::container_id_of(kPlainId) == kPlainId);
+  CHECK(ctrace::enrich::container_id_of("deadbeefcafe") == "deadbeefcafe");  // 12-char short ids too
+  CHECK(ctrace::enrich::container_id_of("kubepods-burstable-pod0a1b2c3d_4e5f_6789_abcd_ef0123456789.slice") ==
         "0a1b2c3d-4e5f-6789-abcd-ef0123456789");
-  CHECK(container_id_of("kubepods-pod0a1b2c3d_4e5f_6789_abcd_ef0123456789.slice") ==
+  CHECK(ctrace::enrich::container_id_of("kubepods-pod0a1b2c3d_4e5f_6789_abcd_ef0123456789.slice") ==
         "0a1b2c3d-4e5f-6789-abcd-ef0123456789");
-  CHECK(container_id_of("pod9a8b7c6d-1111-2222-3333-444455556666") == "9a8b7c6d-1111-2222-3333-444455556666");
+  CHECK(ctrace::enrich::container_id_of("pod9a8b7c6d-1111-2222-3333-444455556666") == "9a8b7c6d-1111-2222-3333-444455556666");
 
   // not containers
-  CHECK_FALSE(container_id_of("libpod-conmon-" + kPodmanId + ".scope"));
-  CHECK_FALSE(container_id_of("crio-conmon-" + kCrioId + ".scope"));
-  CHECK_FALSE(container_id_of("kubepods.slice"));
-  CHECK_FALSE(container_id_of("kubepods-besteffort.slice"));
-  CHECK_FALSE(container_id_of("kubepods-burstable.slice"));
-  CHECK_FALSE(container_id_of("system.slice"));
-  CHECK_FALSE(container_id_of("init.scope"));
-  CHECK_FALSE(container_id_of("docker-notanid.scope"));
-  CHECK_FALSE(container_id_of("docker.service"));
-  CHECK_FALSE(container_id_of("abc123"));  // too short for a plain id
-  CHECK_FALSE(container_id_of("ctrace-1234"));
+  CHECK_FALSE(ctrace::enrich::container_id_of("libpod-conmon-" + kPodmanId + ".scope"));
+  CHECK_FALSE(ctrace::enrich::container_id_of("crio-conmon-" + kCrioId + ".scope"));
+  CHECK_FALSE(ctrace::enrich::container_id_of("kubepods.slice"));
+  CHECK_FALSE(ctrace::enrich::container_id_of("kubepods-besteffort.slice"));
+  CHECK_FALSE(ctrace::enrich::container_id_of("kubepods-burstable.slice"));
+  CHECK_FALSE(ctrace::enrich::container_id_of("system.slice"));
+  CHECK_FALSE(ctrace::enrich::container_id_of("init.scope"));
+  CHECK_FALSE(ctrace::enrich::container_id_of("docker-notanid.scope"));
+  CHECK_FALSE(ctrace::enrich::container_id_of("docker.service"));
+  CHECK_FALSE(ctrace::enrich::container_id_of("abc123"));  // too short for a plain id
+  CHECK_FALSE(ctrace::enrich::container_id_of("ctrace-1234"));
 }
 
 TEST_CASE("target --container finds every runtime's directory by id prefix", "[target]") {

@@ -9,7 +9,7 @@
 #include <mutex>
 #include <string>
 
-#include "ctrace/commands/daemon.hpp"
+#include "ctrace/commands/serve_protocol.hpp"
 
 namespace ctrace::commands {
 

@@ -83,4 +83,8 @@ class ContainerResolver {
   std::unique_ptr<Impl> impl_;
 };
 
+// The container id in a cgroup directory name ("docker-ID.scope" -> ID), if it is one: the
+// resolver's naming rules, which target::find_containers follows too.
+std::optional<std::string> container_id_of(const std::string& dir_name);
+
 }  // namespace ctrace::enrich

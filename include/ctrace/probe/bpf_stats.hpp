@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "ctrace/core/unique_fd.hpp"
-#include "ctrace/output/metrics.hpp"
 
 namespace ctrace::probe {
 
@@ -26,16 +25,5 @@ bool bpf_stats_sysctl_enabled();
 
 // Turns the kernel's accounting on until the fd is closed. Throws Error.
 UniqueFd enable_bpf_stats();
-
-// ctrace_bpf_run_time_seconds_total / ctrace_bpf_run_count_total{program}; only emitted while
-// the kernel counts (the sysctl, or `held` from enable_bpf_stats()), since zeros would lie.
-class BpfStatsSource final : public output::MetricsSource {
- public:
-  explicit BpfStatsSource(bool held) : held_(held) {}
-  void collect(prometheus::Registry& registry) override;
-
- private:
-  bool held_;
-};
 
 }  // namespace ctrace::probe

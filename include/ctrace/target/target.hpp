@@ -73,8 +73,6 @@ struct ContainerMatch {
 // directory name equals `query`.
 std::vector<ContainerMatch> find_containers(const std::filesystem::path& mount,
                                             const std::string& query);
-// The container id in a cgroup directory name ("docker-ID.scope" -> ID), if it is one.
-std::optional<std::string> container_id_of(const std::string& dir_name);
 
 // Watches the target cgroup's parent directory (one inotify watch: cgroupfs reports rmdir
 // and mkdir there as IN_DELETE and IN_CREATE) to tell when the target goes away and, for a

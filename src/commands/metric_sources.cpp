@@ -1,4 +1,4 @@
-#include "commands/container_metrics.hpp"
+#include "commands/metric_sources.hpp"
 
 #include <poll.h>
 #include <spdlog/spdlog.h>
@@ -205,6 +205,16 @@ void ContainerMetrics::collect(prometheus::Registry& registry) {
 uint64_t ContainerMetrics::lost_events() {
   // Cgroup events the ring could not take, and counts that found a map full.
   return sampler_.view().lost().total() + sampler_.view().dropped().total();
+}
+
+void BpfStatsMetrics::collect(prometheus::Registry& registry) {
+  if (!held_ && !probe::bpf_stats_sysctl_enabled()) return;
+  auto& time = output::counter_family(registry, "ctrace_bpf_run_time_seconds_total");
+  auto& count = output::counter_family(registry, "ctrace_bpf_run_count_total");
+  for (const auto& p : probe::own_program_stats()) {
+    time.Add({{"program", p.name}}).Increment(static_cast<double>(p.run_time_ns) / 1e9);
+    count.Add({{"program", p.name}}).Increment(static_cast<double>(p.run_count));
+  }
 }
 
 }  // namespace ctrace::commands

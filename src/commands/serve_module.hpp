@@ -1,11 +1,12 @@
 #pragma once
-// `ctrace serve` in two parts: its options are parsed in the ctrace binary (serve_cli.cpp);
-// the daemon (serve.cpp, with cpp-httplib and prometheus-cpp) is the ctrace-http module,
-// loaded only by `serve`, so that no other command maps libssl, libcrypto, zlib or brotli.
+// `ctrace serve` in two parts: the command and its options are in the ctrace binary
+// (serve.cpp); the daemon (serve_module.cpp, with cpp-httplib and prometheus-cpp) is the
+// ctrace-http module, loaded only by `serve`, so that no other command maps libssl, libcrypto,
+// zlib or brotli.
 #include <optional>
 #include <string>
 
-#include "ctrace/commands/daemon.hpp"
+#include "ctrace/commands/serve_protocol.hpp"
 
 namespace ctrace::commands {
 

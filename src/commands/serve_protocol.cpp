@@ -1,4 +1,4 @@
-#include "ctrace/commands/daemon.hpp"
+#include "ctrace/commands/serve_protocol.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -16,6 +16,7 @@
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/core/unique_fd.hpp"
+#include "ctrace/enrich/unix_http.hpp"
 
 namespace ctrace::commands {
 
@@ -77,34 +78,24 @@ std::string url_encode(const std::string& s) {
   return out;
 }
 
-HttpReply unix_http_request(const std::string& socket, const std::string& method, const std::string& target) {
-  sockaddr_un addr = unix_address(socket);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) throw Error("socket: {}", errno_string(errno));
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    throw Error("cannot reach the daemon on {}: {}. Start it with 'ctrace serve' (as root)", socket,
-                errno_string(errno));
-  send_all(fd.get(), method + " " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n" +
-                         "Content-Length: 0\r\n\r\n");
-  std::string resp;
-  char buf[65536];
-  for (;;) {
-    pollfd p{fd.get(), POLLIN, 0};
-    if (::poll(&p, 1, 60000) <= 0) throw Error("no answer from the daemon on {}", socket);
-    ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw Error("reading from {}: {}", socket, errno_string(errno));
-    if (n == 0) break;
-    resp.append(buf, static_cast<size_t>(n));
+HttpReply daemon_request(const std::string& socket, const std::string& method, const std::string& target) {
+  // a dump of the largest ring is well below this; a stuck daemon is given ten minutes
+  constexpr size_t kMaxAnswer = size_t{1} << 30;
+  enrich::HttpFailure failure{};
+  int err = 0;
+  auto r = enrich::unix_http_request(socket, method, target, std::chrono::minutes(10), kMaxAnswer, &failure, &err);
+  if (r) return {r->status, std::move(r->body)};
+  switch (failure) {
+    case enrich::HttpFailure::Connect:
+      throw Error("cannot reach the daemon on {}: {}. Start it with 'ctrace serve' (as root)", socket,
+                  errno_string(err));
+    case enrich::HttpFailure::Timeout:
+      throw Error("no answer from the daemon on {}", socket);
+    case enrich::HttpFailure::TooLarge:
+      throw Error("the daemon on {} answered more than {} bytes", socket, kMaxAnswer);
+    default:
+      throw Error("the daemon on {} answered something that is not HTTP", socket);
   }
-  HttpReply r;
-  auto sp = resp.find(' ');
-  auto end = resp.find("\r\n\r\n");
-  if (resp.rfind("HTTP/1.", 0) != 0 || sp == std::string::npos || end == std::string::npos)
-    throw Error("the daemon on {} answered something that is not HTTP", socket);
-  r.status = std::atoi(resp.c_str() + sp + 1);
-  r.body = resp.substr(end + 4);
-  return r;
 }
 
 }  // namespace ctrace::commands

@@ -1,7 +1,8 @@
 #pragma once
-// ContainerMetrics: the exporter's ctrace_container_* families, from the host view's maps
-// (the same kernel counters as `ctrace top`), read and folded per container on each scrape,
-// never per event. Loaded by `serve --metrics-address` only.
+// The exporter's sources beyond the daemon's own families: the kernel's run time of ctrace's
+// programs (BpfStatsMetrics), and the ctrace_container_* families (ContainerMetrics) from the
+// host view's maps (the same kernel counters as `ctrace top`), read and folded per container on
+// each scrape, never per event; loaded by `serve --metrics-address` only.
 //
 // Prometheus counters must not go down: a container's counters are the sum over its cgroups,
 // and the counts of a cgroup that was removed and forgotten in the kernel (while its container
@@ -20,6 +21,7 @@
 #include "ctrace/core/unique_fd.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/output/metrics.hpp"
+#include "ctrace/probe/bpf_stats.hpp"
 #include "ctrace/hostview/sampler.hpp"
 #include "ctrace/target/target.hpp"
 
@@ -73,5 +75,17 @@ class ContainerMetrics final : public output::MetricsSource {
   UniqueFd wake_;  // eventfd: stop the watcher
   std::thread watcher_;
 };
+
+// ctrace_bpf_run_time_seconds_total / ctrace_bpf_run_count_total{program}; only emitted while
+// the kernel counts (the sysctl, or `held` from enable_bpf_stats()), since zeros would lie.
+class BpfStatsMetrics final : public output::MetricsSource {
+ public:
+  explicit BpfStatsMetrics(bool held) : held_(held) {}
+  void collect(prometheus::Registry& registry) override;
+
+ private:
+  bool held_;
+};
+
 
 }  // namespace ctrace::commands

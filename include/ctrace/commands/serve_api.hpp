@@ -19,14 +19,14 @@ namespace ctrace::commands {
 using RecorderFactory = std::function<std::unique_ptr<probe::TraceRecorder>(const target::Target&,
                                                                             const probe::RecorderOptions&)>;
 
-struct TraceDaemonOptions {
+struct ServeApiOptions {
   uint64_t default_size = probe::RecorderOptions::kDefaultSize;  // --size, bytes per target
   int string_size = 64;                                          // --string-size
 };
 
-class TraceDaemon {
+class ServeApi {
  public:
-  virtual ~TraceDaemon() = default;
+  virtual ~ServeApi() = default;
   // /list /add /dump /dump-by-name /dump-by-cgroup /close /close-by-name /metrics.
   virtual void routes(SocketHttpServer& server) = 0;
   // What /metrics renders (the daemon's own families); the command adds its other sources.
@@ -36,7 +36,7 @@ class TraceDaemon {
 };
 
 // Targets are resolved in `cgroup_fs`; dumps are decoded with `formats`.
-std::unique_ptr<TraceDaemon> make_trace_daemon(target::CgroupFs cgroup_fs, enrich::SyscallFormats formats,
-                                               TraceDaemonOptions opts, RecorderFactory make_recorder);
+std::unique_ptr<ServeApi> make_serve_api(target::CgroupFs cgroup_fs, enrich::SyscallFormats formats,
+                                               ServeApiOptions opts, RecorderFactory make_recorder);
 
 }  // namespace ctrace::commands

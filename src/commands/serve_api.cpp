@@ -13,9 +13,9 @@
 #include <nlohmann/json.hpp>
 
 #include "ctrace/commands/command.hpp"
-#include "ctrace/commands/daemon.hpp"
+#include "ctrace/commands/serve_protocol.hpp"
 #include "ctrace/commands/http_server.hpp"
-#include "ctrace/commands/serve_daemon.hpp"
+#include "ctrace/commands/serve_api.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/core/time.hpp"
@@ -50,9 +50,9 @@ struct HttpError {
   std::string message;
 };
 // The HTTP side of the daemon: its routes and handlers over the recordings it holds.
-class Daemon final : public TraceDaemon, public output::MetricsSource {
+class Daemon final : public ServeApi, public output::MetricsSource {
  public:
-  Daemon(target::CgroupFs cgroup_fs, enrich::SyscallFormats formats, TraceDaemonOptions opts,
+  Daemon(target::CgroupFs cgroup_fs, enrich::SyscallFormats formats, ServeApiOptions opts,
          RecorderFactory make_recorder)
       : cgroup_fs_(std::move(cgroup_fs)),
         formats_(std::move(formats)),
@@ -394,8 +394,8 @@ class Daemon final : public TraceDaemon, public output::MetricsSource {
 
 }  // namespace
 
-std::unique_ptr<TraceDaemon> make_trace_daemon(target::CgroupFs cgroup_fs, enrich::SyscallFormats formats,
-                                               TraceDaemonOptions opts, RecorderFactory make_recorder) {
+std::unique_ptr<ServeApi> make_serve_api(target::CgroupFs cgroup_fs, enrich::SyscallFormats formats,
+                                               ServeApiOptions opts, RecorderFactory make_recorder) {
   return std::make_unique<Daemon>(std::move(cgroup_fs), std::move(formats), opts, std::move(make_recorder));
 }
 

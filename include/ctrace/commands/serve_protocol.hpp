@@ -1,7 +1,7 @@
 #pragma once
-// The `ctrace serve` daemon's plumbing that `ctrace ctl` shares: HTTP/1.1 over a root-only
-// unix socket, a minimal client, and the validation of names and parameters. The servers
-// (cpp-httplib) are in http_server.hpp, linked only into the ctrace-http module.
+// What `ctrace serve` and `ctrace ctl` agree on: the socket, the limits, the validation of
+// names and parameters, and ctl's requests. The servers (cpp-httplib) are in http_server.hpp,
+// linked only into the ctrace-http module.
 #include <sys/un.h>
 
 #include <atomic>
@@ -35,8 +35,8 @@ struct HttpReply {
   std::string body;
 };
 
-// One request over the unix socket (Connection: close). Throws Error when the daemon
-// cannot be reached or answers garbage.
-HttpReply unix_http_request(const std::string& socket, const std::string& method, const std::string& target);
+// One request to the daemon on `socket` (enrich/unix_http.hpp). Throws Error, with a hint,
+// when it cannot be reached or answers garbage.
+HttpReply daemon_request(const std::string& socket, const std::string& method, const std::string& target);
 
 }  // namespace ctrace::commands
