@@ -25,9 +25,13 @@ std::string short_id(const std::string& id) {
   return hex ? id.substr(0, 12) : id;
 }
 
-std::string or_dash(const std::string& s) {
-  return s.empty() ? "-" : s;
+// A string field, "" when null or absent.
+std::string field(const Record& r, const char* key) {
+  const Value* v = r.get(key);
+  return v && std::holds_alternative<std::string>(v->v) ? std::get<std::string>(v->v) : std::string();
 }
+
+std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
 
 class PsCommand final : public Command {
  public:
@@ -51,40 +55,36 @@ class PsCommand final : public Command {
       spdlog::info("no cgroup with processes under {}", cfs.mount.string());
     else if (rows.empty())
       spdlog::info("no containers found under {} (--all lists every cgroup with processes)", cfs.mount.string());
+    // One record per container (ContainerInfo::to_object()); JSON writes it, text these columns.
+    Schema schema{"container", {}};
     if (quiet_) {
-      for (const auto& c : rows) std::printf("%s\n", (c.id.empty() ? c.cgroup : c.id).c_str());
-      std::fflush(stdout);
-      return 0;
-    }
-    auto out = output::make_formatter(format_, stdout);
-    out->begin({"container",
-                {{"name", "CONTAINER"},
-                 {"short_id", "ID"},
-                 {"runtime", "RUNTIME"},
-                 {"pod_text", "POD/NAMESPACE"},
-                 {"pids", "PIDS", Align::Right},
-                 {"cgroup_id", "CGROUP_ID", Align::Right},
-                 {"cgroup", "CGROUP"}}});
-    if (format_ == output::Format::Json) {
-      // One object per container, so that `jq` sees each alone.
-      for (const auto& c : rows) out->record({c.to_object()});
+      Column id{"id", ""};
+      id.text = [](const Record& r) { return field(r, "id").empty() ? field(r, "cgroup") : field(r, "id"); };
+      schema.columns = {id};
+      schema.headers = false;
     } else {
-      Table t;
-      for (const auto& c : rows) {
-        Record r;
-        r.set("name", c.display_name())
-            .set("short_id", or_dash(short_id(c.id)))
-            .set("runtime", or_dash(c.runtime))
-            .set("pod_text", c.pod.empty()
-                                 ? "-"
-                                 : c.pod + (c.pod_namespace.empty() ? "" : " (ns " + c.pod_namespace + ")"))
-            .set("pids", c.pids)
-            .set("cgroup_id", c.cgroup_id)
-            .set("cgroup", c.cgroup);
-        t.rows.push_back(std::move(r));
-      }
-      if (!t.rows.empty()) out->table(t);
+      Column short_ids{"id", "ID"}, runtime{"runtime", "RUNTIME"}, pod{"pod", "POD/NAMESPACE"};
+      short_ids.text = [](const Record& r) { return or_dash(short_id(field(r, "id"))); };
+      runtime.text = [](const Record& r) { return or_dash(field(r, "runtime")); };
+      pod.text = [](const Record& r) {
+        std::string p = field(r, "pod"), ns = field(r, "namespace");
+        return p.empty() ? "-" : p + (ns.empty() ? "" : " (ns " + ns + ")");
+      };
+      schema.columns = {{"name", "CONTAINER"},
+                        short_ids,
+                        runtime,
+                        pod,
+                        {"pids", "PIDS", Align::Right},
+                        {"cgroup_id", "CGROUP_ID", Align::Right},
+                        {"cgroup", "CGROUP"}};
     }
+    // -q is for `xargs`: ids, a line each, whatever -o says
+    auto out = output::make_formatter(quiet_ ? output::Format::Text : format_, stdout);
+    out->begin(schema);
+    Table t;
+    for (const auto& c : rows) t.rows.push_back({c.to_object()});
+    t.stream_rows = true;  // JSON: one object per container, so that `jq` sees each alone
+    if (!t.rows.empty()) out->table(t);
     out->end();
     return 0;
   }

@@ -80,6 +80,7 @@ struct Schema {
   std::string type;
   std::vector<Column> columns;
   Layout layout = Layout::Columns;
+  bool headers = true;  // text: the line of column headers (none for `ps -q`)
 };
 
 struct Record {

@@ -60,7 +60,7 @@ void TextFormatter::record(const Record& r) {
   }
   // Streams cannot look ahead: columns take their min_width, the last one is free.
   const auto& cols = schema_.columns;
-  if (!header_done_) {
+  if (!header_done_ && schema_.headers) {
     std::string h;
     for (size_t i = 0; i < cols.size(); ++i) {
       bool last = i + 1 == cols.size();
@@ -121,7 +121,7 @@ void TextFormatter::rows(const Table& t) {
   };
   std::vector<std::string> header;
   for (const auto& c : cols) header.push_back(c.header);
-  render(header);
+  if (schema_.headers) render(header);
   for (size_t i = 0; i < t.rows.size(); ++i) render(cells[i]);
   if (t.total) {
     write_line(out_, "----------------");
