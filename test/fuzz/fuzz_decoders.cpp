@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "commands/openclose.hpp"
-#include "commands/unshare_decode.hpp"
+#include "commands/unshare.hpp"
 #include "ctrace/enrich/cgroups.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"

@@ -14,7 +14,7 @@
 #include "../helpers/stream_render.hpp"
 #include "commands/openclose.hpp"
 #include "commands/tcpconnect.hpp"
-#include "commands/unshare_decode.hpp"
+#include "commands/unshare.hpp"
 #include "ctrace/output/formatter.hpp"
 
 using namespace ctrace;

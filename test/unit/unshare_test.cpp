@@ -1,5 +1,5 @@
 // ctrace unshare: raw event -> Record -> text/json, without a kernel.
-#include "commands/unshare_decode.hpp"
+#include "commands/unshare.hpp"
 
 #include <stdio.h>
 
