@@ -10,14 +10,14 @@
 
 #include "common.h"
 
-/* Container filter, set by user space between open and load (see
- * ctrace::probe::configure_filter). The verifier sees the constants and
- * removes the branches a mode does not use. */
+/* Container filter, set by user space between open and load (ctrace::probe::configure_filter,
+ * the one writer of these fields). The verifier sees the constants and removes the branches a
+ * mode does not use. */
 const volatile __u32 targ_filter_mode = CTRACE_FILTER_NONE;
 const volatile __u32 targ_uts_inum = 0;
 /* The target cgroup lives in .bss, not rodata: when a followed container is re-created
  * (a restart gives it a new cgroup id), user space re-targets the running programs
- * (ctrace::probe::retarget). A plain load either way; see bench/README.md for the cost. */
+ * (ctrace::probe::retarget). A plain load either way (bench/README.md, "A run-time target: the cgroup id in .bss"). */
 __u64 targ_cgroup_id = 0;
 __u32 targ_cgroup_level = 0;
 /* Our own tgid: a command never reports ctrace's own activity. */
@@ -31,13 +31,9 @@ static __always_inline __u32 current_uts_inum(void)
 
 extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym;
 
-/* The current task's cgroup v2, read with direct BTF loads: what
- * bpf_get_current_cgroup_id() and bpf_get_current_ancestor_cgroup_id() read,
- * without their helper calls on the hot path (see bench/). Through a read-only cast of the
- * task (the verifier turns the kfunc into a register move): the loads are the same, JITed with
- * an exception-table entry, but the verifier no longer checks each pointer loaded from a
- * trusted one, which looks names up in the kernel's BTF linearly, four per load per program:
- * most of a filtered command's CPU time until attached (bench/README.md). */
+/* The current task's cgroup v2, read with direct BTF loads (what bpf_get_current_cgroup_id()
+ * reads, without its helper call) through a read-only cast of the task, which spares the
+ * verifier's trust checks of each load (bench/README.md, "The container filter through a read-only cast"). */
 static __always_inline struct cgroup *current_dfl_cgroup(void)
 {
 	struct task_struct *task =
@@ -46,13 +42,10 @@ static __always_inline struct cgroup *current_dfl_cgroup(void)
 	return task->cgroups->dfl_cgrp;
 }
 
-/* The registers of a syscall as sys_enter/sys_exit hand them over (tp_btf: a trusted pointer,
- * read with direct loads) in the layout the architecture's ptrace ABI fixes
- * (arch/x86/include/uapi/asm/ptrace.h; arm64: user_pt_regs, orig_x0, syscallno), without CO-RE
- * relocations. The verifier still checks each load against the kernel's pt_regs. Why not
- * CO-RE: `pt_regs` and `uts_namespace` (the UTS filter, in every program) share a slot of the
- * kernel's 31-entry CO-RE candidate cache (jhash of the name % 31 = 28), so each program's
- * relocations evicted the other and the kernel searched its whole BTF again (bench/README.md). */
+/* The registers of a syscall as sys_enter/sys_exit hand them over, in the layout the
+ * architecture's ptrace ABI fixes (x86: uapi asm/ptrace.h; arm64: user_pt_regs, orig_x0,
+ * syscallno): direct loads without CO-RE relocations, whose type shared the kernel's CO-RE
+ * candidate-cache slot with the UTS filter's (bench/README.md, "Syscall registers without CO-RE"). */
 struct ctrace_syscall_regs {
 #if defined(__TARGET_ARCH_arm64)
 	__u64 regs[31], sp, pc, pstate, orig_x0;

@@ -7,13 +7,9 @@
  * inet_sock_set_state: TCP connect attempts and their result.
  * cgroup_mkdir/rmdir: a small ring buffer, so that user space names short-lived cgroups.
  *
- * The cgroup id comes from bpf_get_current_cgroup_id(), not from the direct loads
- * task->cgroups->dfl_cgrp->kn->id that the filter uses: the verifier checks every pointer
- * loaded from a trusted one by looking "<type>__safe_trusted/_rcu..." names up in the
- * kernel's BTF, linearly, up to four times per load per program; in these five programs that
- * was half of top's CPU time until attached. The helper costs a call per event, too little for
- * the bench to see (bench/README.md, "top: CPU until attached"); the rare events (bio_list,
- * cgroup_mkdir/rmdir) read with BPF_CORE_READ for the same reason.
+ * The cgroup id comes from bpf_get_current_cgroup_id(), the rare events (bio_list,
+ * cgroup_mkdir/rmdir) read with BPF_CORE_READ: the verifier's checks of direct loads cost
+ * start-up time (bench/README.md, "top: CPU until attached").
  *
  * Keyed by the task's own cgroup v2 id, not folded into the container's here: which
  * grouping a reader wants (container, pod, cgroup) is its choice, made once per interval
@@ -32,10 +28,8 @@
 
 
 /* struct sock's fields read through the inet_sock that embeds it first (every socket of this
- * tracepoint is one): same offsets, but the CO-RE relocation's root type is then inet_sock. The
- * kernel caches CO-RE candidates in 31 slots hashed by type name, and "sock" shares its slot
- * with "kernfs_node" (the filter's cgroup id): alternating, each evicted the other and cost a
- * linear search of the kernel's BTF per use, ~0.8 ms of top's start-up (bench/README.md). */
+ * tracepoint is one): the same offsets, but a CO-RE root type that does not share the kernel's
+ * candidate-cache slot with kernfs_node (bench/README.md, "top: CPU until attached"). */
 #define HOSTVIEW_SOCK(sk) ((const struct inet_sock *)(sk))
 
 #define HOSTVIEW_ECONNREFUSED 111

@@ -46,14 +46,14 @@ counted; pages writeback had already started are not. Latency (--latency, AVG_LA
 request issue to completion, for the requests whose first bio the target submitted.)";
 
 // The kernel's running totals, summed over CPUs, per direction.
-using Snapshot = std::array<biograph_value, BIOGRAPH_DIRS>;
+using DirectionCounts = std::array<biograph_value, BIOGRAPH_DIRS>;
 
 // What happened in one interval.
 struct Interval {
   double start_s;  // since collecting began
   double duration_ms;
   int64_t end_wall_ns;
-  Snapshot delta;
+  DirectionCounts delta;
 };
 
 enum class Metric { Bytes, Count, Avg, Latency };
@@ -62,7 +62,7 @@ enum class Metric { Bytes, Count, Avg, Latency };
 constexpr int kMinWidth = 16, kMaxWidth = 1000;
 constexpr int kMinHeight = 3, kMaxHeight = 500;
 
-uint64_t sum(const Snapshot& s, __u64 biograph_value::*field) {
+uint64_t sum(const DirectionCounts& s, __u64 biograph_value::*field) {
   return s[BIOGRAPH_READ].*field + s[BIOGRAPH_WRITE].*field;
 }
 
@@ -71,7 +71,7 @@ double ratio(uint64_t a, uint64_t b) {
 }
 
 // The charted value of one direction (or both when `dirs` has two).
-double metric_value(Metric m, const Snapshot& s, std::initializer_list<int> dirs) {
+double metric_value(Metric m, const DirectionCounts& s, std::initializer_list<int> dirs) {
   uint64_t bytes = 0, ios = 0, lat_ns = 0, lat_count = 0;
   for (int d : dirs) {
     bytes += s[static_cast<size_t>(d)].bytes;
@@ -266,8 +266,8 @@ class BiographCommand final : public Command {
     return s;
   }
 
-  Snapshot read_snapshot() const {
-    Snapshot snap{};
+  DirectionCounts read_counts() const {
+    DirectionCounts snap{};
     for (uint32_t dir = 0; dir < BIOGRAPH_DIRS; ++dir)
       if (!probe::sum_percpu_counters(values_fd_, &dir, snap[dir]))
         throw Error("cannot read the biograph counters: {}", errno_string(errno));
@@ -287,7 +287,7 @@ class BiographCommand final : public Command {
 
   // The kernel's totals are never reset: an interval is the difference of two snapshots.
   void take_interval(bool last) {
-    Snapshot now = read_snapshot();
+    DirectionCounts now = read_counts();
     auto t_now = std::chrono::steady_clock::now();
     Interval iv{std::chrono::duration<double>(interval_start_ - start_).count(),
                 std::chrono::duration<double, std::milli>(t_now - interval_start_).count(),
@@ -360,7 +360,7 @@ class BiographCommand final : public Command {
 
   // JSON only: the whole run, per direction and in total.
   Table summary() const {
-    Snapshot total{};
+    DirectionCounts total{};
     double ms = 0;
     for (const auto& iv : intervals_) {
       ms += iv.duration_ms;
@@ -411,7 +411,7 @@ class BiographCommand final : public Command {
   std::unique_ptr<output::Formatter> formatter_;
   Object target_object_;
   int values_fd_ = -1;
-  Snapshot prev_{};
+  DirectionCounts prev_{};
   std::chrono::steady_clock::time_point start_, interval_start_;
   std::vector<Interval> intervals_;
   int dots_ = 0;

@@ -39,12 +39,12 @@ constexpr const char* kExamples = R"(EXAMPLES:
 
 Counts are per syscall exit: calls that never return (exit, exit_group) are not counted.)";
 
-// Totals of one syscall, summed over CPUs.
-struct Totals {
+// What one syscall did, summed over CPUs.
+struct SyscallTotals {
   uint64_t count = 0, total_ns = 0, max_ns = 0, errors = 0;
   uint64_t hist[STAT_HIST_BUCKETS] = {};
 };
-using Snapshot = std::vector<Totals>;
+using SyscallCounts = std::vector<SyscallTotals>;  // by syscall nr
 
 class StatCommand final : public Command {
  public:
@@ -203,10 +203,10 @@ class StatCommand final : public Command {
   // -i SEC, 0 when there is one table at the end.
   std::chrono::milliseconds period() const { return std::chrono::milliseconds(static_cast<long>(interval_ * 1000 + 0.5)); }
 
-  Snapshot read_snapshot() const {
-    Snapshot snap(STAT_MAX_SYSCALLS);
+  SyscallCounts read_counts() const {
+    SyscallCounts snap(STAT_MAX_SYSCALLS);
     for (uint32_t nr = 0; nr < STAT_MAX_SYSCALLS; ++nr)
-      probe::sum_percpu<stat_value>(values_fd_, &nr, snap[nr], [](Totals& t, const stat_value& v) {
+      probe::sum_percpu<stat_value>(values_fd_, &nr, snap[nr], [](SyscallTotals& t, const stat_value& v) {
         t.count += v.count;
         t.total_ns += v.total_ns;
         t.max_ns = std::max<uint64_t>(t.max_ns, v.max_ns);
@@ -219,12 +219,12 @@ class StatCommand final : public Command {
   // Prints what happened since the previous table: the kernel's counters are never reset,
   // so an interval is the difference of two snapshots (max is since the start).
   void print_interval(uint64_t lost_total) {
-    Snapshot now = read_snapshot();
+    SyscallCounts now = read_counts();
     auto t_now = std::chrono::steady_clock::now();
-    Snapshot delta(now.size());
+    SyscallCounts delta(now.size());
     for (size_t nr = 0; nr < now.size(); ++nr) {
-      const Totals& a = now[nr];
-      const Totals b = prev_.empty() ? Totals{} : prev_[nr];
+      const SyscallTotals& a = now[nr];
+      const SyscallTotals b = prev_.empty() ? SyscallTotals{} : prev_[nr];
       delta[nr] = {a.count - b.count, a.total_ns - b.total_ns, a.max_ns, a.errors - b.errors, {}};
       for (int i = 0; i < STAT_HIST_BUCKETS; ++i) delta[nr].hist[i] = a.hist[i] - b.hist[i];
     }
@@ -236,7 +236,7 @@ class StatCommand final : public Command {
     ++intervals_;
   }
 
-  Table make_table(const Snapshot& snap, double duration_ms, uint64_t lost) const {
+  Table make_table(const SyscallCounts& snap, double duration_ms, uint64_t lost) const {
     uint64_t all_count = 0, all_ns = 0, all_err = 0, all_max = 0;
     std::vector<uint32_t> nrs;
     for (uint32_t nr = 0; nr < snap.size(); ++nr) {
@@ -248,7 +248,7 @@ class StatCommand final : public Command {
       all_max = std::max(all_max, snap[nr].max_ns);
     }
     auto key = [&](uint32_t nr) -> uint64_t {
-      const Totals& t = snap[nr];
+      const SyscallTotals& t = snap[nr];
       return sort_ == "time" ? t.total_ns : sort_ == "errors" ? t.errors : t.count;
     };
     std::sort(nrs.begin(), nrs.end(), [&](uint32_t a, uint32_t b) {
@@ -263,7 +263,7 @@ class StatCommand final : public Command {
     table.label_key = "name";
     table.bar_key = sort_ == "time" ? "elapsed_ms" : sort_ == "errors" ? "errors" : "count";
     for (uint32_t nr : nrs) {
-      const Totals& t = snap[nr];
+      const SyscallTotals& t = snap[nr];
       Record r;
       r.set("name", names_.name(static_cast<int>(nr)))
           .set("nr", nr)
@@ -301,7 +301,7 @@ class StatCommand final : public Command {
     return table;
   }
 
-  Histogram histogram(const Totals& t) const {
+  Histogram histogram(const SyscallTotals& t) const {
     Histogram h;
     h.title = names_.name(hist_nr_);
     h.unit = "usecs";
@@ -333,7 +333,7 @@ class StatCommand final : public Command {
   Object target_object_;
   int values_fd_ = -1;
   int hist_nr_ = -1;
-  Snapshot prev_;
+  SyscallCounts prev_;
   std::chrono::steady_clock::time_point interval_start_;
   uint64_t lost_reported_ = 0;
   int intervals_ = 0;

@@ -19,7 +19,7 @@ struct record_argspec;  // bpf/record.h
 
 namespace ctrace::probe {
 
-// Syscall ids the ring's tables cover (0 .. kMaxSyscalls-1).
+// Syscall ids the ring's tables cover (0 .. kRecordMaxSyscalls-1).
 inline constexpr int kRecordMaxSyscalls = 512;
 
 struct RecorderOptions {
