@@ -10,14 +10,14 @@
 #include <cstdio>
 #include <map>
 
-#include "commands/registry.hpp"
+#include "biograph.lskel.hpp"
+#include "ctrace/commands/command.hpp"
 #include "ctrace/core/cli_checks.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/core/time.hpp"
-#include "biograph.lskel.hpp"
-#include "ctrace/output/terminal.hpp"
 #include "ctrace/hostview/sampler.hpp"
+#include "ctrace/output/terminal.hpp"
 #include "ctrace/probe/percpu.hpp"
 #include "ctrace/probe/runner.hpp"
 extern "C" {
@@ -27,7 +27,6 @@ extern "C" {
 namespace ctrace::commands {
 
 namespace {
-
 
 constexpr const char* kExamples = R"(EXAMPLES:
   ctrace biograph -t 500 --container web          # bytes every 500 ms, chart at Ctrl-C
@@ -161,14 +160,16 @@ class BiographCommand final : public Command {
     formatter_ = output::make_formatter(
         format_, stdout,
         {width_.value_or(std::clamp(output::terminal_width(80), kMinWidth, kMaxWidth)),
-         height_.value_or(std::clamp(tty ? output::terminal_height(21) - 1 : 20, kMinHeight, kMaxHeight)), live_});
+         height_.value_or(std::clamp(tty ? output::terminal_height(21) - 1 : 20, kMinHeight, kMaxHeight)),
+         live_});
     formatter_->begin(schema());
 
     start_ = std::chrono::steady_clock::now();
     interval_start_ = start_;
     int code = run.interval(fmt::format("Collecting events in {} ms... Ctrl-C to stop and show the {}",
                                         interval_ms_, format_ == output::Format::Graph ? "chart" : "totals"),
-                            {std::chrono::milliseconds(interval_ms_), [&] { tick(); }, [&] {
+                            {std::chrono::milliseconds(interval_ms_), [&] { tick(); },
+                             [&] {
                                if (dots_ && !live_) std::fputc('\n', stderr);
                                take_interval(true);
                                if (format_ == output::Format::Graph) draw();  // over the last live one
@@ -186,10 +187,10 @@ class BiographCommand final : public Command {
     hostview::Sampler sampler(run.target(), run.self_tgid(), run.cgroup_fs().mount,
                               hostview::GroupBy::Container);
     target_object_ = run.target().to_object();
-    formatter_ = output::make_formatter(
-        format_, stdout,
-        {width_.value_or(output::terminal_width(80)), height_.value_or(tty ? output::terminal_height(21) - 1 : 20),
-         live_});
+    formatter_ =
+        output::make_formatter(format_, stdout,
+                               {width_.value_or(output::terminal_width(80)),
+                                height_.value_or(tty ? output::terminal_height(21) - 1 : 20), live_});
     Schema s = schema();
     s.columns.pop_back();  // AVG_LAT_US
     s.columns.insert(s.columns.begin() + 1, {"container", "CONTAINER", Align::Left, -1, "", 16});
@@ -237,18 +238,18 @@ class BiographCommand final : public Command {
       }
     };
     run.loop().add_ring_buffer(sampler.view().events());
-    int code = run.interval(
-        fmt::format("Collecting events in {} ms... Ctrl-C to stop and show the {} per container", interval_ms_,
-                    format_ == output::Format::Graph ? "charts" : "totals"),
-        {std::chrono::milliseconds(interval_ms_),
-         [&] {
-           take();
-           if (live_) draw_all();
-         },
-         [&] {
-           take();
-           if (format_ == output::Format::Graph) draw_all();
-         }});
+    int code =
+        run.interval(fmt::format("Collecting events in {} ms... Ctrl-C to stop and show the {} per container",
+                                 interval_ms_, format_ == output::Format::Graph ? "charts" : "totals"),
+                     {std::chrono::milliseconds(interval_ms_),
+                      [&] {
+                        take();
+                        if (live_) draw_all();
+                      },
+                      [&] {
+                        take();
+                        if (format_ == output::Format::Graph) draw_all();
+                      }});
     formatter_->end();
     return code;
   }

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "commands/registry.hpp"
+#include "ctrace/commands/command.hpp"
 #include "ctrace/commands/serve_protocol.hpp"
 #include "ctrace/core/cgroup.hpp"
 #include "ctrace/core/error.hpp"

@@ -20,9 +20,9 @@
 
 #include "ctrace/core/unique_fd.hpp"
 #include "ctrace/enrich/names.hpp"
+#include "ctrace/hostview/sampler.hpp"
 #include "ctrace/output/metrics.hpp"
 #include "ctrace/probe/bpf_stats.hpp"
-#include "ctrace/hostview/sampler.hpp"
 #include "ctrace/target/target.hpp"
 
 namespace ctrace::commands {
@@ -86,6 +86,5 @@ class BpfStatsMetrics final : public output::MetricsSource {
  private:
   bool held_;
 };
-
 
 }  // namespace ctrace::commands

@@ -1,4 +1,6 @@
 // ctrace openclose: files and sockets a container opens, accepts, connects and closes.
+#include "commands/openclose.hpp"
+
 #include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -14,8 +16,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "commands/openclose.hpp"
-#include "commands/registry.hpp"
+#include "ctrace/commands/command.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/enrich/flags.hpp"
@@ -137,8 +138,6 @@ void decode_openclose(const openclose_event& e, const OpenCloseContext& ctx, Fie
       break;
   }
 }
-
-
 
 namespace {
 

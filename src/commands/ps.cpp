@@ -2,7 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
-#include "commands/registry.hpp"
+#include "ctrace/commands/command.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/enrich/container_info.hpp"
@@ -11,7 +11,6 @@
 namespace ctrace::commands {
 
 namespace {
-
 
 constexpr const char* kExamples = R"EX(EXAMPLES:
   ctrace ps                       # containers (docker, podman, containerd, CRI-O, runc) and systemd units
@@ -31,7 +30,9 @@ std::string field(const Record& r, const char* key) {
   return v && std::holds_alternative<std::string>(v->v) ? std::get<std::string>(v->v) : std::string();
 }
 
-std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
+std::string or_dash(const std::string& s) {
+  return s.empty() ? "-" : s;
+}
 
 class PsCommand final : public Command {
  public:
@@ -54,7 +55,8 @@ class PsCommand final : public Command {
     if (rows.empty() && all_)
       spdlog::info("no cgroup with processes under {}", cfs.mount.string());
     else if (rows.empty())
-      spdlog::info("no containers found under {} (--all lists every cgroup with processes)", cfs.mount.string());
+      spdlog::info("no containers found under {} (--all lists every cgroup with processes)",
+                   cfs.mount.string());
     // One record per container (ContainerInfo::to_object()); JSON writes it, text these columns.
     Schema schema{"container", {}};
     if (quiet_) {

@@ -6,17 +6,17 @@
 #include <cerrno>
 #include <cstdio>
 
-#include "commands/registry.hpp"
+#include "ctrace/commands/command.hpp"
+#include "ctrace/commands/dump.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/core/time.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
-#include "ctrace/output/formatter.hpp"
-#include "ctrace/commands/dump.hpp"
 #include "ctrace/enrich/syscall_trace.hpp"
-#include "ctrace/probe/runner.hpp"
+#include "ctrace/output/formatter.hpp"
 #include "ctrace/probe/recorder.hpp"
+#include "ctrace/probe/runner.hpp"
 
 namespace ctrace::commands {
 

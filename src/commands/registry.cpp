@@ -1,20 +1,28 @@
-// The subcommands, in the order `ctrace --help` lists them.
-#include "commands/registry.hpp"
+// The subcommands, in the order `ctrace --help` lists them: one line each. NAME.cpp defines
+// make_NAME().
+#include "ctrace/commands/command.hpp"
+
+#define CTRACE_COMMANDS(X) \
+  X(stat)                  \
+  X(top)                   \
+  X(ps)                    \
+  X(unshare)               \
+  X(biograph)              \
+  X(openclose)             \
+  X(tcpconnect)            \
+  X(record)                \
+  X(serve)                 \
+  X(ctl)
 
 namespace ctrace::commands {
 
+#define CTRACE_DECLARE(NAME) std::unique_ptr<Command> make_##NAME();
+CTRACE_COMMANDS(CTRACE_DECLARE)
+
 std::vector<std::unique_ptr<Command>> make_commands() {
   std::vector<std::unique_ptr<Command>> c;
-  c.push_back(make_stat());
-  c.push_back(make_top());
-  c.push_back(make_ps());
-  c.push_back(make_unshare());
-  c.push_back(make_biograph());
-  c.push_back(make_openclose());
-  c.push_back(make_tcpconnect());
-  c.push_back(make_record());
-  c.push_back(make_serve());
-  c.push_back(make_ctl());
+#define CTRACE_MAKE(NAME) c.push_back(make_##NAME());
+  CTRACE_COMMANDS(CTRACE_MAKE)
   return c;
 }
 

@@ -6,8 +6,8 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 
-#include "commands/registry.hpp"
 #include "commands/serve_module.hpp"
+#include "ctrace/commands/command.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 

@@ -2,6 +2,8 @@
 // (/list /add /dump /close /metrics, and traceloop's requests as its README and traceloopctl
 // write them: ids, cgrouppath=, /dump-by-name, /dump-by-cgroup, /close-by-name, GET or POST
 // without a body). The recordings come from a RecorderFactory: the kernel's in serve.cpp.
+#include "ctrace/commands/serve_api.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,16 +15,15 @@
 #include <nlohmann/json.hpp>
 
 #include "ctrace/commands/command.hpp"
-#include "ctrace/commands/serve_protocol.hpp"
+#include "ctrace/commands/dump.hpp"
 #include "ctrace/commands/http_server.hpp"
-#include "ctrace/commands/serve_api.hpp"
+#include "ctrace/commands/serve_protocol.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/core/time.hpp"
 #include "ctrace/enrich/names.hpp"
-#include "ctrace/output/metrics.hpp"
-#include "ctrace/commands/dump.hpp"
 #include "ctrace/enrich/syscall_trace.hpp"
+#include "ctrace/output/metrics.hpp"
 
 namespace ctrace::commands {
 
@@ -209,9 +210,9 @@ class Daemon final : public ServeApi, public output::MetricsSource {
     enrich::TraceContext ctx{names_, formats_, t.recorder->start_ns(), stamps, wall_};
     bool json = format == "json";
     res.status = 200;
-    res.set_content(render_dump(json ? output::Format::Json : output::Format::Text, d.summary(),
-                                        d.events, ctx),
-                    json ? "application/x-ndjson" : "text/plain; charset=utf-8");
+    res.set_content(
+        render_dump(json ? output::Format::Json : output::Format::Text, d.summary(), d.events, ctx),
+        json ? "application/x-ndjson" : "text/plain; charset=utf-8");
   }
 
   void close(const httplib::Request& req, httplib::Response& res) {
@@ -395,7 +396,7 @@ class Daemon final : public ServeApi, public output::MetricsSource {
 }  // namespace
 
 std::unique_ptr<ServeApi> make_serve_api(target::CgroupFs cgroup_fs, enrich::SyscallFormats formats,
-                                               ServeApiOptions opts, RecorderFactory make_recorder) {
+                                         ServeApiOptions opts, RecorderFactory make_recorder) {
   return std::make_unique<Daemon>(std::move(cgroup_fs), std::move(formats), opts, std::move(make_recorder));
 }
 

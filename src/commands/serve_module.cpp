@@ -2,13 +2,14 @@
 // answering HTTP/1.1 on a root-only unix socket (the routes and handlers: serve_api.cpp).
 // Built into the ctrace-http module with everything that needs cpp-httplib or prometheus-cpp;
 // the command, its options, is in the binary (serve.cpp).
+#include "commands/serve_module.hpp"
+
 #include <unistd.h>
 
 #include <memory>
 #include <optional>
 
 #include "commands/metric_sources.hpp"
-#include "commands/serve_module.hpp"
 #include "ctrace/commands/command.hpp"
 #include "ctrace/commands/http_server.hpp"
 #include "ctrace/commands/metrics_server.hpp"

@@ -83,7 +83,8 @@ HttpReply daemon_request(const std::string& socket, const std::string& method, c
   constexpr size_t kMaxAnswer = size_t{1} << 30;
   enrich::HttpFailure failure{};
   int err = 0;
-  auto r = enrich::unix_http_request(socket, method, target, std::chrono::minutes(10), kMaxAnswer, &failure, &err);
+  auto r =
+      enrich::unix_http_request(socket, method, target, std::chrono::minutes(10), kMaxAnswer, &failure, &err);
   if (r) return {r->status, std::move(r->body)};
   switch (failure) {
     case enrich::HttpFailure::Connect:

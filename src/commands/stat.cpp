@@ -7,14 +7,14 @@
 #include <chrono>
 #include <cstdio>
 
-#include "commands/registry.hpp"
+#include "ctrace/commands/command.hpp"
 #include "ctrace/core/cli_checks.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/core/time.hpp"
 #include "ctrace/enrich/names.hpp"
-#include "ctrace/output/terminal.hpp"
 #include "ctrace/hostview/sampler.hpp"
+#include "ctrace/output/terminal.hpp"
 #include "ctrace/probe/percpu.hpp"
 #include "ctrace/probe/runner.hpp"
 #include "stat.lskel.hpp"
@@ -25,7 +25,6 @@ extern "C" {
 namespace ctrace::commands {
 
 namespace {
-
 
 constexpr const char* kExamples = R"(EXAMPLES:
   ctrace stat -c system.slice/docker-3f2a.scope   # a cgroup, relative to the cgroup2 mount
@@ -76,7 +75,8 @@ class StatCommand final : public Command {
     if (!histogram_.empty()) {
       auto nr = enrich::SyscallNames::lookup(histogram_);
       if (!nr || *nr >= STAT_MAX_SYSCALLS)
-        throw UsageError("unknown syscall '{}' for --histogram: give a name such as read or openat", histogram_);
+        throw UsageError("unknown syscall '{}' for --histogram: give a name such as read or openat",
+                         histogram_);
       hist_nr = *nr;
     }
 
@@ -97,11 +97,13 @@ class StatCommand final : public Command {
 
     target_object_ = run.target().to_object();
     interval_start_ = std::chrono::steady_clock::now();
-    int code = run.interval("Collecting events... Ctrl-C to stop and show stat",
-                            {period(), [&] { print_interval(lost.total()); }, [&] { print_interval(lost.total()); }});
+    int code = run.interval(
+        "Collecting events... Ctrl-C to stop and show stat",
+        {period(), [&] { print_interval(lost.total()); }, [&] { print_interval(lost.total()); }});
     formatter_->end();
     if (uint64_t n = lost.total())
-      spdlog::warn("{} syscall entries could not be timed (task storage full); counts are low by that much", n);
+      spdlog::warn("{} syscall entries could not be timed (task storage full); counts are low by that much",
+                   n);
     return code;
   }
 
@@ -141,7 +143,8 @@ class StatCommand final : public Command {
 
   Table container_table(const hostview::Row& row, double duration_ms) {
     const auto& d = row.delta;
-    std::vector<std::pair<uint32_t, hostview::SyscallCount>> calls(d.per_syscall.begin(), d.per_syscall.end());
+    std::vector<std::pair<uint32_t, hostview::SyscallCount>> calls(d.per_syscall.begin(),
+                                                                   d.per_syscall.end());
     auto name_of = [&](uint32_t nr) { return names_.name(static_cast<int>(nr)); };
     std::sort(calls.begin(), calls.end(), [&](const auto& a, const auto& b) {
       uint64_t ka = sort_ == "errors" ? a.second.errors : a.second.count;
@@ -167,16 +170,16 @@ class StatCommand final : public Command {
     Record total;
     total.set("name", "ALL").set("count", d.syscalls).set("errors", d.errors);
     t.total = std::move(total);
-    Object container{{"name", row.group.name},       {"id", row.group.id},
-                             {"runtime", row.group.runtime}, {"pod", row.group.pod},
-                             {"cgroup", row.group.cgroup},   {"exited", row.exited}};
+    Object container{{"name", row.group.name}, {"id", row.group.id},         {"runtime", row.group.runtime},
+                     {"pod", row.group.pod},   {"cgroup", row.group.cgroup}, {"exited", row.exited}};
     t.meta.emplace_back("container", container);
     t.meta.emplace_back("target", target_object_);
     t.meta.emplace_back("duration_ms", duration_ms);
     if (interval_ > 0) t.meta.emplace_back("interval", intervals_ + 1);
     // whose table follows (text and graph), a section of its own
     t.title = "CONTAINER " + row.group.name;
-    if (!row.group.runtime.empty()) t.title += " (" + row.group.runtime + " " + row.group.id.substr(0, 12) + ")";
+    if (!row.group.runtime.empty())
+      t.title += " (" + row.group.runtime + " " + row.group.id.substr(0, 12) + ")";
     if (row.exited) t.title += " exited";
     t.blank_before = true;
     return t;
@@ -201,7 +204,9 @@ class StatCommand final : public Command {
   }
 
   // -i SEC, 0 when there is one table at the end.
-  std::chrono::milliseconds period() const { return std::chrono::milliseconds(static_cast<long>(interval_ * 1000 + 0.5)); }
+  std::chrono::milliseconds period() const {
+    return std::chrono::milliseconds(static_cast<long>(interval_ * 1000 + 0.5));
+  }
 
   SyscallCounts read_counts() const {
     SyscallCounts snap(STAT_MAX_SYSCALLS);
@@ -257,7 +262,9 @@ class StatCommand final : public Command {
     });
     if (top_ && nrs.size() > static_cast<size_t>(*top_)) nrs.resize(static_cast<size_t>(*top_));
 
-    auto pct = [](uint64_t part, uint64_t whole) { return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0; };
+    auto pct = [](uint64_t part, uint64_t whole) {
+      return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0;
+    };
     Table table;
     table.rows_key = "syscalls";
     table.label_key = "name";
@@ -341,6 +348,8 @@ class StatCommand final : public Command {
 
 }  // namespace
 
-std::unique_ptr<Command> make_stat() { return std::make_unique<StatCommand>(); }
+std::unique_ptr<Command> make_stat() {
+  return std::make_unique<StatCommand>();
+}
 
 }  // namespace ctrace::commands

@@ -36,7 +36,9 @@ void add_buffer_pages_option(CLI::App& app, unsigned& pages) {
 uint32_t ring_buffer_bytes(unsigned pages) {
   // --buffer-pages is at most 2^20 pages: 4 GiB would not fit max_entries
   uint64_t bytes = static_cast<uint64_t>(pages) * static_cast<uint64_t>(::getpagesize());
-  if (bytes > (1ULL << 31)) throw UsageError("--buffer-pages {} is more than 2 GiB: use at most {}", pages, (1ULL << 31) / ::getpagesize());
+  if (bytes > (1ULL << 31))
+    throw UsageError("--buffer-pages {} is more than 2 GiB: use at most {}", pages,
+                     (1ULL << 31) / ::getpagesize());
   return static_cast<uint32_t>(bytes);
 }
 
@@ -69,17 +71,18 @@ Column time_column(TimePrecision p) {
 }
 
 void add_container_by_options(CLI::App& app, ContainerBy& by) {
-  auto* show = app.add_option_function<std::string>(
-         "--show",
-         [&by](const std::string& what) {
-           by = what == "container" ? ContainerBy::Name
-                : what == "cgroup"  ? ContainerBy::CgroupPath
-                                    : ContainerBy::Hostname;
-         },
-         "what the container column shows: container (name from its runtime), hostname (UTS) or cgroup "
-         "(path)")
-      ->type_name("WHAT")
-      ->check(CLI::IsMember({"container", "hostname", "cgroup"}));
+  auto* show =
+      app.add_option_function<std::string>(
+             "--show",
+             [&by](const std::string& what) {
+               by = what == "container" ? ContainerBy::Name
+                    : what == "cgroup"  ? ContainerBy::CgroupPath
+                                        : ContainerBy::Hostname;
+             },
+             "what the container column shows: container (name from its runtime), hostname (UTS) or cgroup "
+             "(path)")
+          ->type_name("WHAT")
+          ->check(CLI::IsMember({"container", "hostname", "cgroup"}));
   auto* id = app.add_flag_callback(
       "-C,--cgroup-id-column", [&by] { by = ContainerBy::CgroupId; },
       "tell containers apart by cgroup v2 id instead of UTS hostname");
@@ -126,8 +129,8 @@ void TaskFields::add(FieldSink& out, const ctrace_task_info& t) const {
 }
 
 std::unique_ptr<enrich::ContainerResolver> event_containers(const probe::Runner& run, bool runtime_names) {
-  auto containers = std::make_unique<enrich::ContainerResolver>(run.cgroup_fs().mount,
-                                                                enrich::RuntimePaths{}, runtime_names);
+  auto containers = std::make_unique<enrich::ContainerResolver>(run.cgroup_fs().mount, enrich::RuntimePaths{},
+                                                                runtime_names);
   containers->list(true);
   return containers;
 }
@@ -155,8 +158,8 @@ std::FILE* stream_stdout() {
 
 int stream_events(probe::Runner& run, int ring_fd, int lost_fd, output::Formatter& out,
                   probe::RingBuffer::Handler handle, const std::string& message) {
-  return run.stream(message,
-                    {ring_fd, lost_fd, std::move(handle), [&out](uint64_t n) { out.lost(n); }, [&out] { out.flush(); }});
+  return run.stream(message, {ring_fd, lost_fd, std::move(handle), [&out](uint64_t n) { out.lost(n); },
+                              [&out] { out.flush(); }});
 }
 
 }  // namespace ctrace::commands

@@ -9,15 +9,14 @@
 #include <map>
 #include <tuple>
 
-#include "commands/registry.hpp"
-#include "tcpconnect.lskel.hpp"
-#include "ctrace/probe/runner.hpp"
+#include "ctrace/commands/command.hpp"
 #include "ctrace/enrich/sockaddr.hpp"
+#include "ctrace/probe/runner.hpp"
+#include "tcpconnect.lskel.hpp"
 
 namespace ctrace::commands {
 
 namespace {
-
 
 constexpr const char* kExamples = R"(EXAMPLES:
   ctrace tcpconnect                               # every container (and the host)
@@ -80,21 +79,22 @@ class TcpConnectCommand final : public Command {
     int code = stream_events(
         run, skel.maps.tcpconnect_events.map_fd, skel.maps.tcpconnect_lost.map_fd, *out,
         [&](const void* data, size_t size) {
-                               if (size < sizeof(tcpconnect_event)) return;
-                               const auto* event = static_cast<const tcpconnect_event*>(data);
-                               if (!count_) {
-                                 decode_tcpconnect(*event, &task, out->start_record());
-                                 return out->finish_record();
-                               }
-                               Record r = decode_tcpconnect(*event, &task);
-                               CountKey k{text_of(r.get(container_key)), event->family == AF_INET6 ? 6 : 4,
-                                          text_of(r.get("daddr")), event->dport};
-                               auto& v = counts[k];
-                               if (const auto* c = r.get(container_key)) v.container = *c;
-                               ++v.connects;
-                               if (event->ret < 0 && event->ret != -EINPROGRESS) ++v.failed;
+          if (size < sizeof(tcpconnect_event)) return;
+          const auto* event = static_cast<const tcpconnect_event*>(data);
+          if (!count_) {
+            decode_tcpconnect(*event, &task, out->start_record());
+            return out->finish_record();
+          }
+          Record r = decode_tcpconnect(*event, &task);
+          CountKey k{text_of(r.get(container_key)), event->family == AF_INET6 ? 6 : 4,
+                     text_of(r.get("daddr")), event->dport};
+          auto& v = counts[k];
+          if (const auto* c = r.get(container_key)) v.container = *c;
+          ++v.connects;
+          if (event->ret < 0 && event->ret != -EINPROGRESS) ++v.failed;
         },
-        count_ ? "Collecting events... Ctrl-C to stop and show counts" : "Collecting events... Ctrl-C to stop");
+        count_ ? "Collecting events... Ctrl-C to stop and show counts"
+               : "Collecting events... Ctrl-C to stop");
     if (count_) out->table(count_table(counts, container_key, run.target().to_object()));
     out->end();
     return code;
@@ -133,8 +133,8 @@ class TcpConnectCommand final : public Command {
     return s;
   }
 
-  static Table count_table(const std::map<CountKey, CountValue>& counts,
-                                   const std::string& container_key, Object target) {
+  static Table count_table(const std::map<CountKey, CountValue>& counts, const std::string& container_key,
+                           Object target) {
     Table t;
     t.rows_key = "connects";
     t.label_key = "daddr";

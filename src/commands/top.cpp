@@ -11,14 +11,14 @@
 #include <optional>
 #include <set>
 
-#include "commands/registry.hpp"
+#include "ctrace/commands/command.hpp"
 #include "ctrace/core/cli_checks.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/core/time.hpp"
 #include "ctrace/enrich/names.hpp"
-#include "ctrace/output/terminal.hpp"
 #include "ctrace/hostview/sampler.hpp"
+#include "ctrace/output/terminal.hpp"
 #include "ctrace/probe/runner.hpp"
 
 namespace ctrace::commands {
@@ -101,9 +101,10 @@ class TopCommand final : public Command {
     auto period = std::chrono::milliseconds(static_cast<long>(interval_ * 1000 + 0.5));
     // At the end, the last stretch that no tick covered (what ran just before Ctrl-C or the end
     // of -d), unless nobody reads any more.
-    int code = run.interval("", {period, [&] { tick(); }, [&] {
-                               if (!full_screen_) tick(/*final=*/true);
-                             }});
+    int code = run.interval("", {period, [&] { tick(); },
+                                 [&] {
+                                   if (!full_screen_) tick(/*final=*/true);
+                                 }});
     screen.reset();
     screen_ = nullptr;
     formatter_->end();
@@ -298,10 +299,11 @@ class TopCommand final : public Command {
       f.begin(schema());
       f.table(table(limit));
     });
-    screen_->draw(fmt::format("ctrace top - {}  every {}s  {} rows by {}  sort: {}  (s/S sort, q quit)\n\n",
-                              intervals_ ? format_utc(wall_ns_) : std::string("waiting for the first interval"),
-                              interval_, rows_now_.size(), by_, sort_) +
-                  body);
+    screen_->draw(
+        fmt::format("ctrace top - {}  every {}s  {} rows by {}  sort: {}  (s/S sort, q quit)\n\n",
+                    intervals_ ? format_utc(wall_ns_) : std::string("waiting for the first interval"),
+                    interval_, rows_now_.size(), by_, sort_) +
+        body);
   }
 
   void on_keys(StopToken& stop) {

@@ -1,5 +1,7 @@
 // ctrace unshare: namespace creation (unshare, and optionally setns, clone, clone3) with
 // decoded flags and the caller's container.
+#include "commands/unshare.hpp"
+
 #include <bpf/libbpf.h>
 
 #include <CLI/CLI.hpp>
@@ -7,8 +9,7 @@
 #include <cstring>
 #include <map>
 
-#include "commands/registry.hpp"
-#include "commands/unshare.hpp"
+#include "ctrace/commands/command.hpp"
 #include "ctrace/commands/stream.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
@@ -94,8 +95,6 @@ void decode_unshare(const unshare_event& e, const UnshareDecodeContext& ctx, Fie
   if (ctx.container) out.put("container", ctx.container(e.cgroup_id));
   out.put("hostname", c_string(e.hostname, sizeof e.hostname));
 }
-
-
 
 namespace {
 

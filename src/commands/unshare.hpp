@@ -7,8 +7,8 @@
 #include <string>
 
 #include "ctrace/commands/stream.hpp"
-#include "ctrace/core/time.hpp"
 #include "ctrace/core/model.hpp"
+#include "ctrace/core/time.hpp"
 extern "C" {
 #include "bpf/unshare.h"
 }

@@ -18,19 +18,26 @@ std::atomic<int> g_signal_fds[NSIG];
 void notify_handler(int sig) {
   int saved = errno;
   uint64_t one = 1;
-  if (int fd = g_signal_fds[sig].load(); fd >= 0) [[maybe_unused]] ssize_t n = ::write(fd, &one, sizeof one);
+  if (int fd = g_signal_fds[sig].load(); fd >= 0) [[maybe_unused]]
+    ssize_t n = ::write(fd, &one, sizeof one);
   errno = saved;
 }
 }  // namespace
 
 const char* to_string(StopReason r) {
   switch (r) {
-    case StopReason::None: return "none";
-    case StopReason::Interrupted: return "interrupted";
-    case StopReason::Terminated: return "terminated";
-    case StopReason::OutputClosed: return "output closed";
-    case StopReason::Duration: return "duration elapsed";
-    case StopReason::TargetExited: return "target exited";
+    case StopReason::None:
+      return "none";
+    case StopReason::Interrupted:
+      return "interrupted";
+    case StopReason::Terminated:
+      return "terminated";
+    case StopReason::OutputClosed:
+      return "output closed";
+    case StopReason::Duration:
+      return "duration elapsed";
+    case StopReason::TargetExited:
+      return "target exited";
   }
   return "?";
 }
@@ -92,6 +99,8 @@ void reset_signal(int sig) {
   g_signal_fds[sig].store(-1);
 }
 
-void ignore_sigpipe() { ::signal(SIGPIPE, SIG_IGN); }
+void ignore_sigpipe() {
+  ::signal(SIGPIPE, SIG_IGN);
+}
 
 }  // namespace ctrace

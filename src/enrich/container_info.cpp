@@ -1,5 +1,4 @@
 #include "ctrace/enrich/container_info.hpp"
-#include "ctrace/enrich/unix_http.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -14,6 +13,7 @@
 #include "container_sources.hpp"
 #include "ctrace/core/cgroup.hpp"
 #include "ctrace/core/error.hpp"
+#include "ctrace/enrich/unix_http.hpp"
 #include "ctrace/enrich/uts.hpp"
 
 namespace fs = std::filesystem;
@@ -28,9 +28,7 @@ std::string ContainerInfo::display_name() const {
 }
 
 Object ContainerInfo::to_object() const {
-  auto opt = [](const std::string& s) -> Value {
-    return s.empty() ? Value{} : Value{s};
-  };
+  auto opt = [](const std::string& s) -> Value { return s.empty() ? Value{} : Value{s}; };
   Object o;
   o.emplace_back("id", opt(id));
   o.emplace_back("name", display_name());

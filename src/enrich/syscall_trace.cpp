@@ -37,8 +37,7 @@ bool is_unsigned(const std::string& t) {
 
 // Flags, modes, commands and opaque words read better in hex.
 bool is_hex_name(const std::string& n) {
-  for (const char* w :
-       {"flags", "flag", "mode", "cmd", "arg", "prot", "mask", "how", "options", "op"})
+  for (const char* w : {"flags", "flag", "mode", "cmd", "arg", "prot", "mask", "how", "options", "op"})
     if (n == w) return true;
   return n.find("flags") != std::string::npos;
 }
@@ -84,8 +83,7 @@ const TraceString* find_string(const TraceCall& c, int arg) {
 
 // The arguments shown for a call: all of them at enter; a resumed exit shows only
 // what it captured (read's buffer).
-std::vector<SyscallArg> shown_args(const TraceCall& c, const TraceContext& ctx,
-                                           std::vector<int>& index) {
+std::vector<SyscallArg> shown_args(const TraceCall& c, const TraceContext& ctx, std::vector<int>& index) {
   std::vector<SyscallArg> out;
   const auto* f = ctx.formats.find(c.first().nr);
   if (c.state == TraceCall::State::Resumed) {

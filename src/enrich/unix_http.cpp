@@ -74,7 +74,8 @@ std::optional<HttpResponse> unix_http_request(const fs::path& socket, const std:
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
     pollfd p{fd.get(), POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return fail(HttpFailure::Timeout);
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+      return fail(HttpFailure::Timeout);
     ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return fail(HttpFailure::NotHttp);

@@ -30,8 +30,8 @@ uint32_t host_uts_inum(const fs::path& proc) {
   if (::stat(p.c_str(), &st) == 0) return static_cast<uint32_t>(st.st_ino);
   int err = errno;
   if (err == EACCES || err == EPERM) {
-    spdlog::debug("{}: {}; the initial UTS namespace ({}) stands for the host's", p.string(), errno_string(err),
-                  kInitUtsInum);
+    spdlog::debug("{}: {}; the initial UTS namespace ({}) stands for the host's", p.string(),
+                  errno_string(err), kInitUtsInum);
     return kInitUtsInum;
   }
   throw Error("reading the host's UTS namespace ({}): {}; ctrace needs the host's /proc", p.string(),

@@ -11,7 +11,6 @@ GroupBy parse_group_by(const std::string& s) {
   throw UsageError("--by {}: give container, pod or cgroup", s);
 }
 
-
 HostGroups::HostGroups(const std::filesystem::path& mount, GroupBy by, enrich::RuntimePaths paths)
     : by_(by), cgroup_names_(mount), resolver_(mount, std::move(paths)) {}
 

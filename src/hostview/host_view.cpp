@@ -117,11 +117,19 @@ HostView::HostView(const target::Target& target, unsigned self_tgid, EventHandle
 
 HostView::~HostView() = default;
 
-probe::RingBuffer& HostView::events() { return *impl_->ring; }
-probe::LostCounter& HostView::lost() { return *impl_->lost; }
-probe::LostCounter& HostView::dropped() { return *impl_->dropped; }
+probe::RingBuffer& HostView::events() {
+  return *impl_->ring;
+}
+probe::LostCounter& HostView::lost() {
+  return *impl_->lost;
+}
+probe::LostCounter& HostView::dropped() {
+  return *impl_->dropped;
+}
 
-void HostView::retarget(const target::Target& target) { probe::retarget(impl_->skel.get(), target); }
+void HostView::retarget(const target::Target& target) {
+  probe::retarget(impl_->skel.get(), target);
+}
 
 HostSnapshot HostView::read(bool per_syscall) const {
   HostSnapshot snap;

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <map>
 
-
 namespace ctrace::hostview {
 
 std::vector<Row> fold(const std::vector<uint64_t>& cgroups,

@@ -21,9 +21,12 @@ void Formatter::finish_record() {
 
 const char* to_string(Format f) {
   switch (f) {
-    case Format::Text: return "text";
-    case Format::Json: return "json";
-    case Format::Graph: return "graph";
+    case Format::Text:
+      return "text";
+    case Format::Json:
+      return "json";
+    case Format::Graph:
+      return "graph";
   }
   return "?";
 }
@@ -38,7 +41,8 @@ std::string format_text(const Value& value, const Column& c) {
       return c.hex ? fmt::format("{:#010x}{}", u, c.suffix) : fmt::format("{}{}", u, c.suffix);
     }
     std::string operator()(double d) const {
-      return c.precision >= 0 ? fmt::format("{:.{}f}{}", d, c.precision, c.suffix) : fmt::format("{}{}", d, c.suffix);
+      return c.precision >= 0 ? fmt::format("{:.{}f}{}", d, c.precision, c.suffix)
+                              : fmt::format("{}{}", d, c.suffix);
     }
     std::string operator()(const std::string& s) const { return s; }
     std::string operator()(const Strings& v) const { return fmt::format("{}", fmt::join(v, " | ")); }
@@ -50,7 +54,8 @@ std::string format_text(const Value& value, const Column& c) {
     }
     std::string operator()(const Object& o) const {
       std::string out;
-      for (const auto& [k, v] : o) out += fmt::format("{}{}={}", out.empty() ? "" : ",", k, format_text(v, Column{}));
+      for (const auto& [k, v] : o)
+        out += fmt::format("{}{}={}", out.empty() ? "" : ",", k, format_text(v, Column{}));
       return out;
     }
   };
@@ -67,12 +72,14 @@ std::string human_bytes(double bytes) {
   return u == 0 ? fmt::format("{:.0f} B", bytes) : fmt::format("{:.1f} {}", bytes, units[u]);
 }
 
-
 std::unique_ptr<Formatter> make_formatter(Format f, std::FILE* out, const FormatterOptions& opts) {
   switch (f) {
-    case Format::Text: return std::make_unique<TextFormatter>(out);
-    case Format::Json: return std::make_unique<JsonFormatter>(out);
-    case Format::Graph: return std::make_unique<GraphFormatter>(out, opts);
+    case Format::Text:
+      return std::make_unique<TextFormatter>(out);
+    case Format::Json:
+      return std::make_unique<JsonFormatter>(out);
+    case Format::Graph:
+      return std::make_unique<GraphFormatter>(out, opts);
   }
   throw UsageError("unknown output format");
 }

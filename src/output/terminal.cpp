@@ -1,15 +1,15 @@
 #include "ctrace/output/terminal.hpp"
 
 #include <fcntl.h>
-#include <sys/ioctl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstring>
-#include <string_view>
 #include <exception>
+#include <string_view>
 
 #include "ctrace/core/error.hpp"
 
@@ -131,13 +131,15 @@ int FullScreen::read_key() {
 
 int terminal_width(int fallback) {
   winsize ws{};
-  if (::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  if (::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+    return ws.ws_col;
   return fallback;
 }
 
 int terminal_height(int fallback) {
   winsize ws{};
-  if (::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0) return ws.ws_row;
+  if (::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
+    return ws.ws_row;
   return fallback;
 }
 

@@ -35,9 +35,13 @@ RingBuffer::RingBuffer(int map_fd, Handler handler) : handler_(std::move(handler
   if (!rb_) throw Error("creating the ring buffer reader: {}", errno_string(errno));
 }
 
-RingBuffer::~RingBuffer() { ring_buffer__free(rb_); }
+RingBuffer::~RingBuffer() {
+  ring_buffer__free(rb_);
+}
 
-int RingBuffer::epoll_fd() const { return ring_buffer__epoll_fd(rb_); }
+int RingBuffer::epoll_fd() const {
+  return ring_buffer__epoll_fd(rb_);
+}
 
 int RingBuffer::trampoline(void* ctx, void* data, size_t size) {
   auto* self = static_cast<RingBuffer*>(ctx);
@@ -83,7 +87,8 @@ void EventLoop::stop_when_readable(int fd, StopReason reason) {
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = 2 + watched_.size() - 1;  // 2..: watched fds
-  if (::epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) throw Error("epoll_ctl: {}", errno_string(errno));
+  if (::epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0)
+    throw Error("epoll_ctl: {}", errno_string(errno));
 }
 
 namespace {
@@ -95,7 +100,8 @@ void EventLoop::on_readable(int fd, std::function<void()> handler) {
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = kReaderTag + readers_.size() - 1;
-  if (::epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) throw Error("epoll_ctl: {}", errno_string(errno));
+  if (::epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0)
+    throw Error("epoll_ctl: {}", errno_string(errno));
 }
 
 void EventLoop::every(std::chrono::milliseconds period, std::function<void()> tick) {
@@ -103,7 +109,9 @@ void EventLoop::every(std::chrono::milliseconds period, std::function<void()> ti
   tick_ = std::move(tick);
 }
 
-void EventLoop::stop_after(std::chrono::milliseconds d) { duration_ = d; }
+void EventLoop::stop_after(std::chrono::milliseconds d) {
+  duration_ = d;
+}
 
 void EventLoop::report_lost() {
   for (auto& [counter, report] : lost_)

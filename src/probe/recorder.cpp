@@ -15,8 +15,8 @@
 #include "ctrace/core/log.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/probe/event_loop.hpp"
-#include "ctrace/probe/skeleton.hpp"
 #include "ctrace/probe/percpu.hpp"
+#include "ctrace/probe/skeleton.hpp"
 #include "record.lskel.hpp"
 extern "C" {
 #include "bpf/record.h"

@@ -44,7 +44,9 @@ Runner::Runner(const target::TargetOptions& opts, double duration_sec)
 
 Runner::~Runner() = default;
 
-unsigned Runner::self_tgid() const { return static_cast<unsigned>(::getpid()); }
+unsigned Runner::self_tgid() const {
+  return static_cast<unsigned>(::getpid());
+}
 
 StopReason Runner::run(const std::string& message) {
   if (command_) loop_.stop_when_readable(command_->exit_fd(), StopReason::TargetExited);
@@ -93,9 +95,15 @@ int Runner::finish() {
   if (!command_) return 0;
   int sig = 0;
   switch (stop_.reason()) {
-    case StopReason::Interrupted: sig = SIGINT; break;
-    case StopReason::TargetExited: sig = 0; break;
-    default: sig = SIGTERM; break;
+    case StopReason::Interrupted:
+      sig = SIGINT;
+      break;
+    case StopReason::TargetExited:
+      sig = 0;
+      break;
+    default:
+      sig = SIGTERM;
+      break;
   }
   return command_->wait(sig);
 }

@@ -136,14 +136,16 @@ fs::path resolve_cgroup_dir(const std::string& arg, const CgroupFs& cfs) {
   auto mount = cgroup::mount_of(p, cfs.mounts_file);
   std::string type = mount ? mount->type : "";
   if (type == "cgroup")
-    throw UsageError("{} is on a cgroup v1 hierarchy ({}); ctrace needs cgroup v2: give the same group "
-                     "under {} (e.g. -c {})",
-                     arg, mount->dir.string(), cfs.mount.string(),
-                     (cfs.mount / p.lexically_relative(mount->dir)).lexically_normal().string());
+    throw UsageError(
+        "{} is on a cgroup v1 hierarchy ({}); ctrace needs cgroup v2: give the same group "
+        "under {} (e.g. -c {})",
+        arg, mount->dir.string(), cfs.mount.string(),
+        (cfs.mount / p.lexically_relative(mount->dir)).lexically_normal().string());
   if (type != "cgroup2")
-    throw UsageError("{} is not in a cgroup filesystem: cgroup v2 is mounted at {}; give a directory "
-                     "under it or a path relative to it",
-                     arg, cfs.mount.string());
+    throw UsageError(
+        "{} is not in a cgroup filesystem: cgroup v2 is mounted at {}; give a directory "
+        "under it or a path relative to it",
+        arg, cfs.mount.string());
   if (!fs::exists(p, ec))
     throw UsageError("cgroup {} does not exist: list them with 'ls {}' or use --container ID", p.string(),
                      cfs.mount.string());
@@ -287,7 +289,9 @@ Target resolve(const TargetOptions& opts, const CgroupFs& cfs) {
   }
   if (opts.pid) {
     auto rel = cgroup::cgroup_of_pid(*opts.pid, cfs.proc);
-    if (!rel) throw UsageError("no process with pid {} (or it has no cgroup v2 entry in /proc/{}/cgroup)", *opts.pid, *opts.pid);
+    if (!rel)
+      throw UsageError("no process with pid {} (or it has no cgroup v2 entry in /proc/{}/cgroup)", *opts.pid,
+                       *opts.pid);
     if (fs::path(*rel).relative_path().empty())
       throw UsageError(
           "process {} is in the root cgroup: that is the whole host, not a container; run "
@@ -296,7 +300,8 @@ Target resolve(const TargetOptions& opts, const CgroupFs& cfs) {
     fs::path dir = cfs.mount / fs::path(*rel).relative_path();
     std::error_code ec;  // a name longer than the kernel allows (ENAMETOOLONG) is not one either
     if (!fs::is_directory(dir, ec))
-      throw UsageError("process {} is in cgroup {} which is not under {}", *opts.pid, *rel, cfs.mount.string());
+      throw UsageError("process {} is in cgroup {} which is not under {}", *opts.pid, *rel,
+                       cfs.mount.string());
     return from_dir(dir.lexically_normal(), cfs, opts.exact, fmt::format("pid {}", *opts.pid));
   }
   if (!opts.container.empty()) return resolve_container(opts, cfs);

@@ -17,16 +17,16 @@
 #include <string>
 #include <vector>
 
+#include "../helpers/stream_render.hpp"
 #include "commands/openclose.hpp"
 #include "commands/unshare.hpp"
+#include "ctrace/commands/dump.hpp"
 #include "ctrace/enrich/cgroups.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
-#include "ctrace/output/formatter.hpp"
-#include "ctrace/commands/dump.hpp"
 #include "ctrace/enrich/syscall_trace.hpp"
+#include "ctrace/output/formatter.hpp"
 #include "ctrace/probe/recorder.hpp"
-#include "../helpers/stream_render.hpp"
 extern "C" {
 #include "bpf/record.h"
 }
@@ -117,9 +117,11 @@ template <typename Write>
 void format_stream(const Schema& schema, size_t n, Write write) {
   for (auto f : {output::Format::Text, output::Format::Json}) {
     std::string texts[2];
-    for (int direct = 0; direct < 2; ++direct) texts[direct] = test::render_events(f, schema, n, write, direct);
+    for (int direct = 0; direct < 2; ++direct)
+      texts[direct] = test::render_events(f, schema, n, write, direct);
     if (texts[0] != texts[1]) {
-      std::fprintf(stderr, "fuzz check failed: a record and the direct path differ:\n%s\n%s\n", texts[0].c_str(), texts[1].c_str());
+      std::fprintf(stderr, "fuzz check failed: a record and the direct path differ:\n%s\n%s\n",
+                   texts[0].c_str(), texts[1].c_str());
       std::abort();
     }
     if (f == output::Format::Json) check_json_lines(texts[1]);
@@ -153,7 +155,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::stable_sort(
         events.begin(), events.end(),
         [](const enrich::TraceEvent& a, const enrich::TraceEvent& b) { return a.ts_ns < b.ts_ns; });
-    enrich::TraceContext ctx{setup.names, setup.formats, events.empty() ? 0 : events.front().ts_ns, ts, clock};
+    enrich::TraceContext ctx{setup.names, setup.formats, events.empty() ? 0 : events.front().ts_ns, ts,
+                             clock};
     enrich::DumpSummary summary{1, events.size(), events.size(), 0, 0, 0};
     commands::render_dump(output::Format::Text, summary, events, ctx);
     check_json_lines(commands::render_dump(output::Format::Json, summary, events, ctx));

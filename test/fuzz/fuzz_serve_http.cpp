@@ -92,16 +92,17 @@ struct Harness {
     enrich::SyscallFormats formats =
         enrich::SyscallFormats::load_dir(fs::path(CTRACE_TEST_FIXTURES) / "syscalls");
     daemon = commands::make_serve_api(cfs, formats, {},
-                                         [](const target::Target&, const probe::RecorderOptions& o) {
-                                           return std::make_unique<FakeRecorder>(o);
-                                         });
+                                      [](const target::Target&, const probe::RecorderOptions& o) {
+                                        return std::make_unique<FakeRecorder>(o);
+                                      });
     daemon->routes(server);
   }
 };
 
 void check_answer(const std::string& request, const std::string& resp) {
   auto fail = [&](const char* why) {
-    std::fprintf(stderr, "fuzz check failed: %s\nrequest:\n%s\nanswer:\n%s\n", why, request.c_str(), resp.c_str());
+    std::fprintf(stderr, "fuzz check failed: %s\nrequest:\n%s\nanswer:\n%s\n", why, request.c_str(),
+                 resp.c_str());
     std::abort();
   };
   if (resp.empty()) return;  // the peer closed before a request line: nothing to answer

@@ -11,8 +11,7 @@
 namespace ctrace::test {
 
 template <class Write>
-std::string render_events(output::Format f, const Schema& schema, size_t n, const Write& write,
-                          bool direct) {
+std::string render_events(output::Format f, const Schema& schema, size_t n, const Write& write, bool direct) {
   return output::render_to_string(f, [&](output::Formatter& out) {
     out.begin(schema);
     for (size_t i = 0; i < n; ++i) {

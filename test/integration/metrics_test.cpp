@@ -14,8 +14,8 @@
 #include <sstream>
 #include <thread>
 
-#include "ctrace/commands/serve_protocol.hpp"
 #include "ctrace/commands/metrics_server.hpp"
+#include "ctrace/commands/serve_protocol.hpp"
 #include "support.hpp"
 
 using namespace ctrace::test;

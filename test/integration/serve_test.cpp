@@ -85,7 +85,6 @@ size_t count_calls(const std::vector<json>& lines, int pid, const std::string& n
   }));
 }
 
-
 }  // namespace
 
 TEST_CASE("serve records two cgroups and dumps and closes each and metrics are Prometheus text", "[serve]") {
@@ -179,9 +178,9 @@ TEST_CASE("serve answers malformed and oversized requests with 4xx and keeps ser
   CHECK(daemon_request(sock, "POST", "/list").status == 404);  // GET only
   // at most 16 targets
   for (int i = 0; i < 16; ++i)
-    REQUIRE(daemon_request(sock, "POST",
-                              "/add?size=1K&name=t" + std::to_string(i) + "&cgroup=" + cg.relative())
-                .status == 201);
+    REQUIRE(
+        daemon_request(sock, "POST", "/add?size=1K&name=t" + std::to_string(i) + "&cgroup=" + cg.relative())
+            .status == 201);
   auto full = daemon_request(sock, "POST", "/add?size=1K&name=t16&cgroup=" + cg.relative());
   CHECK(full.status == 429);
   CHECK(full.body.find("at most 16") != std::string::npos);

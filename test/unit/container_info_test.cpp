@@ -2,7 +2,6 @@
 // Docker, containerd/nerdctl, CRI-O, Kubernetes on containerd and podman as those runtimes write
 // them) and its HTTP sources against a fake API server on a unix socket.
 #include "ctrace/enrich/container_info.hpp"
-#include "ctrace/enrich/unix_http.hpp"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -16,6 +15,7 @@
 #include <thread>
 
 #include "../../src/enrich/container_sources.hpp"
+#include "ctrace/enrich/unix_http.hpp"
 
 namespace fs = std::filesystem;
 using namespace ctrace::enrich;
@@ -337,6 +337,7 @@ TEST_CASE("resolver: podman's REST socket, chunked", "[container_info]") {
 
 TEST_CASE("unix_http_request: absent socket and garbage are nullopt, not a hang", "[container_info]") {
   HttpFailure why{};
-  CHECK_FALSE(unix_http_request("/nonexistent/ctrace.sock", "GET", "/", std::chrono::milliseconds(200), 1 << 20, &why));
+  CHECK_FALSE(unix_http_request("/nonexistent/ctrace.sock", "GET", "/", std::chrono::milliseconds(200),
+                                1 << 20, &why));
   CHECK(why == HttpFailure::Connect);
 }

@@ -1,7 +1,7 @@
 // ctrace serve's request validation, without a daemon.
-#include "ctrace/commands/serve_protocol.hpp"
-
 #include <catch2/catch.hpp>
+
+#include "ctrace/commands/serve_protocol.hpp"
 
 using namespace ctrace::commands;
 

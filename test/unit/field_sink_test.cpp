@@ -142,8 +142,7 @@ TEST_CASE("tcpconnect and unshare events: the same output as Records and written
   Schema tcp;
   tcp.type = "tcpconnect";
   tcp.columns = {time_column(TimePrecision::Micros), {"daddr", "DADDR"}, {"result", "RET"}};
-  check_same(tcp, connects.size(),
-             [&](size_t i, FieldSink& s) { decode_tcpconnect(connects[i], &task, s); });
+  check_same(tcp, connects.size(), [&](size_t i, FieldSink& s) { decode_tcpconnect(connects[i], &task, s); });
 
   std::vector<unshare_event> unshares(3);
   for (auto& e : unshares) {

@@ -1,11 +1,10 @@
 // Inputs the fuzz targets (test/fuzz) crashed on, replayed through the same public entry
 // points, with what must happen instead. The inputs are kept in test/fuzz/regressions/TARGET/
 // (scripts/fuzz.sh also replays them as seeds).
+#include <fmt/format.h>
 #include <linux/types.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <catch2/catch.hpp>
 #include <cstring>
@@ -16,13 +15,13 @@
 #include <string>
 #include <thread>
 
-#include "ctrace/commands/serve_protocol.hpp"
+#include "ctrace/commands/dump.hpp"
 #include "ctrace/commands/serve_api.hpp"
+#include "ctrace/commands/serve_protocol.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/time.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
-#include "ctrace/commands/dump.hpp"
 #include "ctrace/enrich/syscall_trace.hpp"
 #include "ctrace/probe/recorder.hpp"
 #include "ctrace/target/target.hpp"
@@ -178,8 +177,7 @@ TEST_CASE("fuzz_decoders: a record dump with wall timestamps near 2^63 wraps, no
   e.pid = e.tid = 42;
   e.nr = 39;  // getpid
   e.enter = false;
-  enrich::TraceContext ctx{names, formats, 0, enrich::TimestampFormat::Wall,
-                           WallClock(75000000525LL)};
+  enrich::TraceContext ctx{names, formats, 0, enrich::TimestampFormat::Wall, WallClock(75000000525LL)};
   std::string text = commands::render_dump(output::Format::Text, {1, 1, 1, 0, 0, 0}, {e}, ctx);
   std::string wrapped = format_utc(WallClock(75000000525LL).to_wall_ns(e.ts_ns), TimePrecision::Nanos);
   CHECK(text.find(wrapped + " cpu#0 pid 42") != std::string::npos);

@@ -1,4 +1,6 @@
 // Decoders of openclose and tcpconnect on synthetic events: no kernel needed.
+#include "commands/openclose.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -11,7 +13,6 @@
 #include <cstring>
 #include <filesystem>
 
-#include "commands/openclose.hpp"
 #include "commands/tcpconnect.hpp"
 #include "ctrace/enrich/sockaddr.hpp"
 #include "ctrace/output/formatter.hpp"

@@ -5,12 +5,12 @@
 #include <sstream>
 
 #include "ctrace/commands/command.hpp"
+#include "ctrace/commands/dump.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
-#include "ctrace/output/formatter.hpp"
-#include "ctrace/commands/dump.hpp"
 #include "ctrace/enrich/syscall_trace.hpp"
+#include "ctrace/output/formatter.hpp"
 #include "ctrace/probe/recorder.hpp"
 
 using namespace ctrace;

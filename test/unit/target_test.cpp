@@ -1,7 +1,6 @@
 // Target resolution on a fake cgroup tree: a temp dir with a mounts file that lists a cgroup2
 // mount and a cgroup v1 mount, both plain directories.
 #include "ctrace/target/target.hpp"
-#include "ctrace/enrich/container_info.hpp"
 
 #include <unistd.h>
 
@@ -11,6 +10,7 @@
 #include <string>
 
 #include "ctrace/core/error.hpp"
+#include "ctrace/enrich/container_info.hpp"
 
 namespace fs = std::filesystem;
 using namespace ctrace;
@@ -181,7 +181,8 @@ TEST_CASE("container ids in cgroup directory names", "[target]") {
         "0a1b2c3d-4e5f-6789-abcd-ef0123456789");
   CHECK(ctrace::enrich::container_id_of("kubepods-pod0a1b2c3d_4e5f_6789_abcd_ef0123456789.slice") ==
         "0a1b2c3d-4e5f-6789-abcd-ef0123456789");
-  CHECK(ctrace::enrich::container_id_of("pod9a8b7c6d-1111-2222-3333-444455556666") == "9a8b7c6d-1111-2222-3333-444455556666");
+  CHECK(ctrace::enrich::container_id_of("pod9a8b7c6d-1111-2222-3333-444455556666") ==
+        "9a8b7c6d-1111-2222-3333-444455556666");
 
   // not containers
   CHECK_FALSE(ctrace::enrich::container_id_of("libpod-conmon-" + kPodmanId + ".scope"));

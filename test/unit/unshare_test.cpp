@@ -130,8 +130,7 @@ TEST_CASE("clone shows the child's pid and its exit signal", "[unshare][decode]"
   CHECK(std::get<Strings>(r.get("flags_names")->v) == Strings{"CLONE_NEWPID", "SIGCHLD"});
   auto r3 = decode_unshare(event(UNSHARE_CALL_CLONE3, 0x20000080, 406101), context());
   CHECK(std::get<std::string>(r3.get("call")->v) == "clone3");
-  CHECK(std::get<Strings>(r3.get("flags_names")->v) ==
-        Strings{"CLONE_NEWTIME", "CLONE_NEWPID"});
+  CHECK(std::get<Strings>(r3.get("flags_names")->v) == Strings{"CLONE_NEWTIME", "CLONE_NEWPID"});
 }
 
 TEST_CASE("kernel timestamps become wall-clock UTC at the asked precision", "[unshare][decode][time]") {

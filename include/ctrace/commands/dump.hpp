@@ -9,10 +9,10 @@
 namespace ctrace::commands {
 
 // A whole dump, summary first, through `out` (begun with enrich::trace_schema()).
-void write_dump(output::Formatter& out, const enrich::DumpSummary& s, const std::vector<enrich::TraceEvent>& sorted,
-                const enrich::TraceContext& ctx);
+void write_dump(output::Formatter& out, const enrich::DumpSummary& s,
+                const std::vector<enrich::TraceEvent>& sorted, const enrich::TraceContext& ctx);
 // The same as one string (serve's HTTP body).
-std::string render_dump(output::Format f, const enrich::DumpSummary& s, const std::vector<enrich::TraceEvent>& sorted,
-                        const enrich::TraceContext& ctx);
+std::string render_dump(output::Format f, const enrich::DumpSummary& s,
+                        const std::vector<enrich::TraceEvent>& sorted, const enrich::TraceContext& ctx);
 
 }  // namespace ctrace::commands

@@ -37,6 +37,6 @@ class ServeApi {
 
 // Targets are resolved in `cgroup_fs`; dumps are decoded with `formats`.
 std::unique_ptr<ServeApi> make_serve_api(target::CgroupFs cgroup_fs, enrich::SyscallFormats formats,
-                                               ServeApiOptions opts, RecorderFactory make_recorder);
+                                         ServeApiOptions opts, RecorderFactory make_recorder);
 
 }  // namespace ctrace::commands

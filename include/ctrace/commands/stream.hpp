@@ -59,7 +59,8 @@ Column container_column(ContainerBy by, const std::string& header = "HOSTNAME");
 class TaskFields {
  public:
   TaskFields(WallClock clock, enrich::CgroupNames* cgroup_paths,
-             enrich::ContainerResolver* containers = nullptr, TimePrecision precision = TimePrecision::Seconds)
+             enrich::ContainerResolver* containers = nullptr,
+             TimePrecision precision = TimePrecision::Seconds)
       : clock_(clock), cgroup_paths_(cgroup_paths), containers_(containers), precision_(precision) {}
   void add(FieldSink& out, const ctrace_task_info& t) const;
 

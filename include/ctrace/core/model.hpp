@@ -58,13 +58,13 @@ enum class Align { Left, Right };
 enum class Elide { None, End, Start };
 
 struct Column {
-  std::string key;        // field name in Records and JSON
-  std::string header;     // text header
+  std::string key;     // field name in Records and JSON
+  std::string header;  // text header
   Align align = Align::Left;
-  int precision = -1;     // digits after the point for doubles (text only)
-  std::string suffix;     // appended in text ("%")
-  int min_width = 0;      // text: streaming formatters cannot look ahead
-  bool hex = false;       // text: unsigned integers as 0x%08x (flags words)
+  int precision = -1;         // digits after the point for doubles (text only)
+  std::string suffix;         // appended in text ("%")
+  int min_width = 0;          // text: streaming formatters cannot look ahead
+  bool hex = false;           // text: unsigned integers as 0x%08x (flags words)
   Elide elide = Elide::None;  // text streams: shorten values wider than min_width
   // Text: the cell when it is not the field `key` as is (a composite of fields, a unit, "-"
   // for null); JSON ignores it and writes the record's fields.
@@ -103,7 +103,7 @@ class FieldSink {
   void put(std::string_view key, bool v) { put(key, Value(v)); }
   void put(std::string_view key, int v) { put(key, int64_t{v}); }
   void put(std::string_view key, unsigned v) { put(key, uint64_t{v}); }
-  void put(std::string_view key, long long v) { put(key, static_cast<int64_t>(v)); }  // __s64
+  void put(std::string_view key, long long v) { put(key, static_cast<int64_t>(v)); }            // __s64
   void put(std::string_view key, unsigned long long v) { put(key, static_cast<uint64_t>(v)); }  // __u64
   void put(std::string_view key, const char* v) { put(key, std::string_view(v)); }
   void put(std::string_view key, const std::string& v) { put(key, std::string_view(v)); }
@@ -138,39 +138,39 @@ Record collect(Write&& write) {
 
 // A log2 histogram: bucket i counts values in [low, high].
 struct Histogram {
-  std::string title;               // "read"
-  std::string unit;                // "usecs"
+  std::string title;  // "read"
+  std::string unit;   // "usecs"
   struct Bucket {
     uint64_t low;
     uint64_t high;
     uint64_t count;
   };
-  std::vector<Bucket> buckets;     // non-empty range only, in order
+  std::vector<Bucket> buckets;  // non-empty range only, in order
 };
 
 // A table: rows plus an optional total row and document-level fields (JSON only).
 struct Table {
-  std::string rows_key = "rows";   // JSON array name ("syscalls")
+  std::string rows_key = "rows";  // JSON array name ("syscalls")
   std::vector<Record> rows;
   std::optional<Record> total;
-  Object meta;                     // e.g. target, duration_ms (JSON top level, before rows)
+  Object meta;                        // e.g. target, duration_ms (JSON top level, before rows)
   std::vector<Histogram> histograms;  // printed after the table
   uint64_t lost = 0;
-  std::string bar_key;             // graph: which column the bar chart shows
-  std::string label_key;           // graph: which column labels the bars
-  std::string title;               // text and graph: a line above the table (e.g. its time)
-  std::string empty_text;          // text and graph: printed instead of a table without rows
-  bool blank_before = false;       // text: an empty line before the title (a section of a report)
-  bool blank_after = false;        // text: an empty line after the table (a table per interval)
-  bool stream_rows = false;        // JSON: one line per row (a stream of records), no document
+  std::string bar_key;        // graph: which column the bar chart shows
+  std::string label_key;      // graph: which column labels the bars
+  std::string title;          // text and graph: a line above the table (e.g. its time)
+  std::string empty_text;     // text and graph: printed instead of a table without rows
+  bool blank_before = false;  // text: an empty line before the title (a section of a report)
+  bool blank_after = false;   // text: an empty line after the table (a table per interval)
+  bool stream_rows = false;   // JSON: one line per row (a stream of records), no document
 };
 
 // A time series for charts: one x per point, one or more named y series.
 struct Series {
-  std::string x_label;             // "s"
+  std::string x_label;  // "s"
   std::vector<double> x;
   std::vector<std::pair<std::string, std::vector<double>>> y;
-  std::string title;               // text and graph: a line above the chart (whose it is)
+  std::string title;  // text and graph: a line above the chart (whose it is)
 };
 
 }  // namespace ctrace

@@ -16,20 +16,20 @@
 namespace ctrace::enrich {
 
 struct ContainerInfo {
-  std::string id;         // full container id; "" for a systemd unit or a plain cgroup
-  std::string name;       // podman/docker name, k8s container name, runc id, unit name
-  std::string runtime;    // "docker", "podman", "containerd", "cri-o", "runc", "systemd", ""
-  std::string image;      // where known
-  std::string pod;        // kubernetes pod name
+  std::string id;       // full container id; "" for a systemd unit or a plain cgroup
+  std::string name;     // podman/docker name, k8s container name, runc id, unit name
+  std::string runtime;  // "docker", "podman", "containerd", "cri-o", "runc", "systemd", ""
+  std::string image;    // where known
+  std::string pod;      // kubernetes pod name
   std::string pod_namespace;
   std::string pod_uid;
-  std::string qos;        // kubernetes QoS class from the cgroup path: guaranteed, burstable, besteffort
-  std::string cgroup;     // the container's cgroup, relative to the cgroup2 mount ("/a/b")
-  uint64_t cgroup_id = 0; // the container's cgroup id (nested cgroups are folded into it)
-  std::string hostname;   // of its UTS namespace, where a task of it is alive
+  std::string qos;         // kubernetes QoS class from the cgroup path: guaranteed, burstable, besteffort
+  std::string cgroup;      // the container's cgroup, relative to the cgroup2 mount ("/a/b")
+  uint64_t cgroup_id = 0;  // the container's cgroup id (nested cgroups are folded into it)
+  std::string hostname;    // of its UTS namespace, where a task of it is alive
   uint32_t uts_inum = 0;
-  uint32_t pids = 0;      // processes in its cgroup subtree (filled by list())
-  bool sandbox = false;   // a pod's pause/sandbox container: list() and find() skip it
+  uint32_t pids = 0;     // processes in its cgroup subtree (filled by list())
+  bool sandbox = false;  // a pod's pause/sandbox container: list() and find() skip it
 
   bool is_container() const { return !id.empty(); }
   // What a user calls it: the name, else the short id, else the cgroup path.

@@ -8,10 +8,10 @@
 #include <string_view>
 #include <vector>
 
+#include "ctrace/core/model.hpp"
 #include "ctrace/core/time.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/enrich/syscall_formats.hpp"
-#include "ctrace/core/model.hpp"
 
 namespace ctrace::enrich {
 

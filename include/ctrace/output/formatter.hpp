@@ -48,9 +48,9 @@ class Formatter {
 };
 
 struct FormatterOptions {
-  int width = 80;       // graph: terminal columns
-  int height = 20;      // graph: rows
-  bool live = false;    // graph: redraw in place on a terminal (frame())
+  int width = 80;     // graph: terminal columns
+  int height = 20;    // graph: rows
+  bool live = false;  // graph: redraw in place on a terminal (frame())
 };
 
 // out: where documents go (stdout).

@@ -18,8 +18,8 @@ namespace ctrace::probe {
 class LostCounter {
  public:
   explicit LostCounter(int map_fd);
-  uint64_t total() const;   // since load
-  uint64_t take_delta();    // since the last take_delta()
+  uint64_t total() const;  // since load
+  uint64_t take_delta();   // since the last take_delta()
 
  private:
   int map_fd_;

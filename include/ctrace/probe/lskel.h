@@ -25,14 +25,14 @@ namespace ctrace::probe {
 template <typename T>
 struct LightSkeleton;
 }  // namespace ctrace::probe
-#define CTRACE_LSKEL_TRAITS(NAME)                                                  \
-  template <>                                                                      \
-  struct ctrace::probe::LightSkeleton<NAME##_lbpf> {                               \
-    static constexpr const char* name = #NAME;                                     \
-    static NAME##_lbpf* open() { return NAME##_lbpf_open(); }                      \
-    static int load(NAME##_lbpf* s) { return NAME##_lbpf_load(s); }                \
-    static int attach(NAME##_lbpf* s) { return NAME##_lbpf_attach(s); }            \
-    static void destroy(NAME##_lbpf* s) { NAME##_lbpf_destroy(s); }                \
+#define CTRACE_LSKEL_TRAITS(NAME)                                       \
+  template <>                                                           \
+  struct ctrace::probe::LightSkeleton<NAME##_lbpf> {                    \
+    static constexpr const char* name = #NAME;                          \
+    static NAME##_lbpf* open() { return NAME##_lbpf_open(); }           \
+    static int load(NAME##_lbpf* s) { return NAME##_lbpf_load(s); }     \
+    static int attach(NAME##_lbpf* s) { return NAME##_lbpf_attach(s); } \
+    static void destroy(NAME##_lbpf* s) { NAME##_lbpf_destroy(s); }     \
   };
 #define CTRACE_LSKEL_EXTERN_C_BEGIN extern "C" {
 #define CTRACE_LSKEL_EXTERN_C_END }
@@ -42,28 +42,28 @@ struct LightSkeleton;
 #define CTRACE_LSKEL_EXTERN_C_END
 #endif
 
-#define CTRACE_LSKEL_DECLARE(NAME)                                \
-  CTRACE_LSKEL_EXTERN_C_BEGIN                                     \
-  struct NAME##_lbpf* NAME##_lbpf_open(void);                     \
-  int NAME##_lbpf_load(struct NAME##_lbpf* skel);                 \
-  int NAME##_lbpf_attach(struct NAME##_lbpf* skel);               \
-  void NAME##_lbpf_destroy(struct NAME##_lbpf* skel);             \
-  CTRACE_LSKEL_EXTERN_C_END                                       \
+#define CTRACE_LSKEL_DECLARE(NAME)                    \
+  CTRACE_LSKEL_EXTERN_C_BEGIN                         \
+  struct NAME##_lbpf* NAME##_lbpf_open(void);         \
+  int NAME##_lbpf_load(struct NAME##_lbpf* skel);     \
+  int NAME##_lbpf_attach(struct NAME##_lbpf* skel);   \
+  void NAME##_lbpf_destroy(struct NAME##_lbpf* skel); \
+  CTRACE_LSKEL_EXTERN_C_END                           \
   CTRACE_LSKEL_TRAITS(NAME)
 
 /* In the generated C file, after #include "NAME.lskel.h". */
-#define CTRACE_LSKEL_DEFINE(NAME)                                  \
-  struct NAME##_lbpf* NAME##_lbpf_open(void) {                     \
-    return NAME##_lbpf__open();                                    \
-  }                                                                \
-  int NAME##_lbpf_load(struct NAME##_lbpf* skel) {                 \
-    return NAME##_lbpf__load(skel);                                \
-  }                                                                \
-  int NAME##_lbpf_attach(struct NAME##_lbpf* skel) {               \
-    return NAME##_lbpf__attach(skel);                              \
-  }                                                                \
-  void NAME##_lbpf_destroy(struct NAME##_lbpf* skel) {             \
-    NAME##_lbpf__destroy(skel);                                    \
+#define CTRACE_LSKEL_DEFINE(NAME)                      \
+  struct NAME##_lbpf* NAME##_lbpf_open(void) {         \
+    return NAME##_lbpf__open();                        \
+  }                                                    \
+  int NAME##_lbpf_load(struct NAME##_lbpf* skel) {     \
+    return NAME##_lbpf__load(skel);                    \
+  }                                                    \
+  int NAME##_lbpf_attach(struct NAME##_lbpf* skel) {   \
+    return NAME##_lbpf__attach(skel);                  \
+  }                                                    \
+  void NAME##_lbpf_destroy(struct NAME##_lbpf* skel) { \
+    NAME##_lbpf__destroy(skel);                        \
   }
 
 #endif

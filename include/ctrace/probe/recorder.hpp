@@ -38,7 +38,7 @@ struct RecorderStats {
 struct RecorderDump {
   std::vector<enrich::TraceEvent> events;  // sorted by time
   RecorderStats stats;
-  int number = 0;  // 1 for the first dump of this recorder
+  int number = 0;     // 1 for the first dump of this recorder
   uint64_t torn = 0;  // slots a writer was in, or rewrote, while this dump copied them
   enrich::DumpSummary summary() const;
 };

@@ -6,8 +6,8 @@
 #include <string>
 #include <utility>
 
-#include "ctrace/core/error.hpp"
 #include "bpf/common.h"
+#include "ctrace/core/error.hpp"
 #include "ctrace/probe/lskel.h"
 #include "ctrace/target/target.hpp"
 
@@ -59,13 +59,15 @@ class Skeleton {
     if (verifier_log_enabled()) {
       T* fresh = open();
       configure(fresh);
-      log_verifier_output(fresh, [&] { return Ops::load(fresh); }, Ops::name);
+      log_verifier_output(
+          fresh, [&] { return Ops::load(fresh); }, Ops::name);
       Ops::destroy(fresh);
     }
     throw_bpf_error(std::string("loading BPF programs of ") + Ops::name, err);
   }
   void attach() {
-    if (int err = Ops::attach(obj_)) throw_bpf_error(std::string("attaching BPF programs of ") + Ops::name, err);
+    if (int err = Ops::attach(obj_))
+      throw_bpf_error(std::string("attaching BPF programs of ") + Ops::name, err);
   }
 
  private:
@@ -111,4 +113,3 @@ void configure_filter(T* skel, const target::Target& t, unsigned self_tgid) {
 }
 
 }  // namespace ctrace::probe
-

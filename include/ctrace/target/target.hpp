@@ -15,20 +15,20 @@
 namespace CLI {
 class App;
 class Option;
-}
+}  // namespace CLI
 
 namespace ctrace::target {
 
 // What the user typed; filled by CLI11.
 struct TargetOptions {
-  std::string cgroup;                  // -c CGDIR
-  std::optional<uint64_t> cgroup_id;   // --cgroup-id N
-  std::optional<int> pid;              // -p PID
-  std::string container;               // --container ID-or-name
-  std::string uts;                     // --uts HOSTNAME|INUM
-  bool exact = false;                  // --exact
-  bool wait = false;                   // --wait: a removed cgroup may come back
-  std::vector<std::string> command;    // -- CMD ARGS...
+  std::string cgroup;                 // -c CGDIR
+  std::optional<uint64_t> cgroup_id;  // --cgroup-id N
+  std::optional<int> pid;             // -p PID
+  std::string container;              // --container ID-or-name
+  std::string uts;                    // --uts HOSTNAME|INUM
+  bool exact = false;                 // --exact
+  bool wait = false;                  // --wait: a removed cgroup may come back
+  std::vector<std::string> command;   // -- CMD ARGS...
 };
 
 // Adds -c, --cgroup-id, -p, --container, --uts, --exact, --wait and `-- CMD` to a subcommand.
@@ -41,13 +41,13 @@ enum class Mode { All, Cgroup, Uts };
 
 struct Target {
   Mode mode = Mode::All;
-  std::filesystem::path cgroup_dir;   // absolute path of the cgroup directory
-  std::string cgroup_path;            // relative to the cgroup2 mount, "/" for the root
+  std::filesystem::path cgroup_dir;  // absolute path of the cgroup directory
+  std::string cgroup_path;           // relative to the cgroup2 mount, "/" for the root
   uint64_t cgroup_id = 0;
-  uint32_t level = 0;                 // depth below the cgroup2 mount
+  uint32_t level = 0;  // depth below the cgroup2 mount
   bool exact = false;
   uint32_t uts_inum = 0;
-  std::string description;            // how the user named it: "container 3f2a…", "pid 42"
+  std::string description;  // how the user named it: "container 3f2a…", "pid 42"
 
   // JSON/record form for formatters: {"mode","cgroup","cgroup_id","exact",...}
   Object to_object() const;
@@ -55,10 +55,10 @@ struct Target {
 
 // Where cgroups live; a temp dir in unit tests.
 struct CgroupFs {
-  std::filesystem::path mount;         // the cgroup2 mount
+  std::filesystem::path mount;  // the cgroup2 mount
   std::filesystem::path mounts_file = "/proc/self/mounts";
   std::filesystem::path proc = "/proc";
-  static CgroupFs discover();          // finds the cgroup2 mount in /proc/self/mounts
+  static CgroupFs discover();  // finds the cgroup2 mount in /proc/self/mounts
 };
 
 // Resolves everything but `-- CMD` (see CommandRunner). Throws UsageError with a hint.
@@ -66,13 +66,12 @@ Target resolve(const TargetOptions& opts, const CgroupFs& fs);
 
 // A container cgroup found by walking the tree.
 struct ContainerMatch {
-  std::string id;                      // the container id part of the directory name
+  std::string id;  // the container id part of the directory name
   std::filesystem::path dir;
 };
 // Every container-looking directory whose id starts with `query` (>= 4 chars) or whose
 // directory name equals `query`.
-std::vector<ContainerMatch> find_containers(const std::filesystem::path& mount,
-                                            const std::string& query);
+std::vector<ContainerMatch> find_containers(const std::filesystem::path& mount, const std::string& query);
 
 // Watches the target cgroup's parent directory (one inotify watch: cgroupfs reports rmdir
 // and mkdir there as IN_DELETE and IN_CREATE) to tell when the target goes away and, for a

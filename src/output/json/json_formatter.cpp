@@ -208,6 +208,8 @@ void JsonFormatter::series(const Series& s) {
   }
 }
 
-void JsonFormatter::lost(uint64_t n) { line(json{{"type", "lost"}, {"count", n}}.dump()); }
+void JsonFormatter::lost(uint64_t n) {
+  line(json{{"type", "lost"}, {"count", n}}.dump());
+}
 
 }  // namespace ctrace::output

@@ -64,7 +64,8 @@ void TextFormatter::record(const Record& r) {
     std::string h;
     for (size_t i = 0; i < cols.size(); ++i) {
       bool last = i + 1 == cols.size();
-      h += last ? cols[i].header : pad(cols[i].header, static_cast<size_t>(cols[i].min_width), cols[i].align) + " ";
+      h += last ? cols[i].header
+                : pad(cols[i].header, static_cast<size_t>(cols[i].min_width), cols[i].align) + " ";
     }
     write_line(out_, h);
     header_done_ = true;
@@ -151,7 +152,9 @@ void TextFormatter::lost(uint64_t n) {
   spdlog::warn("{} events lost: the ring buffer was full (a larger --buffer-pages may help)", n);
 }
 
-void TextFormatter::end() { std::fflush(out_); }
+void TextFormatter::end() {
+  std::fflush(out_);
+}
 
 std::vector<std::string> render_histogram(const Histogram& h, int bar_width) {
   std::vector<std::string> out;
