@@ -14,6 +14,7 @@
 
 #include "common.bpf.h"
 #include "record.h"
+#include "task_info.bpf.h"
 
 const volatile __u32 targ_slots_per_cpu = 1;
 const volatile __u32 targ_string_size = 64;
@@ -77,17 +78,6 @@ static __always_inline bool syscall_wanted(__u32 nr)
 	return on && *on;
 }
 
-/* The task's number in the PID namespace it lives in (what it sees in getpid()). */
-static __always_inline __u32 ns_pid_of(struct task_struct *task)
-{
-	struct pid *p = BPF_CORE_READ(task, thread_pid);
-	unsigned int level = BPF_CORE_READ(p, level);
-	int nr = 0;
-
-	bpf_core_read(&nr, sizeof(nr), &p->numbers[level & 31].nr);
-	return nr;
-}
-
 /* Reserves the next slot of this CPU; *h is its position, for finish_slot. */
 static __always_inline struct record_event *claim_slot(__u64 *h)
 {
@@ -115,7 +105,7 @@ static __always_inline struct record_event *claim_slot(__u64 *h)
 	e->tid = (__u32)bpf_get_current_pid_tgid();
 	task = bpf_get_current_task_btf();
 	e->ns_tid = ns_pid_of(task);
-	e->ns_tgid = ns_pid_of(BPF_CORE_READ(task, group_leader));
+	e->ns_tgid = ns_tgid_of(task);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->str_meta[0].len = 0;
 	e->str_meta[0].capture = 0;

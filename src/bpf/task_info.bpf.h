@@ -24,4 +24,40 @@ static __always_inline void fill_task_info(struct ctrace_task_info *t)
 	bpf_probe_read_kernel_str(t->hostname, sizeof(t->hostname), &uts->name.nodename);
 }
 
+/* The task's number in the PID namespace it lives in (what it sees in getpid()). */
+static __always_inline __u32 ns_pid_of(struct task_struct *task)
+{
+	struct pid *p = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(p, level);
+	int nr = 0;
+
+	bpf_core_read(&nr, sizeof(nr), &p->numbers[level & 31].nr);
+	return nr;
+}
+
+/* Its thread group's id in that namespace: 1 for a container's init. */
+static __always_inline __u32 ns_tgid_of(struct task_struct *task)
+{
+	return ns_pid_of(BPF_CORE_READ(task, group_leader));
+}
+
+/* fill_task_info() for another task than current (a signal's target, an OOM victim): the same
+ * fields from the task's own struct (uid/gid: its subjective creds, as the helper reads). */
+static __always_inline void fill_task_info_of(struct ctrace_task_info *t, struct task_struct *task)
+{
+	struct uts_namespace *uts = BPF_CORE_READ(task, nsproxy, uts_ns);
+
+	t->ts_ns = bpf_ktime_get_ns();
+	t->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	t->pid = BPF_CORE_READ(task, tgid);
+	t->tid = BPF_CORE_READ(task, pid);
+	t->uid = BPF_CORE_READ(task, cred, uid.val);
+	t->gid = BPF_CORE_READ(task, cred, gid.val);
+	t->uts_inum = BPF_CORE_READ(uts, ns.inum);
+	BPF_CORE_READ_STR_INTO(&t->comm, task, comm);
+	/* an exiting task has dropped its namespaces: no hostname then */
+	if (!uts || bpf_probe_read_kernel_str(t->hostname, sizeof(t->hostname), &uts->name.nodename) < 0)
+		t->hostname[0] = 0;
+}
+
 #endif
