@@ -16,6 +16,12 @@
 #include "record.h"
 #include "task_info.bpf.h"
 
+#define CTRACE_ARGV_MAX RECORD_ARGV_MAX
+#define CTRACE_ARGV_LEN RECORD_ARGV_ARG
+#include "argv.bpf.h"
+
+_Static_assert(sizeof(struct ctrace_argv_area) <= RECORD_STR_CAP, "argv fits a slot's string");
+
 const volatile __u32 targ_slots_per_cpu = 1;
 const volatile __u32 targ_string_size = 64;
 const volatile bool targ_filter_syscalls = false;
@@ -144,38 +150,15 @@ static __always_inline void capture(struct record_event *e, int i, __u8 kind, __
 	e->str_meta[i & 1].capture = kind;
 }
 
-/* argv of execve: RECORD_ARGV_MAX pointers, each string in its fixed part of the buffer.
- * A global function, verified once on its own: inlined in the loop over the slot's strings,
- * its unrolled loop multiplied the states the verifier walked through (start-up time). */
-__noinline int capture_argv(struct record_event *e, int i, __u8 arg, __u64 ptr)
+/* argv of execve: RECORD_ARGV_MAX strings, each in its RECORD_ARGV_ARG-byte part of the buffer,
+ * read by the reader exec shares (argv.bpf.h). */
+static __always_inline void capture_argv(struct record_event *e, int i, __u8 arg, __u64 ptr)
 {
-	const char *argp = NULL;
-	int k, n = 0;
-	long r;
-	char c;
+	long n = ctrace_read_argv((struct ctrace_argv_area *)e->str[i & 1], ptr);
 
-	if (!e)
-		return 0;
-
-#pragma unroll
-	for (k = 0; k < RECORD_ARGV_MAX; k++) {
-		if (bpf_probe_read_user(&argp, sizeof(argp), (const void *)(ptr + k * sizeof(argp))) || !argp)
-			break;
-		r = bpf_probe_read_user_str(&e->str[i & 1][k * RECORD_ARGV_ARG], RECORD_ARGV_ARG, argp);
-		/* a full part holds RECORD_ARGV_ARG - 1 bytes whether the string ends there or
-		 * goes on: the byte after them tells */
-		if (r == RECORD_ARGV_ARG &&
-		    (bpf_probe_read_user(&c, 1, argp + RECORD_ARGV_ARG - 1) || c))
-			n |= 1 << (RECORD_ARGV_CUT_SHIFT + k);
-		n++;
-	}
-	if ((n & RECORD_ARGV_COUNT) == RECORD_ARGV_MAX &&
-	    !bpf_probe_read_user(&argp, sizeof(argp), (const void *)(ptr + RECORD_ARGV_MAX * sizeof(argp))) && argp)
-		n |= RECORD_ARGV_MORE;
-	e->str_meta[i & 1].len = n;
+	e->str_meta[i & 1].len = (int)n;
 	e->str_meta[i & 1].arg = arg;
 	e->str_meta[i & 1].capture = RECORD_CAPTURE_ARGV;
-	return 0;
 }
 
 /* The six syscall arguments. */
