@@ -23,10 +23,14 @@ __u32 targ_cgroup_level = 0;
 /* Our own tgid: a command never reports ctrace's own activity. */
 const volatile __u32 targ_self_tgid = 0;
 
+static __always_inline __u32 task_uts_inum(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, nsproxy, uts_ns, ns.inum);
+}
+
 static __always_inline __u32 current_uts_inum(void)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	return BPF_CORE_READ(task, nsproxy, uts_ns, ns.inum);
+	return task_uts_inum((struct task_struct *)bpf_get_current_task());
 }
 
 extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym;
@@ -81,19 +85,43 @@ static __always_inline long syscall_nr_of(struct pt_regs *regs)
 /* Ancestors walked with direct loads before falling back to the helper. */
 #define CTRACE_FILTER_WALK_MAX 4
 
-/* bpf_get_current_ancestor_cgroup_id(targ_cgroup_level) == targ_cgroup_id.
+/* Before 6.1 the ancestors were ids, not cgroups. */
+struct cgroup___ids {
+	__u64 ancestor_ids[1]; /* a flexible array there */
+} __attribute__((preserve_access_index));
+
+/* The id of the ancestor at `level` (<= its own level) of the cgroup at address cg. */
+static __always_inline __u64 cgroup_ancestor_id(struct cgroup *cg, __u32 level)
+{
+	struct cgroup *anc = NULL;
+	__u64 id = 0;
+
+	if (bpf_core_field_exists(cg->ancestors)) {
+		bpf_core_read(&anc, sizeof(anc), &cg->ancestors[level]);
+		return BPF_CORE_READ(anc, kn, id);
+	}
+	bpf_core_read(&id, sizeof(id), &((struct cgroup___ids *)cg)->ancestor_ids[level]);
+	return id;
+}
+
+/* The ancestor of task's cgroup v2 cgrp at targ_cgroup_level is the target (task NULL: current).
  * The verifier refuses loads from cgroup->ancestors[] (an array of pointers at the end
  * of the struct), so go up through the parents: a container's tasks usually sit at or
- * a level or two below its cgroup. Deeper than that, the helper does the walk. */
-static __always_inline bool current_in_subtree(void)
+ * a level or two below its cgroup. Deeper than that, a helper does the walk: for current
+ * bpf_get_current_ancestor_cgroup_id(), for another task a read of ancestors[]. */
+static __always_inline bool cgroup_in_subtree(struct cgroup *cgrp, struct task_struct *task)
 {
-	struct cgroup *cgrp = current_dfl_cgroup();
 	int up = cgrp->level - (int)targ_cgroup_level;
 
 	if (up < 0)
 		return false;
-	if (up > CTRACE_FILTER_WALK_MAX)
-		return bpf_get_current_ancestor_cgroup_id(targ_cgroup_level) == targ_cgroup_id;
+	if (up > CTRACE_FILTER_WALK_MAX) {
+		if (!task)
+			return bpf_get_current_ancestor_cgroup_id(targ_cgroup_level) == targ_cgroup_id;
+		/* a plain read of the pointer: arithmetic on the cast one is refused */
+		return cgroup_ancestor_id(BPF_CORE_READ(task, cgroups, dfl_cgrp), targ_cgroup_level) ==
+		       targ_cgroup_id;
+	}
 	/* a bounded loop: clang does not unroll it (its early exit), and written out as four
 	 * ifs it costs the verifier more (CPU until attached 1.07-1.09x, bench/README.md) */
 	for (int i = 0; i < CTRACE_FILTER_WALK_MAX; i++) {
@@ -102,6 +130,11 @@ static __always_inline bool current_in_subtree(void)
 		cgrp = cgrp->self.parent->cgroup;
 	}
 	return cgrp->kn->id == targ_cgroup_id;
+}
+
+static __always_inline bool current_in_subtree(void)
+{
+	return cgroup_in_subtree(current_dfl_cgroup(), NULL);
 }
 
 /* Does the current task belong to the target? */
@@ -119,6 +152,37 @@ static __always_inline bool container_match(void)
 	}
 }
 
+/* The filter for another task than current: a signal's target, an OOM victim. The same tests
+ * as container_match() (the same cgroup_in_subtree()), on that task's cgroup v2 and UTS
+ * namespace; only the fallback of a deep cgroup differs (the helper knows current only).
+ * container_match() compiles to the instructions it had before these were added: nothing
+ * changes for the programs that do not use them. */
+static __always_inline struct cgroup *task_dfl_cgroup(struct task_struct *task)
+{
+	struct task_struct *t = bpf_rdonly_cast(task, bpf_core_type_id_kernel(struct task_struct));
+
+	return t->cgroups->dfl_cgrp;
+}
+
+static __always_inline bool task_in_subtree(struct task_struct *task)
+{
+	return cgroup_in_subtree(task_dfl_cgroup(task), task);
+}
+
+static __always_inline bool task_match(struct task_struct *task)
+{
+	switch (targ_filter_mode) {
+	case CTRACE_FILTER_CGROUP_SUBTREE:
+		return task_in_subtree(task);
+	case CTRACE_FILTER_CGROUP_EXACT:
+		return task_dfl_cgroup(task)->kn->id == targ_cgroup_id;
+	case CTRACE_FILTER_UTS:
+		return task_uts_inum(task) == targ_uts_inum;
+	default:
+		return true;
+	}
+}
+
 static __always_inline bool is_self(void)
 {
 	return targ_self_tgid && (bpf_get_current_pid_tgid() >> 32) == targ_self_tgid;
@@ -129,6 +193,18 @@ static __always_inline bool is_self(void)
 static __always_inline bool ctrace_should_discard(void)
 {
 	return !container_match() || is_self();
+}
+
+static __always_inline bool is_self_task(struct task_struct *task)
+{
+	return targ_self_tgid && BPF_CORE_READ(task, tgid) == targ_self_tgid;
+}
+
+/* ctrace_should_discard() for a handler that reports on another task than current (an OOM
+ * victim): outside the target, or one of ctrace's own. */
+static __always_inline bool ctrace_should_discard_task(struct task_struct *task)
+{
+	return !task_match(task) || is_self_task(task);
 }
 
 /* A per-CPU counter of events that could not be delivered; user space reads

@@ -6,6 +6,9 @@
  * block_bio_queue: block I/O bytes by the submitter's cgroup.
  * inet_sock_set_state: TCP connect attempts and their result.
  * cgroup_mkdir/rmdir: a small ring buffer, so that user space names short-lived cgroups.
+ * sched_process_exec, sched_process_exit, signal_generate, mark_victim: execs, exits by how
+ *   they ended, fatal signals by the target's cgroup, OOM kills by the victim's; rare events
+ *   next to syscalls, nothing added to sys_exit.
  *
  * The cgroup id comes from bpf_get_current_cgroup_id(), the rare events (bio_list,
  * cgroup_mkdir/rmdir) read with BPF_CORE_READ: the verifier's checks of direct loads cost
@@ -274,6 +277,83 @@ SEC("tp_btf/cgroup_rmdir")
 int BPF_PROG(handle_cgroup_rmdir, struct cgroup *cgrp, const char *path)
 {
 	return cgroup_event(cgrp, path, HOSTVIEW_CGROUP_RMDIR);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_sched_process_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct hostview_counters *c;
+
+	if (ctrace_should_discard())
+		return 0;
+	c = counters_of(bpf_get_current_cgroup_id());
+	if (c)
+		c->execs++;
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_sched_process_exit, struct task_struct *task, bool group_dead)
+{
+	struct hostview_counters *c;
+	__u32 status;
+
+	if (ctrace_should_discard())
+		return 0;
+	/* processes, not threads: the group's last thread */
+	if (!group_dead)
+		return 0;
+	/* The last thread's own code, not signal->group_exit_code (exit.bpf.c): the same
+	 * exit, code or signal whenever it matters here (a group exit or a fatal signal gives every
+	 * thread the group's code; only a core flag, not looked at, can differ), and no signal_struct
+	 * relocation: it shares the kernel's CO-RE candidate-cache slot with block_bio_queue's bio,
+	 * each would evict the other and search the kernel's BTF again at every load. */
+	status = BPF_CORE_READ(task, exit_code);
+	c = counters_of(bpf_get_current_cgroup_id());
+	if (!c)
+		return 0;
+	if (status == 0)
+		c->exits[HOSTVIEW_EXIT_OK]++;
+	else if (status & 0x7f)
+		c->exits[HOSTVIEW_EXIT_SIGNAL]++;
+	else
+		c->exits[HOSTVIEW_EXIT_CODE]++;
+	return 0;
+}
+
+/* In the sender's context, counted for the target: its filter is the target's. */
+SEC("tp_btf/signal_generate")
+int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task,
+	     int group, int result)
+{
+	struct hostview_counters *c;
+	__u32 slot;
+
+	if (result != TRACE_SIGNAL_DELIVERED || sig < 1 || sig > 64 ||
+	    !(CTRACE_FATAL_SIGNALS & (1ULL << ((sig - 1) & 63))))
+		return 0;
+	if (ctrace_should_discard_task(task))
+		return 0;
+	c = counters_of(BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id));
+	if (!c)
+		return 0;
+	slot = (__u32)sig < HOSTVIEW_SIGNAL_SLOTS ? (__u32)sig : 0;
+	c->fatal_signals[slot & (HOSTVIEW_SIGNAL_SLOTS - 1)]++;
+	return 0;
+}
+
+/* In the task that ran into the OOM, counted for the victim. */
+SEC("tp_btf/mark_victim")
+int BPF_PROG(handle_mark_victim, struct task_struct *task, uid_t uid)
+{
+	struct hostview_counters *c;
+
+	if (ctrace_should_discard_task(task))
+		return 0;
+	c = counters_of(BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id));
+	if (c)
+		c->oom_kills++;
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

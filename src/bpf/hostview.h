@@ -30,6 +30,19 @@ enum hostview_ns_call {
 	HOSTVIEW_NS_CALLS = 3,
 };
 
+/* How a thread group ended (sched_process_exit, the last thread): exit(0); exit(N), N != 0;
+ * killed by a signal. */
+enum hostview_exit_reason {
+	HOSTVIEW_EXIT_OK = 0,
+	HOSTVIEW_EXIT_CODE = 1,
+	HOSTVIEW_EXIT_SIGNAL = 2,
+	HOSTVIEW_EXIT_REASONS = 3,
+};
+
+/* fatal_signals[]: [sig] for the standard signals 1-31 (only those CTRACE_FATAL_SIGNALS names
+ * are ever counted), [0] every real-time signal (32-64) */
+#define HOSTVIEW_SIGNAL_SLOTS 32
+
 /* Everything counted for one cgroup (the task's own cgroup v2), per CPU. Never reset:
  * readers diff snapshots. */
 struct hostview_counters {
@@ -43,6 +56,12 @@ struct hostview_counters {
 	__u64 write_bytes;
 	__u64 read_ios;
 	__u64 write_ios;
+	__u64 execs; /* successful execve/execveat (sched_process_exec) */
+	__u64 exits[HOSTVIEW_EXIT_REASONS]; /* thread-group exits, by enum hostview_exit_reason */
+	__u64 oom_kills; /* OOM-killer victims (mark_victim), by the victim's cgroup */
+	/* signals delivered whose default action kills, by the target's cgroup and signal (whether
+	 * the target had a handler is not looked at: docker stop's SIGTERM counts) */
+	__u64 fatal_signals[HOSTVIEW_SIGNAL_SLOTS];
 };
 
 struct hostview_syscall_key {

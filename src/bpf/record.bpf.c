@@ -14,6 +14,13 @@
 
 #include "common.bpf.h"
 #include "record.h"
+#include "task_info.bpf.h"
+
+#define CTRACE_ARGV_MAX RECORD_ARGV_MAX
+#define CTRACE_ARGV_LEN RECORD_ARGV_ARG
+#include "argv.bpf.h"
+
+_Static_assert(sizeof(struct ctrace_argv_area) <= RECORD_STR_CAP, "argv fits a slot's string");
 
 const volatile __u32 targ_slots_per_cpu = 1;
 const volatile __u32 targ_string_size = 64;
@@ -77,17 +84,6 @@ static __always_inline bool syscall_wanted(__u32 nr)
 	return on && *on;
 }
 
-/* The task's number in the PID namespace it lives in (what it sees in getpid()). */
-static __always_inline __u32 ns_pid_of(struct task_struct *task)
-{
-	struct pid *p = BPF_CORE_READ(task, thread_pid);
-	unsigned int level = BPF_CORE_READ(p, level);
-	int nr = 0;
-
-	bpf_core_read(&nr, sizeof(nr), &p->numbers[level & 31].nr);
-	return nr;
-}
-
 /* Reserves the next slot of this CPU; *h is its position, for finish_slot. */
 static __always_inline struct record_event *claim_slot(__u64 *h)
 {
@@ -115,7 +111,7 @@ static __always_inline struct record_event *claim_slot(__u64 *h)
 	e->tid = (__u32)bpf_get_current_pid_tgid();
 	task = bpf_get_current_task_btf();
 	e->ns_tid = ns_pid_of(task);
-	e->ns_tgid = ns_pid_of(BPF_CORE_READ(task, group_leader));
+	e->ns_tgid = ns_tgid_of(task);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->str_meta[0].len = 0;
 	e->str_meta[0].capture = 0;
@@ -154,38 +150,15 @@ static __always_inline void capture(struct record_event *e, int i, __u8 kind, __
 	e->str_meta[i & 1].capture = kind;
 }
 
-/* argv of execve: RECORD_ARGV_MAX pointers, each string in its fixed part of the buffer.
- * A global function, verified once on its own: inlined in the loop over the slot's strings,
- * its unrolled loop multiplied the states the verifier walked through (start-up time). */
-__noinline int capture_argv(struct record_event *e, int i, __u8 arg, __u64 ptr)
+/* argv of execve: RECORD_ARGV_MAX strings, each in its RECORD_ARGV_ARG-byte part of the buffer,
+ * read by the reader exec shares (argv.bpf.h). */
+static __always_inline void capture_argv(struct record_event *e, int i, __u8 arg, __u64 ptr)
 {
-	const char *argp = NULL;
-	int k, n = 0;
-	long r;
-	char c;
+	long n = ctrace_read_argv((struct ctrace_argv_area *)e->str[i & 1], ptr);
 
-	if (!e)
-		return 0;
-
-#pragma unroll
-	for (k = 0; k < RECORD_ARGV_MAX; k++) {
-		if (bpf_probe_read_user(&argp, sizeof(argp), (const void *)(ptr + k * sizeof(argp))) || !argp)
-			break;
-		r = bpf_probe_read_user_str(&e->str[i & 1][k * RECORD_ARGV_ARG], RECORD_ARGV_ARG, argp);
-		/* a full part holds RECORD_ARGV_ARG - 1 bytes whether the string ends there or
-		 * goes on: the byte after them tells */
-		if (r == RECORD_ARGV_ARG &&
-		    (bpf_probe_read_user(&c, 1, argp + RECORD_ARGV_ARG - 1) || c))
-			n |= 1 << (RECORD_ARGV_CUT_SHIFT + k);
-		n++;
-	}
-	if ((n & RECORD_ARGV_COUNT) == RECORD_ARGV_MAX &&
-	    !bpf_probe_read_user(&argp, sizeof(argp), (const void *)(ptr + RECORD_ARGV_MAX * sizeof(argp))) && argp)
-		n |= RECORD_ARGV_MORE;
-	e->str_meta[i & 1].len = n;
+	e->str_meta[i & 1].len = (int)n;
 	e->str_meta[i & 1].arg = arg;
 	e->str_meta[i & 1].capture = RECORD_CAPTURE_ARGV;
-	return 0;
 }
 
 /* The six syscall arguments. */

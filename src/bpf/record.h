@@ -3,6 +3,8 @@
 #ifndef CTRACE_RECORD_H
 #define CTRACE_RECORD_H
 
+#include "argv.h"
+
 #define RECORD_MAX_SYSCALLS 512
 #define RECORD_MAX_ARGS 6
 /* Captured strings/buffers per slot, and bytes reserved for each: --string-size is
@@ -30,9 +32,9 @@ enum record_capture {
  * | bit RECORD_ARGV_CUT_SHIFT + k when string k was longer than its part */
 #define RECORD_ARGV_MAX 8
 #define RECORD_ARGV_ARG 32
-#define RECORD_ARGV_COUNT 0xff
-#define RECORD_ARGV_MORE 0x100
-#define RECORD_ARGV_CUT_SHIFT 16
+#define RECORD_ARGV_COUNT CTRACE_ARGV_COUNT
+#define RECORD_ARGV_MORE CTRACE_ARGV_MORE
+#define RECORD_ARGV_CUT_SHIFT CTRACE_ARGV_CUT_SHIFT
 /* bytes read of a struct sockaddr the kernel filled (sockaddr_un: 110), at most --string-size */
 #define RECORD_SOCKADDR_MAX 128
 
