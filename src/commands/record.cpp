@@ -86,7 +86,7 @@ class RecordCommand final : public Command {
       out_ = output::make_formatter(format_, stdout);
       out_->begin(enrich::trace_schema());
     }
-    write_dump(*out_, d.summary(), d.events, ctx);
+    write_dump(*out_, format_, d.summary(), d.events, ctx);
     if (d.stats.overwritten)
       spdlog::info("{} older events were overwritten: raise --size to keep more", d.stats.overwritten);
   }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <unordered_map>
+
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/time.hpp"
 #include "ctrace/enrich/flags.hpp"
@@ -187,9 +189,29 @@ const char* to_string(TraceCall::State s) {
   return "?";
 }
 
-std::vector<TraceCall> pair_calls(const std::vector<TraceEvent>& ev) {
+std::vector<TraceCall> pair_calls(const std::vector<TraceEvent>& ev, Pairing pairing) {
   std::vector<TraceCall> out;
   out.reserve(ev.size());
+  if (pairing == Pairing::ByThread) {
+    std::unordered_map<uint32_t, size_t> open;  // tid -> its unfinished call in `out`
+    for (const TraceEvent& e : ev) {
+      auto it = open.find(e.tid);
+      if (e.enter) {
+        // an enter after an enter: the first one's exit was not recorded, it stays unfinished
+        if (it != open.end()) open.erase(it);
+        open.emplace(e.tid, out.size());
+        out.push_back({TraceCall::State::Unfinished, &e, nullptr});
+        continue;
+      }
+      if (it != open.end() && out[it->second].enter->nr == e.nr) {
+        out[it->second] = {TraceCall::State::Complete, out[it->second].enter, &e};
+      } else {
+        out.push_back({TraceCall::State::Resumed, nullptr, &e});
+      }
+      if (it != open.end()) open.erase(it);
+    }
+    return out;
+  }
   for (size_t i = 0; i < ev.size(); ++i) {
     const TraceEvent& e = ev[i];
     if (!e.enter) {

@@ -304,3 +304,29 @@ TEST_CASE("size and syscall list parsing", "[record][options]") {
   CHECK_THROWS_AS(commands::parse_syscalls("read,nosuch", 512), UsageError);
   CHECK_THROWS_AS(commands::parse_syscalls(",", 512), UsageError);
 }
+
+TEST_CASE("by thread, interleaved calls are whole calls at their enter's place", "[record][pairing]") {
+  Fixture fx;
+  auto a = enter(0, {0, 0x1000, 10, 0, 0, 0}, 100, 1);
+  auto b = enter(110, {}, 200, 2);
+  auto bx = exit_of(b, 1, 300);
+  auto ax = exit_of(a, 3, 400);
+  auto lone_exit = exit_of(enter(35, {}, 0, 3), 0, 500);      // its enter was overwritten
+  auto lone_enter = enter(231, {1, 0, 0, 0, 0, 0}, 600, 1);   // exit_group: no exit
+  std::vector<TraceEvent> ev{a, b, bx, ax, lone_exit, lone_enter};
+  auto calls = enrich::pair_calls(ev, enrich::Pairing::ByThread);
+  REQUIRE(calls.size() == 4);
+  CHECK(calls[0].state == enrich::TraceCall::State::Complete);
+  CHECK(calls[0].enter == &ev[0]);
+  CHECK(calls[0].exit == &ev[3]);
+  CHECK(calls[1].state == enrich::TraceCall::State::Complete);
+  CHECK(calls[1].exit == &ev[2]);
+  CHECK(calls[2].state == enrich::TraceCall::State::Resumed);
+  CHECK(calls[3].state == enrich::TraceCall::State::Unfinished);
+  // an enter whose exit never came stays unfinished beside the whole calls
+  std::vector<TraceEvent> lost{a, b, bx};
+  auto l = enrich::pair_calls(lost, enrich::Pairing::ByThread);
+  REQUIRE(l.size() == 2);
+  CHECK(l[0].state == enrich::TraceCall::State::Unfinished);
+  CHECK(l[1].state == enrich::TraceCall::State::Complete);
+}

@@ -8,8 +8,9 @@
 
 namespace ctrace::commands {
 
-// A whole dump, summary first, through `out` (begun with enrich::trace_schema()).
-void write_dump(output::Formatter& out, const enrich::DumpSummary& s,
+// A whole dump, summary first, through `out` (of `format`, begun with enrich::trace_schema()):
+// text pairs calls as strace does, JSON by thread (enrich::Pairing).
+void write_dump(output::Formatter& out, output::Format format, const enrich::DumpSummary& s,
                 const std::vector<enrich::TraceEvent>& sorted, const enrich::TraceContext& ctx);
 // The same as one string (serve's HTTP body).
 std::string render_dump(output::Format f, const enrich::DumpSummary& s,

@@ -61,9 +61,14 @@ struct TraceCall {
 
 const char* to_string(TraceCall::State s);
 
-// Pairs events sorted by time: an enter directly followed by the exit of the same
-// thread is one call; anything else is unfinished/resumed, as strace prints it.
-std::vector<TraceCall> pair_calls(const std::vector<TraceEvent>& sorted);
+// How enters and exits become calls, from events sorted by time:
+//   Adjacent: an enter directly followed by the exit of the same thread is one call; anything
+//     else is unfinished/resumed, as strace prints calls that other threads interleave (text);
+//   ByThread: an enter and the next event of its thread, when that is its exit, are one call
+//     wherever other threads' events fall between (JSON: a script wants whole calls); a call at
+//     the enter's place in time.
+enum class Pairing { Adjacent, ByThread };
+std::vector<TraceCall> pair_calls(const std::vector<TraceEvent>& sorted, Pairing pairing = Pairing::Adjacent);
 
 // --timestamps: since the recording started (00:04.022361201), wall clock in UTC
 // (2026-11-30T12:50:31.022361201Z), or the kernel's CLOCK_MONOTONIC (4717.133851152).
