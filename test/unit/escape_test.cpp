@@ -145,7 +145,7 @@ TEST_CASE("escape_strace: strace's own escapes, unchanged for record dumps", "[e
   CHECK(escape_strace("\xc3\xa9\x7f") == "\\303\\251\\177");
 }
 
-TEST_CASE("text_cells counts what a terminal shows; text_unit_size never splits an escape", "[escape]") {
+TEST_CASE("text_cells counts what a terminal shows, text_unit_size never splits an escape", "[escape]") {
   CHECK(text_cells("") == 0);
   CHECK(text_cells("web") == 3);
   CHECK(text_cells(escape_text("\x1b[31m")) == 8);     // \x1b[31m
@@ -160,7 +160,7 @@ TEST_CASE("text_cells counts what a terminal shows; text_unit_size never splits 
   CHECK(units == std::vector<std::string>{"a", "\\x1b", "\\u202e", "\\\\", "\xc3\xa9"});
 }
 
-TEST_CASE("text formatter: string values are escaped once, at render time; JSON keeps the bytes",
+TEST_CASE("text formatter: string values are escaped once, at render time, JSON keeps the bytes",
           "[escape][formatter]") {
   Schema s;
   s.type = "ev";
