@@ -52,6 +52,28 @@ bool escaped_char(char32_t cp) {
          (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
+// The C escapes of both rules (strace's adds \v \f \"); nullptr for any other byte.
+const char* c_escape(unsigned char c, bool strace) {
+  switch (c) {
+    case '\\':
+      return "\\\\";
+    case '\n':
+      return "\\n";
+    case '\t':
+      return "\\t";
+    case '\r':
+      return "\\r";
+    case '\v':
+      return strace ? "\\v" : nullptr;
+    case '\f':
+      return strace ? "\\f" : nullptr;
+    case '"':
+      return strace ? "\\\"" : nullptr;
+    default:
+      return nullptr;
+  }
+}
+
 void append_hex_byte(std::string& out, unsigned char c) {
   const char e[] = {'\\', 'x', kHex[c >> 4], kHex[c & 0xf]};
   out.append(e, sizeof e);
@@ -114,22 +136,10 @@ void append_escaped_text(std::string& out, std::string_view raw) {
     i = run;
     auto c = static_cast<unsigned char>(raw[i]);
     if (c < 0x80) {
-      switch (c) {
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        default:
-          append_hex_byte(out, c);  // other C0, DEL
-      }
+      if (const char* e = c_escape(c, false))
+        out += e;
+      else
+        append_hex_byte(out, c);  // other C0, DEL
       ++i;
       continue;
     }
@@ -206,36 +216,14 @@ std::string escape_strace(std::string_view bytes) {
   out.reserve(bytes.size());
   for (size_t i = 0; i < bytes.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(bytes[i]);
-    switch (c) {
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\v':
-        out += "\\v";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      default:
-        if (c >= 0x20 && c < 0x7f) {
-          out += static_cast<char>(c);
-        } else {
-          // strace: shortest octal unless a digit follows
-          bool digit_next = i + 1 < bytes.size() && bytes[i + 1] >= '0' && bytes[i + 1] <= '7';
-          out += digit_next ? fmt::format("\\{:03o}", c) : fmt::format("\\{:o}", c);
-        }
+    if (const char* e = c_escape(c, true)) {
+      out += e;
+    } else if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      // strace: shortest octal unless a digit follows
+      bool digit_next = i + 1 < bytes.size() && bytes[i + 1] >= '0' && bytes[i + 1] <= '7';
+      out += digit_next ? fmt::format("\\{:03o}", c) : fmt::format("\\{:o}", c);
     }
   }
   return out;

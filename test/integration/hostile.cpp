@@ -29,6 +29,10 @@ std::string Fixture::cgroup_path() const {
   return "/" + cgroup_->relative();
 }
 
+std::string Fixture::cgroup_path_text() const {
+  return "/" + parent_->relative() + "/" + kCgroupNameText;
+}
+
 std::unique_ptr<Workload> Fixture::workload(const std::vector<std::string>& actions) const {
   std::vector<std::string> argv{"--comm", kComm, "--hostname", kHostname};
   argv.insert(argv.end(), actions.begin(), actions.end());

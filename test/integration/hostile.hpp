@@ -57,7 +57,8 @@ class Fixture {
   Fixture& operator=(const Fixture&) = delete;
 
   const TestCgroup& cgroup() const { return *cgroup_; }
-  std::string cgroup_path() const;  // as ctrace names it: "/ctrace-test-hostile-PID/bars-..."
+  std::string cgroup_path() const;       // as ctrace names it: "/ctrace-test-hostile-PID/bars-..."
+  std::string cgroup_path_text() const;  // what text output shows of it (kCgroupNameText at the end)
   const std::string& file() const { return file_; }
   // A ctrace_workload named kComm in its own UTS namespace named kHostname, in the cgroup, held
   // until go(); `actions` as ctrace_workload takes them (open_close(n) opens and closes file()).

@@ -5,6 +5,7 @@
 #include "hostile.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <httplib.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -63,6 +64,16 @@ void check_safe(const TextRun& r, const std::string& what) {
   check_terminal_safe(r.err, what + " stderr");
 }
 
+// The fixture's workload doing `actions` under `ctrace ARGS` (text): exit 0, nothing unsafe.
+TextRun fixture_text(const Fixture& fx, const std::vector<std::string>& actions,
+                     const std::vector<std::string>& args) {
+  auto w = fx.workload(actions);
+  auto r = text_around(args, *w);
+  REQUIRE(r.code == 0);
+  check_safe(r, fmt::format("{}", fmt::join(args, " ")));
+  return r;
+}
+
 constexpr int kOpens = 3;
 
 }  // namespace
@@ -109,10 +120,7 @@ TEST_CASE("hostile: openclose text escapes comm, hostname, cgroup path and path,
   const std::string cg = fx.cgroup().path().string();
 
   SECTION("--show cgroup") {
-    auto w = fx.workload(fx.open_close(kOpens));
-    auto r = text_around({"openclose", "-c", cg, "--show", "cgroup"}, *w);
-    REQUIRE(r.code == 0);
-    check_safe(r, "openclose --show cgroup");
+    auto r = fixture_text(fx, fx.open_close(kOpens), {"openclose", "-c", cg, "--show", "cgroup"});
     INFO(r.out);
     // every open and close, with its comm escaped; the path column keeps the escaped leaf
     CHECK(lines_with(r.out, " " + kCommText + " ") == 2 * kOpens);
@@ -120,10 +128,7 @@ TEST_CASE("hostile: openclose text escapes comm, hostname, cgroup path and path,
     CHECK(lines_with(r.out, "\u2026/" + kCgroupNameText + " ") == 2 * kOpens);
   }
   SECTION("--show hostname (the default)") {
-    auto w = fx.workload(fx.open_close(kOpens));
-    auto r = text_around({"openclose", "-c", cg}, *w);
-    REQUIRE(r.code == 0);
-    check_safe(r, "openclose");
+    auto r = fixture_text(fx, fx.open_close(kOpens), {"openclose", "-c", cg});
     INFO(r.out);
     // HOSTNAME is 20 cells: the escaped name is cut before an escape that would not fit
     CHECK(lines_with(r.out, " h\\x1b]8;;http://x\u2026  ") == 2 * kOpens);
@@ -168,21 +173,14 @@ TEST_CASE("hostile: unshare text escapes comm, hostname and cgroup, JSON keeps t
   constexpr int kCalls = 2;
   const std::vector<std::string> calls{"unshare", "0x04000000", std::to_string(kCalls)};  // CLONE_NEWUTS
   {
-    auto w = fx.workload(calls);
-    auto r = text_around({"unshare", "-c", cg, "--show", "cgroup"}, *w);
-    REQUIRE(r.code == 0);
-    check_safe(r, "unshare --show cgroup");
+    auto r = fixture_text(fx, calls, {"unshare", "-c", cg, "--show", "cgroup"});
     INFO(r.out);
     CHECK(lines_with(r.out, " " + kCommText + " ") == kCalls);
     CHECK(lines_with(r.out, "CLONE_NEWUTS") == kCalls);
-    CHECK(lines_with(r.out, fx.cgroup_path().substr(0, fx.cgroup_path().rfind('/') + 1) + kCgroupNameText) ==
-          kCalls);
+    CHECK(lines_with(r.out, fx.cgroup_path_text()) == kCalls);
   }
   {
-    auto w = fx.workload(calls);
-    auto r = text_around({"unshare", "-c", cg, "--show", "hostname"}, *w);
-    REQUIRE(r.code == 0);
-    check_safe(r, "unshare --show hostname");
+    auto r = fixture_text(fx, calls, {"unshare", "-c", cg, "--show", "hostname"});
     INFO(r.out);
     // the last column: the whole hostname, escaped
     CHECK(lines_with(r.out, " " + kHostnameText) == kCalls);
@@ -207,19 +205,13 @@ TEST_CASE("hostile: tcpconnect events and --count escape comm, hostname and cgro
   constexpr int kConnects = 2;
   const std::vector<std::string> connects{"connect", server.address(), std::to_string(kConnects)};
   {
-    auto w = fx.workload(connects);
-    auto r = text_around({"tcpconnect", "-c", cg, "--show", "cgroup"}, *w);
-    REQUIRE(r.code == 0);
-    check_safe(r, "tcpconnect --show cgroup");
+    auto r = fixture_text(fx, connects, {"tcpconnect", "-c", cg, "--show", "cgroup"});
     INFO(r.out);
     CHECK(lines_with(r.out, " " + kCommText + " ") == kConnects);
     CHECK(lines_with(r.out, "\u2026/" + kCgroupNameText + " ") == kConnects);
   }
   {
-    auto w = fx.workload(connects);
-    auto r = text_around({"tcpconnect", "-c", cg, "--count"}, *w);
-    REQUIRE(r.code == 0);
-    check_safe(r, "tcpconnect --count");
+    auto r = fixture_text(fx, connects, {"tcpconnect", "-c", cg, "--count"});
     INFO(r.out);
     // a table is as wide as its cells: the whole hostname, escaped, on the destination's row
     CHECK(lines_with(r.out, kHostnameText + " 4  127.0.0.1") == 1);
@@ -350,9 +342,7 @@ TEST_CASE("hostile: ctl dump is strace-escaped and the exporter's labels pass pr
     for (char ch : s) out += ch == '\\' ? std::string("\\\\") : std::string(1, ch);
     return out;
   };
-  const std::string rel = fx.cgroup().relative();
-  CHECK(metrics.find("container=\"" + exposed("/" + rel.substr(0, rel.rfind('/') + 1) + kCgroupNameText) +
-                     "\"") != std::string::npos);
+  CHECK(metrics.find("container=\"" + exposed(fx.cgroup_path_text()) + "\"") != std::string::npos);
   CHECK(metrics.find(exposed(kContainerNameText)) != std::string::npos);
   CHECK(metrics.find(exposed(kPodNameText)) != std::string::npos);
   auto file = fs::temp_directory_path() / ("ctrace-hostile-metrics-" + std::to_string(::getpid()) + ".prom");
@@ -372,7 +362,7 @@ TEST_CASE("hostile: ctl dump is strace-escaped and the exporter's labels pass pr
 TEST_CASE("hostile: ps and top tables escape cgroup names", "[hostile][ps][top]") {
   Fixture fx;
   const std::string parent = fx.cgroup().path().parent_path().string();
-  const std::string shown = fx.cgroup_path().substr(0, fx.cgroup_path().rfind('/') + 1) + kCgroupNameText;
+  const std::string shown = fx.cgroup_path_text();
   auto w = fx.workload({"sleep-ms", "4000"});
   auto ps = run({ctrace_bin(), "ps", "--all"});  // the workload waits for go() in the cgroup
   REQUIRE(ps.code == 0);
@@ -394,7 +384,7 @@ TEST_CASE("hostile: ps and top tables escape cgroup names", "[hostile][ps][top]"
 TEST_CASE("hostile: ps -q, stat --by-container and biograph --by-container titles", "[.hostile-pending]") {
   Fixture fx;
   const std::string parent = fx.cgroup().path().parent_path().string();
-  const std::string shown = fx.cgroup_path().substr(0, fx.cgroup_path().rfind('/') + 1) + kCgroupNameText;
+  const std::string shown = fx.cgroup_path_text();
   {
     auto w = fx.workload({"getppid", "1000"});
     auto q = run({ctrace_bin(), "ps", "--all", "-q"});
