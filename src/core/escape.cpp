@@ -211,6 +211,22 @@ std::optional<std::string> unescape_text(std::string_view s) {
   return out;
 }
 
+bool printable_text(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7f) return false;
+      ++i;
+      continue;
+    }
+    char32_t cp = 0;
+    size_t n = utf8_at(text, i, cp);
+    if (n == 0 || escaped_char(cp)) return false;
+    i += n;
+  }
+  return true;
+}
+
 std::string escape_strace(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size());

@@ -1,8 +1,8 @@
 // The escaping of traced-world text (ctrace/core/escape.hpp) on any bytes, and a text stream's
 // columns built from them. On every input:
 //   escape_text: no C0 at all, no DEL, no C1 (raw or in UTF-8), valid UTF-8, no bidi control;
-//                unescape_text gives the input back; its units (text_unit_size) tile it, and
-//                each escape unit reads back alone.
+//                unescape_text gives the input back; printable_text agrees; its units (text_unit_size) tile
+//                it, and each escape unit reads back alone.
 //   escape_strace: printable ASCII only, and strace's escapes read back as the input.
 //   the text formatter: a line of hostile columns is terminal-safe, its elided columns exactly
 //                their width in cells, whatever the widths.
@@ -73,6 +73,11 @@ void check_text(const std::string& raw) {
   std::string out = escape_text(raw);
   if (auto bad = test::terminal_unsafe(out, {.newlines = false})) fail("escape_text left", *bad);
   if (unescape_text(out) != raw) fail("unescape_text(escape_text(x)) != x", out);
+  if (!printable_text(out)) fail("printable_text refuses what escape_text wrote", out);
+  // printable: nothing but its backslashes to escape
+  std::string doubled;
+  for (char c : raw) doubled += c == '\\' ? std::string("\\\\") : std::string(1, c);
+  if (printable_text(raw) != (out == doubled)) fail("printable_text disagrees with escape_text", out);
   for (size_t i = 0, n = 0; i < out.size(); i += n) {
     n = text_unit_size(out, i);
     if (n == 0 || i + n > out.size()) fail("a unit outside the text", out);

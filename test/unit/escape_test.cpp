@@ -5,6 +5,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstring>
@@ -17,6 +18,7 @@
 #include "ctrace/output/formatter.hpp"
 #include "ctrace/output/graph.hpp"
 #include "ctrace/output/metrics.hpp"
+#include "ctrace/output/terminal.hpp"
 #include "output/formatters.hpp"
 
 using namespace ctrace;
@@ -135,6 +137,14 @@ TEST_CASE("unescape_text refuses what escape_text never writes", "[escape]") {
   CHECK(unescape_text("\\u202") == std::nullopt);
   CHECK(unescape_text("\\ud800") == std::nullopt);  // a surrogate has no UTF-8
   CHECK(unescape_text("\\u00e9") == "\xc3\xa9");
+}
+
+TEST_CASE("printable_text: what escape_text leaves as it is, backslashes aside", "[escape]") {
+  CHECK(printable_text(""));
+  CHECK(printable_text("caf\xc3\xa9 \xe6\x97\xa5 a\\x1b"));
+  CHECK(printable_text(escape_text("\x1b[2J\xe2\x80\xae\x9b\xff\n")));
+  for (const char* bad : {"\x1b", "\n", "\x7f", "\x9b", "\xc2\x9b", "\xe2\x80\xae", "\xff", "\xc3"})
+    CHECK_FALSE(printable_text(bad));
 }
 
 TEST_CASE("escape_strace: strace's own escapes, unchanged for record dumps", "[escape]") {
@@ -288,6 +298,29 @@ TEST_CASE("a dump's unix socket path is strace-escaped", "[escape][record]") {
   std::strcpy(un.sun_path, "/run/\x1b[31m.sock");
   CHECK(enrich::sockaddr_strace_text(&un, sizeof un) ==
         "{sa_family=AF_UNIX, sun_path=\"/run/\\33[31m.sock\"}");
+}
+
+TEST_CASE("the full screen cuts lines by cells between escapes and escapes what was not",
+          "[escape][terminal]") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  std::string wide;
+  for (int i = 0; i < 39; ++i) wide += "\xe6\x97\xa5";  // 78 cells
+  {
+    output::FullScreen screen(fds[1], fds[0]);  // a pipe: 80 columns, no raw mode
+    screen.draw(wide + "ab\n" + std::string(77, 'x') + "\\x1b[2J\n" + "raw\x1b[2J\xe2\x80\xae");
+  }
+  ::close(fds[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  ::close(fds[0]);
+  // 78 cells of wide characters, then "ab" fits exactly; a \x1b that does not fit goes whole
+  CHECK(out.find(wide + "ab\x1b[K\r\n") != std::string::npos);
+  CHECK(out.find(std::string(77, 'x') + "\x1b[K\r\n") != std::string::npos);
+  // a line that reached the screen unescaped is escaped there: no ESC of its own, no RLO
+  CHECK(out.find("raw\\x1b[2J\\u202e\x1b[K") != std::string::npos);
+  CHECK(out.find("\xe2\x80\xae") == std::string::npos);
 }
 
 TEST_CASE("log lines escape their message: a name in a warning cannot reach the terminal raw",

@@ -36,6 +36,10 @@ void append_escaped_text(std::string& out, std::string_view raw);
 // backslash, an unknown escape, a short \x or \u).
 std::optional<std::string> unescape_text(std::string_view escaped);
 
+// True when escape_text() would change nothing in `text` but its backslashes: no control, no bidi
+// control, valid UTF-8. What a writer to the terminal checks text it was given escaped.
+bool printable_text(std::string_view text);
+
 std::string escape_strace(std::string_view raw);
 
 // Terminal cells that `text` takes, for text that escape_text() wrote: one per ASCII byte, what
