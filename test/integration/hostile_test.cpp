@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -378,18 +379,13 @@ TEST_CASE("hostile: ps and top tables escape cgroup names", "[hostile][ps][top]"
   CHECK(lines_with(top.out, shown + " ") >= 1);
 }
 
-// The commands that still print some of their text themselves (src/commands/ is being refactored
-// so that all of it goes through the Formatter): hidden until that lands, run them with
-// `ctrace_integration_tests '[hostile-pending]'` to see what still leaks.
-TEST_CASE("hostile: ps -q, stat --by-container and biograph --by-container titles", "[.hostile-pending]") {
+TEST_CASE("hostile: stat --by-container and biograph --by-container titles are escaped",
+          "[hostile][stat][biograph]") {
   Fixture fx;
   const std::string parent = fx.cgroup().path().parent_path().string();
   const std::string shown = fx.cgroup_path_text();
   {
     auto w = fx.workload({"getppid", "1000"});
-    auto q = run({ctrace_bin(), "ps", "--all", "-q"});
-    check_safe({q.code, q.out, q.err}, "ps --all -q");
-    CHECK(lines_with(q.out, shown) == 1);
     auto ct = start_ctrace({"stat", "--by-container", "-c", parent});
     w->go();
     REQUIRE(w->wait() == 0);
@@ -401,17 +397,62 @@ TEST_CASE("hostile: ps -q, stat --by-container and biograph --by-container title
   // block I/O of the cgroup: O_DIRECT writes to the build directory (a real block device)
   const std::string file =
       std::string(CTRACE_BUILD_DIR) + "/hostile-bio-" + std::to_string(::getpid()) + ".dat";
-  auto ct = std::make_unique<Process>(
-      std::vector<std::string>{ctrace_bin(), "biograph", "--by-container", "-o", "graph", "-c", parent});
-  REQUIRE(ct->wait_for_stderr("Collecting events"));
+  Process ct({ctrace_bin(), "biograph", "--by-container", "-o", "graph", "-c", parent});
+  REQUIRE(ct.wait_for_stderr("Collecting events"));
   auto dd = run({"sh", "-c",
                  "echo $$ > \"$1/cgroup.procs\" && exec dd if=/dev/zero of=\"$2\" bs=1M count=4 oflag=direct",
                  "sh", fx.cgroup().path().string(), file});
   fs::remove(file);
   REQUIRE(dd.code == 0);
   ::usleep(1500000);  // the interval that saw the writes ends
-  ct->signal(SIGINT);
-  REQUIRE(ct->wait() == 0);
-  check_safe({0, ct->out(), ct->err()}, "biograph --by-container -o graph");
-  CHECK(lines_with(ct->out(), "CONTAINER " + shown) == 1);
+  ct.signal(SIGINT);
+  REQUIRE(ct.wait() == 0);
+  check_safe({0, ct.out(), ct.err()}, "biograph --by-container -o graph");
+  CHECK(lines_with(ct.out(), "CONTAINER " + shown) == 1);
+}
+
+TEST_CASE("hostile: full-screen top draws escaped names and only its own escape sequences",
+          "[hostile][top]") {
+  Fixture fx;
+  auto w = fx.workload({"sleep-ms", "3000"});
+  w->go();
+  // `script` gives ctrace a real pty (as top_test.cpp does)
+  std::string cmd = fmt::format(
+      "{} top --by cgroup -c {} -i 0.2 </dev/tty & pid=$!; sleep 2; kill -TERM $pid; wait $pid; echo "
+      "EXIT=$?; "
+      "stty -a",
+      ctrace_bin(), fx.cgroup().path().parent_path().string());
+  auto r = run({"script", "-qfec", cmd, "/dev/null"}, std::chrono::seconds(30));
+  REQUIRE(w->wait() == 0);
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  auto enter = r.out.find("\033[?1049h"), leave = r.out.find("\033[?1049l");
+  REQUIRE(enter != std::string::npos);
+  REQUIRE(leave != std::string::npos);
+  const std::string screen = r.out.substr(enter, leave - enter);
+  CHECK(screen.find(fx.cgroup_path_text()) != std::string::npos);
+  // every ESC on the screen starts one of top's own: home, clear to the end of the line or of the
+  // screen, the alternate screen, the cursor hidden and shown again; nothing of the names' own
+  size_t own = 0, other = 0;
+  for (auto at = screen.find('\033'); at != std::string::npos; at = screen.find('\033', at + 1)) {
+    bool ours = false;
+    for (const char* seq : {"\033[H", "\033[K", "\033[J", "\033[?1049h", "\033[?25l", "\033[?25h"})
+      ours = ours || screen.compare(at, std::strlen(seq), seq) == 0;
+    ++(ours ? own : other);
+  }
+  CHECK(own > 0);
+  CHECK(other == 0);
+  for (const char* raw : {"\xe2\x80\xae", "\x9b", "\x7f"}) CHECK(screen.find(raw) == std::string::npos);
+  CHECK(r.out.find("EXIT=0") != std::string::npos);
+  CHECK(r.out.substr(r.out.rfind("speed")).find(" icanon") != std::string::npos);  // the terminal is back
+}
+
+// The commands that still print some of their text themselves: hidden until they go through the
+// Formatter; `ctrace_integration_tests '[hostile-pending]'` shows what still leaks.
+TEST_CASE("hostile: ps -q", "[.hostile-pending]") {
+  Fixture fx;
+  auto w = fx.workload({"getppid", "1"});
+  auto q = run({ctrace_bin(), "ps", "--all", "-q"});
+  check_safe({q.code, q.out, q.err}, "ps --all -q");
+  CHECK(lines_with(q.out, fx.cgroup_path_text()) == 1);
 }
