@@ -267,6 +267,14 @@ TEST_CASE("hostile: stat counts the hostile process and names its removed cgroup
   }
 }
 
+TEST_CASE("hostile: a -- CMD that cannot run is named escaped", "[hostile][stat]") {
+  auto r = run({ctrace_bin(), "stat", "--", "/nonexistent/" + kComm});
+  CHECK(r.code == 127);
+  check_terminal_safe(r.err, "stat -- CMD stderr");
+  CHECK(r.err.find("cannot run /nonexistent/" + kCommText + ": No such file or directory") !=
+        std::string::npos);
+}
+
 TEST_CASE("hostile: record dumps strace's escapes of comm and path, in text and JSON", "[hostile][record]") {
   Fixture fx;
   for (bool as_json : {false, true}) {
