@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "ctrace/core/escape.hpp"
 #include "ctrace/enrich/flags.hpp"
 
 namespace ctrace::enrich {
@@ -108,8 +109,10 @@ std::string sockaddr_strace_text(const void* data, size_t len) {
                          a->address);
     default:
       if (a->address.empty()) return "{" + fam + "}";
-      if (a->address[0] == '@') return fmt::format("{{{}, sun_path=@\"{}\"}}", fam, a->address.substr(1));
-      return fmt::format("{{{}, sun_path=\"{}\"}}", fam, a->address);
+      // a path the traced process chose: escaped as strace quotes it (\33), never raw
+      if (a->address[0] == '@')
+        return fmt::format("{{{}, sun_path=@\"{}\"}}", fam, escape_strace(a->address.substr(1)));
+      return fmt::format("{{{}, sun_path=\"{}\"}}", fam, escape_strace(a->address));
   }
 }
 

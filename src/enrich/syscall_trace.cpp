@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "ctrace/core/error.hpp"
+#include "ctrace/core/escape.hpp"
 #include "ctrace/core/time.hpp"
 #include "ctrace/enrich/flags.hpp"
 #include "ctrace/enrich/sockaddr.hpp"
@@ -138,43 +139,7 @@ TimestampFormat parse_timestamp_format(const std::string& s) {
 }
 
 std::string escape_bytes(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size());
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(bytes[i]);
-    switch (c) {
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\v':
-        out += "\\v";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      default:
-        if (c >= 0x20 && c < 0x7f) {
-          out += static_cast<char>(c);
-        } else {
-          // strace: shortest octal unless a digit follows
-          bool digit_next = i + 1 < bytes.size() && bytes[i + 1] >= '0' && bytes[i + 1] <= '7';
-          out += digit_next ? fmt::format("\\{:03o}", c) : fmt::format("\\{:o}", c);
-        }
-    }
-  }
-  return out;
+  return escape_strace(bytes);
 }
 
 const char* to_string(TraceCall::State s) {

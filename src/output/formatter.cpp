@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "ctrace/core/error.hpp"
+#include "ctrace/core/escape.hpp"
 #include "output/formatters.hpp"
 
 namespace ctrace::output {
@@ -44,9 +45,17 @@ std::string format_text(const Value& value, const Column& c) {
       return c.precision >= 0 ? fmt::format("{:.{}f}{}", d, c.precision, c.suffix)
                               : fmt::format("{}{}", d, c.suffix);
     }
-    std::string operator()(const std::string& s) const { return s; }
-    std::string operator()(const Strings& v) const { return fmt::format("{}", fmt::join(v, " | ")); }
-    std::string operator()(const Spelled& s) const { return s.text; }
+    // Strings from the traced world are escaped here, once, for every text column and chart label.
+    std::string operator()(const std::string& s) const { return escape_text(s); }
+    std::string operator()(const Strings& v) const {
+      std::string out;
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (i) out += " | ";
+        append_escaped_text(out, v[i]);
+      }
+      return out;
+    }
+    std::string operator()(const Spelled& s) const { return escape_text(s.text); }
     std::string operator()(const Array& a) const {
       std::string out;
       for (size_t i = 0; i < a.size(); ++i) out += (i ? ", " : "") + format_text(a[i], Column{});
@@ -55,7 +64,7 @@ std::string format_text(const Value& value, const Column& c) {
     std::string operator()(const Object& o) const {
       std::string out;
       for (const auto& [k, v] : o)
-        out += fmt::format("{}{}={}", out.empty() ? "" : ",", k, format_text(v, Column{}));
+        out += fmt::format("{}{}={}", out.empty() ? "" : ",", escape_text(k), format_text(v, Column{}));
       return out;
     }
   };

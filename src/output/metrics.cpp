@@ -6,6 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "ctrace/core/escape.hpp"
+
 namespace ctrace::output {
 
 namespace {
@@ -98,8 +100,15 @@ std::string MetricsExporter::render() {
     lost += s->lost_events();
   }
   counter_family(registry, "ctrace_lost_events_total").Add({}).Increment(static_cast<double>(lost));
+  auto families = registry.Collect();
+  // Label values carry container, pod and trace names: the serializer escapes only \\, \" and
+  // \n, so a name's control bytes would reach whoever curls /metrics. Escaped as in text output
+  // (escape_text is one-to-one: two names stay two series), the exposition is printable UTF-8.
+  for (auto& family : families)
+    for (auto& metric : family.metric)
+      for (auto& label : metric.label) label.value = escape_text(label.value);
   std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, registry.Collect());
+  prometheus::TextSerializer().Serialize(out, families);
   return out.str();
 }
 

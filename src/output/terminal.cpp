@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "ctrace/core/error.hpp"
+#include "ctrace/core/escape.hpp"
 
 namespace ctrace::output {
 
@@ -95,15 +96,23 @@ void FullScreen::restore() noexcept {
 }
 
 void FullScreen::draw(const std::string& text) {
-  // Lines longer than the terminal would wrap and scroll the frame: each is cut to its width
-  // (whole UTF-8 sequences).
+  // Lines longer than the terminal would wrap and scroll the frame: each is cut to its width in
+  // cells, between whole escapes and characters. The formatter escaped every name in them; a
+  // line that is not printable all the same is escaped here, so that nothing in a frame can move
+  // the cursor or change a mode.
   winsize ws{};
   size_t width = ::ioctl(g_out_fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
-  auto cut = [width](std::string_view line) {
+  auto cut = [width](std::string_view given) {
+    std::string line = printable_text(given) ? std::string(given) : escape_text(given);
     size_t cells = 0, i = 0;
-    for (; i < line.size(); ++i)
-      if ((line[i] & 0xC0) != 0x80 && cells++ == width) break;
-    return line.substr(0, i);
+    while (i < line.size()) {
+      size_t n = text_unit_size(line, i), w = text_cells(std::string_view(line).substr(i, n));
+      if (cells + w > width) break;
+      cells += w;
+      i += n;
+    }
+    line.resize(i);
+    return line;
   };
   std::string_view rest(text);
   if (!rest.empty() && rest.back() == '\n') rest.remove_suffix(1);

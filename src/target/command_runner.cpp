@@ -13,6 +13,7 @@
 
 #include "ctrace/core/cgroup.hpp"
 #include "ctrace/core/error.hpp"
+#include "ctrace/core/escape.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/target/target.hpp"
 
@@ -109,7 +110,9 @@ CommandRunner::CommandRunner(const std::vector<std::string>& argv, const CgroupF
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     ::execv(program.c_str(), args.data());
-    std::string msg = fmt::format("ctrace: cannot run {}: {}\n", argv[0], errno_string(errno));
+    int err = errno;
+    // the operator's CMD, escaped as a log line would be
+    std::string msg = fmt::format("ctrace: cannot run {}: {}\n", escape_text(argv[0]), errno_string(err));
     [[maybe_unused]] auto n = ::write(2, msg.data(), msg.size());
     ::_exit(127);
   }

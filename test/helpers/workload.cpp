@@ -1,10 +1,12 @@
 // ctrace_workload: a process whose syscalls the integration tests know exactly.
 //
-//   ctrace_workload [--wait] [--exit N] [--hostname NAME] [--rate N] ACTION COUNT [ACTION COUNT ...]
+//   ctrace_workload [--wait] [--exit N] [--hostname NAME] [--comm NAME] [--rate N]
+//                   ACTION COUNT [ACTION COUNT ...]
 //
 // --wait: print "ready\n" on stdout, then block until a line arrives on stdin, so that
 //         the test can move it into a cgroup and attach ctrace before it starts.
 // --hostname: unshare(CLONE_NEWUTS) and set NAME before anything else (like `unshare --uts`).
+// --comm:     prctl(PR_SET_NAME, NAME) (the kernel keeps 15 bytes), as a process may rename itself.
 // --rate:     at most N iterations per second over all actions (checked every 100), for
 //             floods of a known rate.
 // Actions (each COUNT times, nothing else in between):
@@ -27,6 +29,7 @@
 #include <linux/sched.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -89,6 +92,11 @@ int main(int argc, char** argv) {
       const char* name = argv[++i];
       if (syscall(SYS_unshare, CLONE_NEWUTS) != 0 || sethostname(name, std::strlen(name)) != 0) {
         std::perror("ctrace_workload: --hostname");
+        return 111;
+      }
+    } else if (!std::strcmp(argv[i], "--comm") && i + 1 < argc) {
+      if (prctl(PR_SET_NAME, argv[++i], 0, 0, 0) != 0) {
+        std::perror("ctrace_workload: --comm");
         return 111;
       }
     } else if (!std::strcmp(argv[i], "--rate") && i + 1 < argc) {

@@ -213,6 +213,7 @@ PodmanContainer::PodmanContainer(std::string name, std::vector<std::string> args
       podman_cmd({"run", "-d", "--name", name_, "--hostname", hostname_, "--ulimit", "nofile=1024:20000",
                   "--ulimit", "nproc=4096:4096", "--network", "none", "-v", ctl_.string() + ":/ctl"});
   if (!cgroup_parent_.empty()) argv.insert(argv.end(), {"--cgroup-parent", cgroup_parent_});
+  for (const auto& [k, v] : opts.annotations) argv.insert(argv.end(), {"--annotation", k + "=" + v});
   argv.push_back(image);
   for (const auto& a : opts.hold ? held(args) : args) argv.push_back(a);
   auto r = run(argv, std::chrono::seconds(120));

@@ -17,7 +17,7 @@ struct ContainerOptions {
   std::string hostname;                            // the container's UTS hostname ("" = its name)
   std::string cgroup;                              // runc: linux.cgroupsPath ("" = /ctrace-test/NAME)
   std::string cgroup_parent;                       // podman: --cgroup-parent ("" = podman's own)
-  std::map<std::string, std::string> annotations;  // runc: OCI annotations in config.json
+  std::map<std::string, std::string> annotations;  // runc: in config.json; podman: --annotation
   bool hold = false;                               // wait for go() before running the command
 };
 

@@ -74,6 +74,9 @@ struct Result {
 // Runs a command to completion.
 Result run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
+// A loopback TCP port nobody listens on now (the kernel's pick for port 0).
+int free_port();
+
 // Paths of the binaries under test.
 std::string ctrace_bin();
 std::string workload_bin();

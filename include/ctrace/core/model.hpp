@@ -67,7 +67,8 @@ struct Column {
   bool hex = false;           // text: unsigned integers as 0x%08x (flags words)
   Elide elide = Elide::None;  // text streams: shorten values wider than min_width
   // Text: the cell when it is not the field `key` as is (a composite of fields, a unit, "-"
-  // for null); JSON ignores it and writes the record's fields.
+  // for null); JSON ignores it and writes the record's fields. It returns raw text: the text
+  // formatter escapes it (escape_text) as it does every string value.
   std::function<std::string(const struct Record&)> text;
 };
 

@@ -15,8 +15,8 @@
 
 namespace ctrace::enrich {
 
-// strace-style C escaping of raw bytes, without the quotes: printable ASCII as is,
-// \n \t \r \v \f \\ \", anything else (NUL, control, bytes >= 0x80) as octal \ooo.
+// strace-style C escaping of raw bytes, without the quotes: ctrace::escape_strace()
+// (ctrace/core/escape.hpp, beside the text rule).
 std::string escape_bytes(std::string_view bytes);
 
 // One string of an array argument (execve's argv).

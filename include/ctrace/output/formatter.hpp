@@ -59,7 +59,8 @@ std::unique_ptr<Formatter> make_formatter(Format f, std::FILE* out, const Format
 // What `write` renders through a formatter of format `f`, as a string (an HTTP body).
 std::string render_to_string(Format f, const std::function<void(Formatter&)>& write);
 
-// Text rendering of one value for a column (used by text and graph).
+// Text rendering of one value for a column (used by text and graph): strings escaped with
+// escape_text() (ctrace/core/escape.hpp), so that no byte of the traced world reaches a terminal raw.
 std::string format_text(const Value& v, const Column& c);
 
 // "1.2 MiB", "512 B": bytes and byte rates in text columns (Column::text).

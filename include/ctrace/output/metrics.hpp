@@ -52,7 +52,8 @@ class MetricsExporter {
  public:
   // `source` must outlive the exporter's last render().
   void add(MetricsSource& source);
-  // The text exposition format 0.0.4 of ctrace_up, ctrace_lost_events_total and every source.
+  // The text exposition format 0.0.4 of ctrace_up, ctrace_lost_events_total and every source;
+  // label values escaped with escape_text() (ctrace/core/escape.hpp).
   std::string render();
 
  private:

@@ -1,8 +1,7 @@
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cmath>
 
+#include "ctrace/core/escape.hpp"
 #include "ctrace/output/graph.hpp"
 
 namespace ctrace::output::graph {
@@ -17,8 +16,8 @@ std::vector<std::string> render_bar_chart(const std::vector<Bar>& bars, int widt
   size_t label_w = 0, value_w = 0;
   double max = 0;
   for (const auto& b : bars) {
-    label_w = std::max(label_w, b.label.size());
-    value_w = std::max(value_w, b.value_text.size());
+    label_w = std::max(label_w, text_cells(b.label));
+    value_w = std::max(value_w, text_cells(b.value_text));
     if (std::isfinite(b.value) && b.value > max) max = b.value;
   }
   int bar_w = width - static_cast<int>(label_w + value_w) - 3;
@@ -35,7 +34,9 @@ std::vector<std::string> render_bar_chart(const std::vector<Bar>& bars, int widt
     bar += kEighths[eighths % 8];
     long cells = eighths / 8 + (eighths % 8 ? 1 : 0);
     bar += std::string(static_cast<size_t>(bar_w - cells), ' ');
-    out.push_back(fmt::format("{:<{}} {} {:>{}}", b.label, label_w, bar, b.value_text, value_w));
+    // padded by the cells counted above (fmt would pad by its own estimate of the width)
+    out.push_back(b.label + std::string(label_w - text_cells(b.label), ' ') + " " + bar + " " +
+                  std::string(value_w - text_cells(b.value_text), ' ') + b.value_text);
   }
   return out;
 }

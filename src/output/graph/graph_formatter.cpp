@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "ctrace/core/escape.hpp"
 #include "ctrace/output/graph.hpp"
 #include "output/formatters.hpp"
 
@@ -28,9 +29,10 @@ void GraphFormatter::table(const Table& t) {
                     value ? format_text(*value, value_col ? *value_col : Column{}) : ""});
   }
   if (t.blank_before) std::fputc('\n', out_);
-  if (!t.title.empty()) fmt::print(out_, "{}\n", t.title);
+  // labels went through format_text(), escaped; the title may carry a name too
+  if (!t.title.empty()) fmt::print(out_, "{}\n", escape_text(t.title));
   if (t.rows.empty() && !t.empty_text.empty()) {
-    fmt::print(out_, "{}\n", t.empty_text);
+    fmt::print(out_, "{}\n", escape_text(t.empty_text));
     std::fflush(out_);
     return;
   }
@@ -56,9 +58,9 @@ void GraphFormatter::frame() {
 }
 
 void GraphFormatter::series(const Series& s) {
-  if (!s.title.empty()) fmt::print(out_, "{}\n", s.title);
+  if (!s.title.empty()) fmt::print(out_, "{}\n", escape_text(s.title));
   std::vector<graph::LineSeries> lines;
-  for (const auto& [name, ys] : s.y) lines.push_back({name, ys});
+  for (const auto& [name, ys] : s.y) lines.push_back({escape_text(name), ys});
   for (const auto& l : graph::render_line_chart(s.x, lines, opts_.width, opts_.height)) {
     std::fwrite(l.data(), 1, l.size(), out_);
     std::fputc('\n', out_);

@@ -1,7 +1,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <vector>
 
+#include "ctrace/core/escape.hpp"
 #include "ctrace/core/log.hpp"
 #include "output/formatters.hpp"
 
@@ -9,9 +11,9 @@ namespace ctrace::output {
 
 namespace {
 
-// Terminal cells of a UTF-8 string: one per code point (no wide characters in what we print).
+// Cells are counted on what is printed: format_text() escaped the value already.
 size_t cells_of(const std::string& s) {
-  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+  return text_cells(s);
 }
 
 std::string pad(const std::string& s, size_t width, Align a) {
@@ -20,23 +22,30 @@ std::string pad(const std::string& s, size_t width, Align a) {
   return a == Align::Left ? s + std::string(width - n, ' ') : std::string(width - n, ' ') + s;
 }
 
-// Shortens `s` to `width` cells with "…" where text was cut (never inside a UTF-8 sequence).
+// Shortens `s` to `width` cells with "…" where text was cut, between units: never inside an
+// escape ("\x1b") or a UTF-8 character.
 std::string elide(const std::string& s, size_t width, Elide how) {
   if (how == Elide::None || width < 2 || cells_of(s) <= width) return s;
   static const std::string kMark = "\u2026";
-  size_t keep = width - 1, kept = 0, i = 0;
+  std::vector<size_t> starts;  // where each unit begins
+  for (size_t i = 0; i < s.size(); i += text_unit_size(s, i)) starts.push_back(i);
+  auto cells = [&](size_t u) {
+    size_t end = u + 1 < starts.size() ? starts[u + 1] : s.size();
+    return text_cells(std::string_view(s).substr(starts[u], end - starts[u]));
+  };
+  size_t keep = width - 1, kept = 0;
   if (how == Elide::End) {
-    for (; i < s.size(); ++i)
-      if ((s[i] & 0xC0) != 0x80 && kept++ == keep) break;
-    return s.substr(0, i) + kMark;
+    size_t u = 0;
+    for (; u < starts.size() && kept + cells(u) <= keep; ++u) kept += cells(u);
+    return s.substr(0, u < starts.size() ? starts[u] : s.size()) + kMark;
   }
-  for (i = s.size(); i > 0; --i)
-    if ((s[i - 1] & 0xC0) != 0x80 && ++kept == keep) break;
-  return kMark + s.substr(i - 1);
+  size_t u = starts.size();
+  for (; u > 0 && kept + cells(u - 1) <= keep; --u) kept += cells(u - 1);
+  return kMark + s.substr(u < starts.size() ? starts[u] : s.size());
 }
 
 std::string cell(const Record& r, const Column& c) {
-  if (c.text) return c.text(r);
+  if (c.text) return escape_text(c.text(r));  // a composite of raw fields: escaped here too
   const Value* v = r.get(c.key);
   return v ? format_text(*v, c) : std::string("---");
 }
@@ -82,10 +91,11 @@ void TextFormatter::record(const Record& r) {
 
 void TextFormatter::table(const Table& t) {
   if (t.blank_before) write_line(out_, "");
-  if (!t.title.empty()) write_line(out_, t.title);
+  // a title may carry a container's name: escaped like a column
+  if (!t.title.empty()) write_line(out_, escape_text(t.title));
   // a header sized by no rows at all is squeezed and tells nothing
   if (t.rows.empty() && !t.empty_text.empty())
-    write_line(out_, t.empty_text);
+    write_line(out_, escape_text(t.empty_text));
   else
     rows(t);
   if (t.blank_after) write_line(out_, "");
@@ -130,15 +140,15 @@ void TextFormatter::rows(const Table& t) {
   }
   for (const auto& h : t.histograms) {
     write_line(out_, "");
-    write_line(out_, fmt::format("{} latency histogram:", h.title));
+    write_line(out_, fmt::format("{} latency histogram:", escape_text(h.title)));
     for (const auto& l : render_histogram(h)) write_line(out_, l);
   }
 }
 
 void TextFormatter::series(const Series& s) {
-  if (!s.title.empty()) write_line(out_, s.title);
+  if (!s.title.empty()) write_line(out_, escape_text(s.title));
   std::string h = fmt::format("{:>10}", s.x_label);
-  for (const auto& [name, _] : s.y) h += fmt::format(" {:>14}", name);
+  for (const auto& [name, _] : s.y) h += " " + pad(escape_text(name), 14, Align::Right);
   write_line(out_, h);
   for (size_t i = 0; i < s.x.size(); ++i) {
     std::string line = fmt::format("{:>10.3f}", s.x[i]);

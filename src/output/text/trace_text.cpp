@@ -4,6 +4,9 @@
 // Strings arrive escaped (the JSON shows the same escapes); only quotes and `...` are added.
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "ctrace/core/escape.hpp"
 #include "output/formatters.hpp"
 
 namespace ctrace::output {
@@ -50,12 +53,18 @@ std::string list_text(const Object& arg, const Strings& list) {
   return out + "]";
 }
 
+// "text" and "str" hold strace's escapes already (format_text() would escape their backslashes).
+std::string escaped(const Value& v) {
+  const auto* s = std::get_if<std::string>(&v.v);
+  return s ? *s : format_text(v, Column{});
+}
+
 std::string arg_text(const Object& arg) {
-  if (const Value* t = field(arg, "text")) return format_text(*t, Column{});
+  if (const Value* t = field(arg, "text")) return escaped(*t);
   if (const Value* l = field(arg, "list"))
     if (const auto* list = std::get_if<Strings>(&l->v)) return list_text(arg, *list);
   if (const Value* s = field(arg, "str"))
-    return "\"" + format_text(*s, Column{}) + "\"" + (flag(arg, "truncated") ? "..." : "");
+    return "\"" + escaped(*s) + "\"" + (flag(arg, "truncated") ? "..." : "");
   const Value* v = field(arg, "value");
   return v ? number(*v) : "?";
 }
@@ -67,6 +76,17 @@ std::string summary_text(const Record& r) {
   };
   return fmt::format("# dump {}: {} events, {} recorded, {} overwritten, {} torn, {} lost", n("dump"),
                      n("events"), n("recorded"), n("overwritten"), n("torn"), n("lost"));
+}
+
+// The fields of a trace line are strace-escaped when the record is made (call_record): a line
+// is printable ASCII. Should a byte outside it get here all the same, it is written as strace's
+// octal rather than raw; on the lines call_record() makes this changes nothing.
+std::string printable(std::string line) {
+  if (std::all_of(line.begin(), line.end(), [](char c) { return c >= 0x20 && c < 0x7f; })) return line;
+  std::string out;
+  for (char c : line)
+    out += c >= 0x20 && c < 0x7f ? std::string(1, c) : escape_strace(std::string_view(&c, 1));
+  return out;
 }
 
 }  // namespace
@@ -99,11 +119,11 @@ std::string trace_text(const Record& r) {
         line += arg_text(*arg);
       }
   line += ')';
-  if (state == "unfinished") return line + "...";
+  if (state == "unfinished") return printable(line + "...");
   const Value* ret = r.get("ret");
   line += " = " + (ret ? format_text(*ret, Column{}) : "?");
   if (const std::string& err = str(r, "errno"); !err.empty()) line += " " + err;
-  return line;
+  return printable(line);
 }
 
 }  // namespace ctrace::output
