@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "ctrace/core/error.hpp"
+#include "ctrace/core/escape.hpp"
 #include "ctrace/core/log.hpp"
 
 namespace ctrace::commands {
@@ -85,7 +86,8 @@ std::optional<int> RootCli::parse(int argc, const char* const* argv, std::FILE* 
     }
     for (auto& ch : msg)
       if (ch == '\n') ch = ' ';
-    std::fprintf(err, "ctrace: error: %s (see '%s')\n", msg.c_str(), hint.c_str());
+    // CLI11 quotes the arguments as typed: they may carry escapes too
+    std::fprintf(err, "ctrace: error: %s (see '%s')\n", escape_text(msg).c_str(), escape_text(hint).c_str());
     return kExitUsage;
   }
 

@@ -198,7 +198,7 @@ TEST_CASE("SIGHUP: serve removes its socket and exits 0", "[hardening]") {
   CHECK_FALSE(fs::exists(sock));
 }
 
-TEST_CASE("SIGKILL of ctrace kills the -- CMD child; the next run removes the stale cgroup", "[hardening]") {
+TEST_CASE("SIGKILL of ctrace kills the -- CMD child, and the next run removes the stale cgroup", "[hardening]") {
   auto ct = start_ctrace({"stat", "--", "sleep", "1000"});
   pid_t ctrace_pid = ct->pid();
   fs::path cg = cgroup2_mount() / fmt::format("ctrace-{}", ctrace_pid);

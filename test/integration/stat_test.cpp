@@ -224,7 +224,7 @@ TEST_CASE("stat -- CMD: CMD's output goes to stderr, stdout stays JSON", "[stat]
   CHECK_THAT(r.err, Contains("from-cmd\nmore-from-cmd\n"));
 }
 
-TEST_CASE("stat -- CMD: a command killed by a signal gives 128+N; a missing one 127", "[stat]") {
+TEST_CASE("stat -- CMD: a command killed by a signal gives 128+N, a missing one 127", "[stat]") {
   auto killed = run({ctrace_bin(), "stat", "--", "sh", "-c", "kill -TERM $$"});
   INFO("stderr: " << killed.err);
   CHECK(killed.code == 128 + SIGTERM);
