@@ -72,7 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         std::string parent = in.ConsumeRandomLengthString(80);
         std::string name = in.ConsumeRemainingBytesAsString();
         enrich::detail::match_cgroup_dir(name, parent);
-        target::container_id_of(name);
+        enrich::container_id_of(name);
         enrich::detail::qos_of_path(parent + "/" + name);
         break;
       }
