@@ -4,8 +4,9 @@
 #   2. an ASan + UBSan build in build-asan/ (-DCTRACE_SANITIZE=address,undefined): the same
 #      tests, where any sanitizer report fails the run (halt/abort on the first error, and
 #      every report is also written under build-asan/sanitizer-reports/, which must stay empty);
-#   3. a ThreadSanitizer build in build-tsan/ (-DCTRACE_SANITIZE=thread) of the daemon and its
-#      concurrency tests (serve, ctl, dumps while recording), where any report fails the run;
+#   3. a ThreadSanitizer build in build-tsan/ (-DCTRACE_SANITIZE=thread) of ctrace, under the
+#      daemon's concurrency tests of build/ (serve, ctl, dumps while recording; CTRACE_TEST_BIN),
+#      where any report fails the run;
 #   4. the libFuzzer targets (test/fuzz) built with clang in build-fuzz/ (-DCTRACE_FUZZ=ON), each
 #      run for CTRACE_FUZZ_SECONDS (default 20) from its seeds: any crash fails the run and
 #      leaves its input under build-fuzz/artifacts/ (scripts/fuzz.sh).
@@ -59,14 +60,18 @@ if ((asan)); then
 fi
 
 if ((tsan)); then
+  # Only ctrace is built with TSan: the tests (build/) run it through CTRACE_TEST_BIN.
   cmake -S . -B build-tsan -G Ninja -DCTRACE_SANITIZE=thread "${launcher[@]}"
-  cmake --build build-tsan -j"$jobs" --target ctrace ctrace_workload ctrace_integration_tests
+  cmake --build build-tsan -j"$jobs" --target ctrace
+  cmake -S . -B build -G Ninja "${launcher[@]}"
+  cmake --build build -j"$jobs" --target ctrace_integration_tests ctrace_workload
   reports="$PWD/build-tsan/sanitizer-reports"
   rm -rf "$reports" && mkdir -p "$reports"
   # test/tsan.supp hides only reports inside Debian's uninstrumented libcpp-httplib.so.
   export TSAN_OPTIONS="suppressions=$PWD/test/tsan.supp:halt_on_error=1:exitcode=66:log_path=$reports/tsan"
-  ctest --test-dir build-tsan --output-on-failure \
-    -R 'integration:(serve|SIGTERM stops serve|ctl takes|dumps in a loop)' || status=1
+  CTRACE_TEST_BIN="$PWD/build-tsan/ctrace" build/test/ctrace_integration_tests \
+    'serve*,SIGTERM stops serve*,ctl takes*,dumps in a loop*' || status=1
+  unset TSAN_OPTIONS
   if compgen -G "$reports/*" >/dev/null; then
     echo "sanitizer reports (build-tsan/sanitizer-reports):" >&2
     cat "$reports"/* >&2

@@ -45,8 +45,9 @@ void add_names_option(CLI::App& app, bool& no_names) {
                "container names from cgroup paths only: read no runtime state (runc, Docker, podman, CRI-O)");
 }
 
-void add_failed_option(CLI::App& app, bool& failed, const std::vector<std::string>& old_names) {
-  app.add_flag("-x,--failed", failed, "only failed calls (return value -ERRNO)");
+void add_failed_option(CLI::App& app, bool& failed, const std::vector<std::string>& old_names,
+                       const std::string& help) {
+  app.add_flag("-x,--failed", failed, help);
   for (const auto& name : old_names) app.add_flag(name, failed)->group("");
 }
 

@@ -25,11 +25,6 @@ std::string short_id(const std::string& id) {
 }
 
 // A string field, "" when null or absent.
-std::string field(const Record& r, const char* key) {
-  const Value* v = r.get(key);
-  return v && std::holds_alternative<std::string>(v->v) ? std::get<std::string>(v->v) : std::string();
-}
-
 std::string or_dash(const std::string& s) {
   return s.empty() ? "-" : s;
 }
@@ -61,15 +56,15 @@ class PsCommand final : public Command {
     Schema schema{"container", {}};
     if (quiet_) {
       Column id{"id", ""};
-      id.text = [](const Record& r) { return field(r, "id").empty() ? field(r, "cgroup") : field(r, "id"); };
+      id.text = [](const Record& r) { return r.raw("id").empty() ? r.raw("cgroup") : r.raw("id"); };
       schema.columns = {id};
       schema.headers = false;
     } else {
       Column short_ids{"id", "ID"}, runtime{"runtime", "RUNTIME"}, pod{"pod", "POD/NAMESPACE"};
-      short_ids.text = [](const Record& r) { return or_dash(short_id(field(r, "id"))); };
-      runtime.text = [](const Record& r) { return or_dash(field(r, "runtime")); };
+      short_ids.text = [](const Record& r) { return or_dash(short_id(r.raw("id"))); };
+      runtime.text = [](const Record& r) { return or_dash(r.raw("runtime")); };
       pod.text = [](const Record& r) {
-        std::string p = field(r, "pod"), ns = field(r, "namespace");
+        std::string p = r.raw("pod"), ns = r.raw("namespace");
         return p.empty() ? "-" : p + (ns.empty() ? "" : " (ns " + ns + ")");
       };
       schema.columns = {{"name", "CONTAINER"},

@@ -10,6 +10,10 @@
   X(biograph)              \
   X(openclose)             \
   X(tcpconnect)            \
+  X(exec)                  \
+  X(exit)                  \
+  X(signal)                \
+  X(oomkill)               \
   X(record)                \
   X(serve)                 \
   X(ctl)

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <map>
 
+#include "ctrace/commands/command.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/enrich/names.hpp"
@@ -126,6 +127,40 @@ void TaskFields::add(FieldSink& out, const ctrace_task_info& t) const {
   out.put("uid", t.uid);
   out.put("gid", t.gid);
   out.put("comm", c_string(t.comm, sizeof t.comm));
+}
+
+void add_stream_options(CLI::App& app, StreamOptions& o) {
+  target::add_target_options(app, o.target);
+  add_output_option(app, o.format, {output::Format::Text, output::Format::Json});
+  add_duration_option(app, o.duration);
+  add_container_by_options(app, o.container_by);
+  add_names_option(app, o.no_names);
+  add_time_precision_option(app, o.precision, TimePrecision::Micros);
+  add_buffer_pages_option(app, o.buffer_pages);
+}
+
+EventNames::EventNames(const probe::Runner& run, const StreamOptions& o)
+    : with_paths_(o.container_by == ContainerBy::CgroupPath),
+      cgroup_paths_(run.cgroup_fs().mount),
+      containers_(event_containers(run, !o.no_names)),
+      task_(WallClock(), with_paths_ ? &cgroup_paths_ : nullptr, containers_.get(), o.precision) {}
+
+void EventNames::add_other(FieldSink& out, std::string_view prefix, const ctrace_task_info& t, uint32_t ns_pid) {
+  std::string key(prefix);
+  auto put = [&](std::string_view name, const auto& v) {
+    key.resize(prefix.size());
+    key += name;
+    out.put(key, v);
+  };
+  put("hostname", c_string(t.hostname, sizeof t.hostname));
+  put("cgroup_id", static_cast<uint64_t>(t.cgroup_id));
+  if (with_paths_) put("cgroup", cgroup_paths_.path_of(t.cgroup_id));
+  put("container", container_value(*containers_, t.cgroup_id));
+  put("pid", t.pid);
+  put("ns_pid", ns_pid);
+  put("tid", t.tid);
+  put("uid", t.uid);
+  put("comm", c_string(t.comm, sizeof t.comm));
 }
 
 std::unique_ptr<enrich::ContainerResolver> event_containers(const probe::Runner& run, bool runtime_names) {

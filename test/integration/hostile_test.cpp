@@ -227,6 +227,29 @@ TEST_CASE("hostile: tcpconnect events and --count escape comm, hostname and cgro
   }
 }
 
+TEST_CASE("hostile: exit text escapes comm and cgroup, exec text escapes argv", "[hostile][exit][exec]") {
+  Fixture fx;
+  const std::string cg = fx.cgroup().path().string();
+  auto r = fixture_text(fx, fx.open_close(1), {"exit", "-c", cg, "--show", "cgroup"});
+  INFO(r.out);
+  CHECK(lines_with(r.out, " " + kCommText + " ") == 1);
+  CHECK(lines_with(r.out, "/" + kCgroupNameText + " ") == 1);
+
+  // a program run with the hostile file name as its argument: the line is there, escaped
+  Process p({"/bin/sh", "-c", "read go; exec /bin/true \"$0\"", fx.file()});
+  fx.cgroup().add(p.pid());
+  auto ct = start_ctrace({"exec", "-c", cg});
+  p.write_stdin("go\n");
+  p.close_stdin();
+  REQUIRE(p.wait() == 0);
+  CHECK(ct->wait_for_stdout(kFileNameText));
+  ct->signal(SIGINT);
+  TextRun e{ct->wait(), ct->out(), ct->err()};
+  REQUIRE(e.code == 0);
+  check_safe(e, "exec");
+  CHECK(lines_with(e.out, kFileNameText) == 1);
+}
+
 TEST_CASE("hostile: stat counts the hostile process and names its removed cgroup escaped",
           "[hostile][stat]") {
   Fixture fx;

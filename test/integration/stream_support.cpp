@@ -15,6 +15,17 @@ namespace ctrace::test {
 
 StreamRun stream_around(const std::vector<std::string>& args, const std::vector<Workload*>& workloads,
                         const std::string& type) {
+  return stream_during(
+      args,
+      [&] {
+        for (auto* w : workloads) w->go();
+        for (auto* w : workloads) REQUIRE(w->wait() == 0);
+      },
+      type);
+}
+
+StreamRun stream_during(const std::vector<std::string>& args, const std::function<void()>& during,
+                        const std::string& type) {
   static int serial = 0;
   auto file = std::filesystem::temp_directory_path() /
               ("ctrace-stream-" + std::to_string(::getpid()) + "-" + std::to_string(++serial) + ".json");
@@ -23,8 +34,7 @@ StreamRun stream_around(const std::vector<std::string>& args, const std::vector<
   argv.insert(argv.end(), args.begin(), args.end());
   Process ct(argv);
   if (!ct.wait_for_stderr("Collecting events")) throw std::runtime_error("ctrace did not start: " + ct.err());
-  for (auto* w : workloads) w->go();
-  for (auto* w : workloads) REQUIRE(w->wait() == 0);
+  during();
   ct.signal(SIGINT);
   StreamRun run;
   run.code = ct.wait();

@@ -3,6 +3,7 @@
 // so that a busy machine (no filter) or a flood cannot block ctrace on a full pipe.
 #include <signal.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ struct StreamRun {
 // Runs `ctrace ARGS -o json > FILE`, lets `workloads` go once it collects, waits for them
 // (each must exit 0), stops ctrace with SIGINT and parses FILE.
 StreamRun stream_around(const std::vector<std::string>& args, const std::vector<Workload*>& workloads,
+                        const std::string& type);
+// The same around any action: `during` runs once ctrace collects and returns when it is done.
+StreamRun stream_during(const std::vector<std::string>& args, const std::function<void()>& during,
                         const std::string& type);
 
 // Events of one pid.

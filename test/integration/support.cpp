@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -197,7 +198,12 @@ int free_port() {
   return ntohs(a.sin_port);
 }
 
-std::string ctrace_bin() { return CTRACE_BIN; }
+// CTRACE_TEST_BIN: another build's binary under these tests (run-tests.sh runs the daemon's
+// tests against the ThreadSanitizer build's ctrace without building the tests there).
+std::string ctrace_bin() {
+  const char* other = std::getenv("CTRACE_TEST_BIN");
+  return other && *other ? other : CTRACE_BIN;
+}
 std::string workload_bin() { return CTRACE_WORKLOAD_BIN; }
 
 std::unique_ptr<Process> start_ctrace(const std::vector<std::string>& args) {

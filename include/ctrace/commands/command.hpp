@@ -39,8 +39,10 @@ void add_duration_option(CLI::App& app, double& seconds);
 void add_names_option(CLI::App& app, bool& no_names);
 
 // `-x/--failed`: failed calls only, the one spelling of every command; `old_names` (such as
-// "--failures") keep working but are not shown in --help.
-void add_failed_option(CLI::App& app, bool& failed, const std::vector<std::string>& old_names = {});
+// "--failures") keep working but are not shown in --help; `help` where "failed" means more
+// than a -ERRNO (exit: a non-zero status or a signal).
+void add_failed_option(CLI::App& app, bool& failed, const std::vector<std::string>& old_names = {},
+                       const std::string& help = "only failed calls (return value -ERRNO)");
 
 // Parses --size: "4M", "512K", "1G", "65536" (bytes, at most 16G). Throws UsageError.
 uint64_t parse_size(const std::string& s);

@@ -91,6 +91,39 @@ std::string_view c_string(const char* s, size_t max);
 // a slow stream still reaches a pipe event by event); a terminal stays line-buffered.
 std::FILE* stream_stdout();
 
+// What every event command takes, in one block (the same spelling everywhere): the target
+// options, -o text|json, -d, --show/-C/--cgroup-path, --no-names, --time-precision and
+// --buffer-pages. Commands with their own options add them after add_stream_options().
+struct StreamOptions {
+  target::TargetOptions target;
+  output::Format format = output::Format::Text;
+  double duration = 0;
+  ContainerBy container_by = ContainerBy::Hostname;
+  bool no_names = false;
+  TimePrecision precision = TimePrecision::Micros;
+  unsigned buffer_pages = kDefaultBufferPages;
+};
+void add_stream_options(CLI::App& app, StreamOptions& o);
+
+// What names an event's task from the options: the cgroup paths (--cgroup-path), the container
+// resolver and the task fields that use them (they point into this object: keep it in place).
+class EventNames {
+ public:
+  EventNames(const probe::Runner& run, const StreamOptions& o);
+  EventNames(const EventNames&) = delete;
+  EventNames& operator=(const EventNames&) = delete;
+  const TaskFields& task() const { return task_; }
+  // Another task than the event's own (a signal's sender and target): hostname, cgroup_id,
+  // cgroup, container, pid, ns_pid, tid, uid, comm under keys that start with `prefix`.
+  void add_other(FieldSink& out, std::string_view prefix, const ctrace_task_info& t, uint32_t ns_pid);
+
+ private:
+  bool with_paths_;
+  enrich::CgroupNames cgroup_paths_;
+  std::unique_ptr<enrich::ContainerResolver> containers_;
+  TaskFields task_;
+};
+
 // The stream driver (probe::Runner::stream) into a formatter: every event of the ring goes to
 // `handle`, lost events to `out.lost()`, output is flushed after every batch. Returns the exit
 // code; the caller prints what comes after the stream (a table) and calls out.end().

@@ -89,6 +89,10 @@ struct Record {
 
   Record& set(std::string key, Value v);
   const Value* get(const std::string& key) const;
+  // For Column::text, which returns raw text (the formatter escapes it): a string field as is,
+  // an integer in decimal, "" when absent or of another type; a bool field (false when absent).
+  std::string raw(const std::string& key) const;
+  bool flag(const std::string& key) const;
 };
 
 // Where a decoder writes one event's fields, in order, each key once: a Record (RecordSink), or
