@@ -100,25 +100,19 @@ class ExecCommand final : public Command {
   int run(const GlobalOptions&) override {
     int nr_execve = enrich::SyscallNames::nr_or_none("execve");
     int nr_execveat = enrich::SyscallNames::nr_or_none("execveat");
-    probe::Runner run(opts_.target, opts_.duration);
-    auto& skel = run.load<exec_lbpf>([&](exec_lbpf* s) {
-      s->rodata->targ_nr_execve = nr_execve;
-      s->rodata->targ_nr_execveat = nr_execveat;
-      s->rodata->targ_failed_only = failed_;
-      s->maps.exec_events.max_entries = ring_buffer_bytes(opts_.buffer_pages);
-    });
-    EventNames names(run, opts_);
-    auto out = output::make_formatter(opts_.format, stream_stdout());
-    out->begin(schema());
     exec_event event;
-    int code = stream_events(run, skel.maps.exec_events.map_fd, skel.maps.exec_lost.map_fd, *out,
-                             [&](const void* data, size_t size) {
-                               if (!exec_event_from(data, size, event)) return;
-                               decode_exec(event, &names.task(), out->start_record());
-                               out->finish_record();
-                             });
-    out->end();
-    return code;
+    return run_event_stream<exec_lbpf>(
+        opts_, schema(), offsetof(exec_event, args),
+        [](exec_lbpf& s) { return std::pair{&s.maps.exec_events, &s.maps.exec_lost}; },
+        [&](exec_lbpf* s) {
+          s->rodata->targ_nr_execve = nr_execve;
+          s->rodata->targ_nr_execveat = nr_execveat;
+          s->rodata->targ_failed_only = failed_;
+        },
+        [&](const void* data, size_t size, EventNames& names, FieldSink& out) {
+          exec_event_from(data, size, event);  // at least its fixed part: whole
+          decode_exec(event, &names.task(), out);
+        });
   }
 
  private:

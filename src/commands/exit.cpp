@@ -75,24 +75,16 @@ class ExitCommand final : public Command {
   }
 
   int run(const GlobalOptions&) override {
-    probe::Runner run(opts_.target, opts_.duration);
-    auto& skel = run.load<exit_lbpf>([&](exit_lbpf* s) {
-      s->rodata->targ_threads = threads_;
-      s->rodata->targ_failed_only = failed_;
-      s->maps.exit_events.max_entries = ring_buffer_bytes(opts_.buffer_pages);
-    });
-    EventNames names(run, opts_);
-    auto out = output::make_formatter(opts_.format, stream_stdout());
-    out->begin(schema());
-    int code = stream_events(run, skel.maps.exit_events.map_fd, skel.maps.exit_lost.map_fd, *out,
-                             [&](const void* data, size_t size) {
-                               if (size < sizeof(exit_event)) return;
-                               decode_exit(*static_cast<const exit_event*>(data), &names.task(),
-                                           out->start_record());
-                               out->finish_record();
-                             });
-    out->end();
-    return code;
+    return run_event_stream<exit_lbpf>(
+        opts_, schema(), sizeof(exit_event),
+        [](exit_lbpf& s) { return std::pair{&s.maps.exit_events, &s.maps.exit_lost}; },
+        [&](exit_lbpf* s) {
+          s->rodata->targ_threads = threads_;
+          s->rodata->targ_failed_only = failed_;
+        },
+        [](const void* data, size_t, EventNames& names, FieldSink& out) {
+          decode_exit(*static_cast<const exit_event*>(data), &names.task(), out);
+        });
   }
 
  private:

@@ -83,22 +83,14 @@ class OomKillCommand final : public Command {
   }
 
   int run(const GlobalOptions&) override {
-    probe::Runner run(opts_.target, opts_.duration);
-    auto& skel = run.load<oomkill_lbpf>(
-        [&](oomkill_lbpf* s) { s->maps.oomkill_events.max_entries = ring_buffer_bytes(opts_.buffer_pages); });
-    EventNames names(run, opts_);
     const uint64_t page_size = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-    auto out = output::make_formatter(opts_.format, stream_stdout());
-    out->begin(schema());
-    int code = stream_events(run, skel.maps.oomkill_events.map_fd, skel.maps.oomkill_lost.map_fd, *out,
-                             [&](const void* data, size_t size) {
-                               if (size < sizeof(oomkill_event)) return;
-                               decode_oomkill(*static_cast<const oomkill_event*>(data), &names.task(), page_size,
-                                              out->start_record());
-                               out->finish_record();
-                             });
-    out->end();
-    return code;
+    return run_event_stream<oomkill_lbpf>(
+        opts_, schema(), sizeof(oomkill_event),
+        [](oomkill_lbpf& s) { return std::pair{&s.maps.oomkill_events, &s.maps.oomkill_lost}; },
+        [](oomkill_lbpf*) {},
+        [&](const void* data, size_t, EventNames& names, FieldSink& out) {
+          decode_oomkill(*static_cast<const oomkill_event*>(data), &names.task(), page_size, out);
+        });
   }
 
  private:

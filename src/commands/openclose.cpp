@@ -157,49 +157,34 @@ class OpenCloseCommand final : public Command {
   CLI::App* setup(CLI::App& root) override {
     auto* app = root.add_subcommand("openclose", "files and sockets opened, accepted, connected and closed");
     app->footer(kExamples);
-    target::add_target_options(*app, target_);
-    add_output_option(*app, format_, {output::Format::Text, output::Format::Json});
-    add_duration_option(*app, duration_);
-    add_container_by_options(*app, container_by_);
-    add_names_option(*app, no_names_);
-    add_time_precision_option(*app, precision_, TimePrecision::Micros);
+    add_stream_options(*app, opts_);
     app->add_flag("-I,--ignore-host-ns", ignore_host_, "hide events of tasks in the host's UTS namespace");
     add_failed_option(*app, failed_);
     app->add_option("--syscall", syscall_list_,
                     "trace only these: open,openat,openat2,accept,accept4,connect,close")
         ->type_name("LIST");
     app->add_flag("--full-path", full_path_, "resolve relative paths against the task's cwd (best effort)");
-    add_buffer_pages_option(*app, buffer_pages_);
     return app;
   }
 
   int run(const GlobalOptions&) override {
     std::array<int, OC_KINDS> nrs = resolve_syscalls();
     uint32_t host_uts = ignore_host_ ? enrich::host_uts_inum() : 0;
-    probe::Runner run(target_, duration_);
-    auto& skel = run.load<openclose_lbpf>([&](openclose_lbpf* s) {
-      for (int k = 0; k < OC_KINDS; ++k) s->rodata->targ_nrs[k] = nrs[static_cast<size_t>(k)];
-      s->rodata->targ_host_uts_inum = host_uts;
-      s->rodata->targ_failed_only = failed_;
-      s->maps.openclose_events.max_entries = ring_buffer_bytes(buffer_pages_);
-    });
-
-    enrich::CgroupNames cgroup_paths(run.cgroup_fs().mount);
-    auto containers = event_containers(run, !no_names_);
-    TaskFields task(WallClock(), container_by_ == ContainerBy::CgroupPath ? &cgroup_paths : nullptr,
-                    containers.get(), precision_);
-    OpenCloseContext ctx{&task, full_path_, "/proc"};
     openclose_event event;
-    auto out = output::make_formatter(format_, stream_stdout());
-    out->begin(openclose_schema(precision_, container_by_));
-    int code = stream_events(run, skel.maps.openclose_events.map_fd, skel.maps.openclose_lost.map_fd, *out,
-                             [&](const void* data, size_t size) {
-                               if (!openclose_event_from(data, size, event)) return;
-                               decode_openclose(event, ctx, out->start_record());
-                               out->finish_record();
-                             });
-    out->end();
-    return code;
+    OpenCloseContext ctx{nullptr, full_path_, "/proc"};
+    return run_event_stream<openclose_lbpf>(
+        opts_, openclose_schema(opts_.precision, opts_.container_by), offsetof(openclose_event, data),
+        [](openclose_lbpf& s) { return std::pair{&s.maps.openclose_events, &s.maps.openclose_lost}; },
+        [&](openclose_lbpf* s) {
+          for (int k = 0; k < OC_KINDS; ++k) s->rodata->targ_nrs[k] = nrs[static_cast<size_t>(k)];
+          s->rodata->targ_host_uts_inum = host_uts;
+          s->rodata->targ_failed_only = failed_;
+        },
+        [&](const void* data, size_t size, EventNames& names, FieldSink& out) {
+          openclose_event_from(data, size, event);  // at least its fixed part: whole
+          ctx.task = &names.task();
+          decode_openclose(event, ctx, out);
+        });
   }
 
  private:
@@ -230,17 +215,11 @@ class OpenCloseCommand final : public Command {
     return nrs;
   }
 
-  target::TargetOptions target_;
-  output::Format format_ = output::Format::Text;
-  double duration_ = 0;
-  ContainerBy container_by_ = ContainerBy::Hostname;
-  bool no_names_ = false;
-  TimePrecision precision_ = TimePrecision::Micros;
+  StreamOptions opts_;
   bool ignore_host_ = false;
   bool failed_ = false;
   bool full_path_ = false;
   std::string syscall_list_;
-  unsigned buffer_pages_ = kDefaultBufferPages;
 };
 
 }  // namespace

@@ -114,23 +114,13 @@ class SignalCommand final : public Command {
     uint64_t mask = signals_.empty() ? ~0ULL : parse_signal_list(signals_);
     if (fatal_) mask &= CTRACE_FATAL_SIGNALS;
     if (!mask) throw UsageError("--fatal with --signal {}: none of those kills by default", signals_);
-    probe::Runner run(opts_.target, opts_.duration);
-    auto& skel = run.load<signal_lbpf>([&](signal_lbpf* s) {
-      s->rodata->targ_signal_mask = mask;
-      s->maps.signal_events.max_entries = ring_buffer_bytes(opts_.buffer_pages);
-    });
-    EventNames names(run, opts_);
-    auto out = output::make_formatter(opts_.format, stream_stdout());
-    out->begin(schema());
-    int code = stream_events(run, skel.maps.signal_events.map_fd, skel.maps.signal_lost.map_fd, *out,
-                             [&](const void* data, size_t size) {
-                               if (size < sizeof(signal_event)) return;
-                               decode_signal(*static_cast<const signal_event*>(data), names.task(), names,
-                                             out->start_record());
-                               out->finish_record();
-                             });
-    out->end();
-    return code;
+    return run_event_stream<signal_lbpf>(
+        opts_, schema(), sizeof(signal_event),
+        [](signal_lbpf& s) { return std::pair{&s.maps.signal_events, &s.maps.signal_lost}; },
+        [&](signal_lbpf* s) { s->rodata->targ_signal_mask = mask; },
+        [](const void* data, size_t, EventNames& names, FieldSink& out) {
+          decode_signal(*static_cast<const signal_event*>(data), names.task(), names, out);
+        });
   }
 
  private:

@@ -131,4 +131,29 @@ int stream_events(probe::Runner& run, int ring_fd, int lost_fd, output::Formatte
                   probe::RingBuffer::Handler handle,
                   const std::string& message = "Collecting events... Ctrl-C to stop");
 
+// The whole run of a command that streams one kind of event (exec, exit, signal, oomkill):
+// load `Skel` (`configure` sets its rodata; the ring `maps(skel).first` is sized from
+// --buffer-pages), name tasks from the options, and hand every record of at least `min_size`
+// bytes to `decode(data, size, names, sink)`, one output record each. Returns the exit code.
+template <typename Skel, typename Maps, typename Configure, typename Decode>
+int run_event_stream(const StreamOptions& o, const Schema& schema, size_t min_size, Maps maps,
+                     Configure configure, Decode decode) {
+  probe::Runner run(o.target, o.duration);
+  auto& skel = run.load<Skel>([&](Skel* s) {
+    configure(s);
+    maps(*s).first->max_entries = ring_buffer_bytes(o.buffer_pages);
+  });
+  EventNames names(run, o);
+  auto out = output::make_formatter(o.format, stream_stdout());
+  out->begin(schema);
+  auto [events, lost] = maps(skel);
+  int code = stream_events(run, events->map_fd, lost->map_fd, *out, [&](const void* data, size_t size) {
+    if (size < min_size) return;
+    decode(data, size, names, out->start_record());
+    out->finish_record();
+  });
+  out->end();
+  return code;
+}
+
 }  // namespace ctrace::commands
