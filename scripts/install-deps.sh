@@ -16,6 +16,8 @@ packages=(
   prometheus python3-yaml
   # real containers in the integration tests (podman runs with --runtime runc here: crun fails)
   runc podman busybox-static
+  # a real Docker engine (Debian's 20.10): the docker tests start their own dockerd when none runs
+  docker.io
   # bench/footprint.sh: peak RSS of each command (GNU time)
   time
 )

@@ -135,7 +135,7 @@ void add_stream_options(CLI::App& app, StreamOptions& o) {
   add_duration_option(app, o.duration);
   add_container_by_options(app, o.container_by);
   add_names_option(app, o.no_names);
-  add_time_precision_option(app, o.precision, TimePrecision::Micros);
+  add_time_precision_option(app, o.precision, o.precision);  // the default: what the command set
   add_buffer_pages_option(app, o.buffer_pages);
 }
 

@@ -1,9 +1,14 @@
 #include "containers.hpp"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <mutex>
@@ -272,6 +277,148 @@ bool PodmanContainer::wait_stopped(std::chrono::milliseconds timeout) {
 
 std::string PodmanContainer::output() const {
   return run(podman_cmd({"logs", name_})).out;
+}
+
+// ---- docker ----
+
+namespace {
+
+constexpr const char* kDockerImage = "ctrace-busybox:test";
+constexpr const char* kDockerSocket = "/run/docker.sock";
+
+// The dockerd this process started (if any): stopped at exit, with what it leaves behind.
+struct OwnDockerd {
+  pid_t pid = -1;
+  fs::path root;
+};
+OwnDockerd own_dockerd;
+
+void stop_own_dockerd() {
+  if (own_dockerd.pid <= 0) return;
+  ::kill(own_dockerd.pid, SIGTERM);
+  int status = 0;
+  bool gone = wait_until([&] { return ::waitpid(own_dockerd.pid, &status, WNOHANG) == own_dockerd.pid; },
+                         std::chrono::seconds(30));
+  if (!gone) {
+    ::kill(own_dockerd.pid, SIGKILL);
+    ::waitpid(own_dockerd.pid, &status, 0);
+  }
+  own_dockerd.pid = -1;
+  // overlay and netns mounts of containers not removed (a test that crashed)
+  std::vector<std::string> mounts;
+  std::ifstream in("/proc/self/mounts");
+  for (std::string dev, dir, rest; in >> dev >> dir && std::getline(in, rest);)
+    if (dir.rfind(own_dockerd.root.string(), 0) == 0) mounts.push_back(dir);
+  for (auto m = mounts.rbegin(); m != mounts.rend(); ++m) ::umount2(m->c_str(), MNT_DETACH);
+  std::error_code ec;
+  fs::remove_all(own_dockerd.root, ec);
+  remove_cgroup_everywhere("/docker");
+}
+
+bool docker_answers() {
+  return run(docker_cmd({"version", "--format", "{{.Server.Version}}"}), std::chrono::seconds(10)).code == 0;
+}
+
+void start_dockerd() {
+  if (fs::exists(kDockerSocket) && docker_answers()) return;
+  own_dockerd.root = make_temp_dir("dockerd");
+  fs::create_directories(own_dockerd.root / "data");
+  fs::create_directories(own_dockerd.root / "exec");
+  std::string log = (own_dockerd.root / "dockerd.log").string();
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork");
+  if (pid == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
+    std::string data = "--data-root=" + (own_dockerd.root / "data").string();
+    std::string exec = "--exec-root=" + (own_dockerd.root / "exec").string();
+    std::string pidfile = "--pidfile=" + (own_dockerd.root / "dockerd.pid").string();
+    ::execlp("dockerd", "dockerd", "--bridge=none", "--iptables=false", "--ip6tables=false", data.c_str(),
+             exec.c_str(), pidfile.c_str(), "-H", (std::string("unix://") + kDockerSocket).c_str(),
+             static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  own_dockerd.pid = pid;
+  std::atexit(stop_own_dockerd);
+  if (!wait_until([] { return fs::exists(kDockerSocket) && docker_answers(); }, std::chrono::seconds(60))) {
+    std::ifstream in(log);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    throw std::runtime_error("dockerd did not answer on /run/docker.sock (docker.io installed? "
+                             "scripts/install-deps.sh): " + text.substr(text.size() > 2000 ? text.size() - 2000 : 0));
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> docker_cmd(std::vector<std::string> args) {
+  std::vector<std::string> argv{fs::exists("/usr/bin/docker") ? "/usr/bin/docker" : "docker"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+const std::string& docker_image() {
+  static std::once_flag once;
+  static std::string image = kDockerImage;
+  std::call_once(once, [] {
+    start_dockerd();
+    if (run(docker_cmd({"image", "inspect", kDockerImage})).code == 0) return;
+    fs::path dir = make_temp_dir("image");
+    make_busybox_rootfs(dir / "rootfs");
+    auto r = run({"sh", "-c", "tar -C \"$1/rootfs\" -c . | \"$3\" import - \"$2\"", "sh", dir.string(),
+                  kDockerImage, docker_cmd({})[0]},
+                 std::chrono::seconds(120));
+    fs::remove_all(dir);
+    if (r.code != 0) throw std::runtime_error("docker import: " + r.err);
+  });
+  return image;
+}
+
+DockerContainer::DockerContainer(std::string name, std::vector<std::string> args, ContainerOptions opts)
+    : name_(std::move(name)) {
+  const auto& image = docker_image();
+  ctl_ = make_temp_dir("docker-ctl");
+  run(docker_cmd({"rm", "-f", name_}));  // a leftover of a crashed run
+  std::vector<std::string> argv = docker_cmd({"run", "-d", "--name", name_, "--network", "none", "-v",
+                                              ctl_.string() + ":/ctl"});
+  if (!opts.hostname.empty()) argv.insert(argv.end(), {"--hostname", opts.hostname});
+  argv.push_back(image);
+  for (const auto& a : opts.hold ? held(args) : args) argv.push_back(a);
+  auto r = run(argv, std::chrono::seconds(120));
+  if (r.code != 0) {
+    fs::remove_all(ctl_);
+    throw std::runtime_error("docker run " + name_ + " failed: " + r.err);
+  }
+  id_ = trim(r.out);
+  if (auto nl = id_.rfind('\n'); nl != std::string::npos) id_ = id_.substr(nl + 1);
+  pid_ = std::stoi(run(docker_cmd({"inspect", "-f", "{{.State.Pid}}", name_})).out);
+  cgroup_ = cgroup_of(pid_);
+  cgroup_id_ = cgroup::cgroup_id(cgroup::find_cgroup2_mount() / fs::path(cgroup_).relative_path());
+}
+
+DockerContainer::~DockerContainer() {
+  run(docker_cmd({"rm", "-f", name_}), std::chrono::seconds(120));
+  std::error_code ec;
+  fs::remove_all(ctl_, ec);
+}
+
+void DockerContainer::go() {
+  std::ofstream(ctl_ / "go") << "go\n";
+}
+
+bool DockerContainer::wait_stopped(std::chrono::milliseconds timeout) {
+  return wait_until(
+      [&] {
+        auto r = run(docker_cmd({"inspect", "-f", "{{.State.Status}}", name_}));
+        return r.code != 0 || trim(r.out) == "exited";
+      },
+      timeout);
+}
+
+int DockerContainer::exit_code() const {
+  return std::stoi(run(docker_cmd({"inspect", "-f", "{{.State.ExitCode}}", name_})).out);
 }
 
 }  // namespace ctrace::test

@@ -83,6 +83,43 @@ class PodmanContainer {
   pid_t pid_ = -1;
 };
 
+// `docker run -d` (Debian's docker.io, cgroupfs driver: the container's cgroup is /docker/ID) of
+// the image docker_image(), `--network none`; `docker rm -f` on destruction. A held container
+// waits for a file in a host directory mounted at /ctl, as podman's does.
+class DockerContainer {
+ public:
+  DockerContainer(std::string name, std::vector<std::string> args, ContainerOptions opts = {});
+  ~DockerContainer();
+  DockerContainer(const DockerContainer&) = delete;
+  DockerContainer& operator=(const DockerContainer&) = delete;
+
+  const std::string& id() const { return id_; }  // the full 64-hex id
+  const std::string& name() const { return name_; }
+  pid_t pid() const { return pid_; }
+  const std::string& cgroup() const { return cgroup_; }
+  uint64_t cgroup_id() const { return cgroup_id_; }  // read at start: the cgroup goes with the container
+  const std::filesystem::path& ctl() const { return ctl_; }  // the host side of /ctl
+  void go();
+  bool wait_stopped(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  int exit_code() const;  // docker inspect's State.ExitCode
+
+ private:
+  std::string name_, id_, cgroup_;
+  uint64_t cgroup_id_ = 0;
+  std::filesystem::path ctl_;
+  pid_t pid_ = -1;
+};
+
+// The docker CLI that goes with Debian's engine (a newer client may come first on PATH).
+std::vector<std::string> docker_cmd(std::vector<std::string> args);
+
+// A Docker engine for the tests, on the default socket /run/docker.sock (where ctrace looks for
+// container names): the one running there, or, when none answers, a dockerd started here once
+// per test process (`--bridge=none --iptables=false`, data and exec roots in a temp directory),
+// stopped at the process's exit with its roots and /docker cgroups removed. Then the busybox
+// image ("ctrace-busybox:test", docker import). Returns the image.
+const std::string& docker_image();
+
 // The busybox image for podman ("localhost/ctrace-busybox:test"), imported on first use.
 const std::string& podman_image();
 

@@ -453,7 +453,9 @@ TEST_CASE("hostile: full-screen top draws escaped names and only its own escape 
   w->go();
   // `script` gives ctrace a real pty (as top_test.cpp does)
   std::string cmd = fmt::format(
-      "{} top --by cgroup -c {} -i 0.2 </dev/tty & pid=$!; sleep 2; kill -TERM $pid; wait $pid; echo "
+      "{} top --by cgroup -c {} -i 0.2 </dev/tty & pid=$!; "
+      "n=0; until ls -l /proc/$pid/fd 2>/dev/null | grep -q bpf_link || [ $n -ge 600 ]; do sleep 0.05; n=$((n+1)); done; sleep 1; "
+      "kill -TERM $pid; wait $pid; echo "
       "EXIT=$?; "
       "stty -a",
       ctrace_bin(), fx.cgroup().path().parent_path().string());

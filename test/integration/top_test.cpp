@@ -246,7 +246,9 @@ TEST_CASE("top in a terminal: alternate screen entered and left, terminal restor
   TestCgroup cg("ctrace-test-top-tty");
   // `script` gives ctrace a real pty; stdin from /dev/tty so that it reads keys from it.
   std::string cmd = fmt::format(
-      "stty -a; {} top -c {} -i 0.2 </dev/tty & pid=$!; sleep 2; kill -TERM $pid; wait $pid; echo EXIT=$?; "
+      "stty -a; {} top -c {} -i 0.2 </dev/tty & pid=$!; "
+      "n=0; until ls -l /proc/$pid/fd 2>/dev/null | grep -q bpf_link || [ $n -ge 600 ]; do sleep 0.05; n=$((n+1)); done; sleep 1; "
+      "kill -TERM $pid; wait $pid; echo EXIT=$?; "
       "stty -a",
       ctrace_bin(), cg.path().string());
   auto r = run({"script", "-qfec", cmd, "/dev/null"}, std::chrono::seconds(30));
@@ -270,7 +272,9 @@ TEST_CASE("top in a terminal: alternate screen entered and left, terminal restor
 
   // SIGHUP (the terminal went away) restores it as well.
   std::string cmd_hup = fmt::format(
-      "{} top -c {} -i 0.2 </dev/tty & pid=$!; sleep 2; kill -HUP $pid; wait $pid; echo EXIT=$?; stty -a",
+      "{} top -c {} -i 0.2 </dev/tty & pid=$!; "
+      "n=0; until ls -l /proc/$pid/fd 2>/dev/null | grep -q bpf_link || [ $n -ge 600 ]; do sleep 0.05; n=$((n+1)); done; sleep 1; "
+      "kill -HUP $pid; wait $pid; echo EXIT=$?; stty -a",
       ctrace_bin(), cg.path().string());
   auto h = run({"script", "-qfec", cmd_hup, "/dev/null"}, std::chrono::seconds(30));
   INFO(h.out);

@@ -36,6 +36,7 @@ void log_verifier_output(void* fresh_skel, const std::function<int()>& load, con
 template <typename T>
 class Skeleton {
   using Ops = LightSkeleton<T>;
+  static constexpr int kLoadAttempts = 5;  // libbpf's PROG_LOAD_ATTEMPTS
 
  public:
   Skeleton() { obj_ = open(); }
@@ -55,6 +56,15 @@ class Skeleton {
   void load(Configure&& configure) {
     configure(obj_);
     int err = Ops::load(obj_);
+    // The verifier gives up with EAGAIN when a signal is pending (a SIGWINCH as a terminal is
+    // resized, a SIGCHLD): libbpf's bpf_prog_load() retries then, a light skeleton's loader
+    // does not. Again from a fresh copy, as libbpf does, a few times.
+    for (int attempt = 1; (err == -EAGAIN || err == EAGAIN) && attempt < kLoadAttempts; ++attempt) {
+      Ops::destroy(std::exchange(obj_, nullptr));
+      obj_ = open();
+      configure(obj_);
+      err = Ops::load(obj_);
+    }
     if (!err) return;
     if (verifier_log_enabled()) {
       T* fresh = open();
