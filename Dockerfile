@@ -1,11 +1,16 @@
-# ctrace in a container: built on Debian 12, run privileged against the host's cgroups and BTF.
+# ctrace in a container: built on Debian 12, run against the host's cgroups and BTF.
 #
 #   docker build -t ctrace .
-#   docker run --rm -it --privileged --pid=host -v /sys/fs/cgroup:/sys/fs/cgroup:ro \
-#       -v /sys/kernel:/sys/kernel ctrace stat --container ID
+#   docker run --rm -it --pid=host --cgroupns=host --cap-drop ALL --cap-add SYS_ADMIN \
+#       -v /sys/fs/cgroup:/sys/fs/cgroup:ro -v /sys/kernel/btf:/sys/kernel/btf:ro -v /run:/run:ro \
+#       ctrace stat --container NAME
 #
-# --pid=host lets -p PID see host pids; add --cgroupns=host for -p too (/proc/PID/cgroup paths are
-# relative to the reader's cgroup namespace). `-- CMD` creates a cgroup: drop the :ro for it.
+# SYS_ADMIN: Debian's Docker 20.10 does not know CAP_BPF, and its default seccomp profile allows
+# bpf(2) only with CAP_SYS_ADMIN (Docker >= 23 and podman: --cap-add BPF --cap-add PERFMON
+# --security-opt seccomp=unconfined). /run: the runtimes' sockets, for container names (without
+# it names are short ids and --container NAME finds nothing). --pid=host lets -p PID see host
+# pids, --cgroupns=host makes /proc/PID/cgroup paths the host's. `-- CMD` creates a cgroup: drop
+# the :ro of /sys/fs/cgroup for it.
 #
 # The build generates vmlinux.h from /sys/kernel/btf/vmlinux, which `docker build` sees from the
 # host kernel. Where it does not (remote builders, kernels without BTF), generate one on a machine

@@ -23,7 +23,9 @@ bool has_cap(int cap) {
 }
 
 constexpr const char* kPrivHint =
-    "run ctrace as root (or with CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE; CAP_SYS_ADMIN on older kernels)";
+    "run ctrace as root, or with CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN (older kernels; Docker 20.10 "
+    "does not know CAP_BPF); in a container, the runtime's default seccomp profile allows bpf(2) only "
+    "with CAP_SYS_ADMIN (or use --security-opt seccomp=unconfined)";
 
 }  // namespace
 

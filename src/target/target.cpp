@@ -231,7 +231,8 @@ Target resolve_container(const TargetOptions& opts, const CgroupFs& cfs) {
     throw UsageError(
         "no container matches '{}' under {} (looked for names in 'ctrace ps', docker-ID.scope, "
         "libpod-ID, cri-containerd-ID.scope, crio-ID.scope, kubepods pods and ID directories; an id "
-        "prefix needs at least 4 characters)",
+        "prefix needs at least 4 characters; names come from the runtimes' sockets and state under /run "
+        "and /var/lib: when ctrace runs in a container, mount /run read-only)",
         query, cfs.mount.string());
   }
   if (matches.size() > 1) {
