@@ -324,7 +324,12 @@ void start_dockerd() {
   own_dockerd.root = make_temp_dir("dockerd");
   fs::create_directories(own_dockerd.root / "data");
   fs::create_directories(own_dockerd.root / "exec");
+  // everything the child needs is made before fork: it only opens, dups and execs
   std::string log = (own_dockerd.root / "dockerd.log").string();
+  std::string data = "--data-root=" + (own_dockerd.root / "data").string();
+  std::string exec = "--exec-root=" + (own_dockerd.root / "exec").string();
+  std::string pidfile = "--pidfile=" + (own_dockerd.root / "dockerd.pid").string();
+  std::string host = std::string("unix://") + kDockerSocket;
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork");
   if (pid == 0) {
@@ -333,12 +338,8 @@ void start_dockerd() {
       ::dup2(fd, 1);
       ::dup2(fd, 2);
     }
-    std::string data = "--data-root=" + (own_dockerd.root / "data").string();
-    std::string exec = "--exec-root=" + (own_dockerd.root / "exec").string();
-    std::string pidfile = "--pidfile=" + (own_dockerd.root / "dockerd.pid").string();
     ::execlp("dockerd", "dockerd", "--bridge=none", "--iptables=false", "--ip6tables=false", data.c_str(),
-             exec.c_str(), pidfile.c_str(), "-H", (std::string("unix://") + kDockerSocket).c_str(),
-             static_cast<char*>(nullptr));
+             exec.c_str(), pidfile.c_str(), "-H", host.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
   own_dockerd.pid = pid;

@@ -13,13 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<json> where(const std::vector<json>& ev, const std::function<bool(const json&)>& f) {
-  std::vector<json> out;
-  for (const auto& e : ev)
-    if (f(e)) out.push_back(e);
-  return out;
-}
-
 bool runs(const json& e, const std::string& program) {
   return e.contains("args") && !e["args"].empty() && e["args"][0] == program;
 }

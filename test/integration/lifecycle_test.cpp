@@ -33,13 +33,6 @@ class Held {
   Process p_;
 };
 
-std::vector<json> where(const std::vector<json>& ev, const std::function<bool(const json&)>& f) {
-  std::vector<json> out;
-  for (const auto& e : ev)
-    if (f(e)) out.push_back(e);
-  return out;
-}
-
 std::vector<json> with_filename(const std::vector<json>& ev, const std::string& filename) {
   return where(ev, [&](const json& e) { return e.value("filename", "") == filename; });
 }

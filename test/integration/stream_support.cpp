@@ -60,6 +60,14 @@ std::vector<nlohmann::json> of_pid(const std::vector<nlohmann::json>& events, pi
   return out;
 }
 
+std::vector<nlohmann::json> where(const std::vector<nlohmann::json>& events,
+                                  const std::function<bool(const nlohmann::json&)>& keep) {
+  std::vector<nlohmann::json> out;
+  for (const auto& e : events)
+    if (keep(e)) out.push_back(e);
+  return out;
+}
+
 LoopbackSocket::LoopbackSocket(int family, bool listen) : family_(family) {
   fd_ = ::socket(family, SOCK_STREAM, 0);  // no CLOEXEC: workloads inherit it
   if (fd_ < 0) throw std::runtime_error("socket");

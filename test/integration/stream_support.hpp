@@ -30,6 +30,9 @@ StreamRun stream_during(const std::vector<std::string>& args, const std::functio
 
 // Events of one pid.
 std::vector<nlohmann::json> of_pid(const std::vector<nlohmann::json>& events, pid_t pid);
+// Events for which `keep` is true.
+std::vector<nlohmann::json> where(const std::vector<nlohmann::json>& events,
+                                  const std::function<bool(const nlohmann::json&)>& keep);
 
 // A listening TCP socket on 127.0.0.1 or ::1, port chosen by the kernel, inherited by children
 // (no CLOEXEC) so that a workload can accept on it. listen=false: bound only, so a connect to
