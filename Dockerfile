@@ -31,7 +31,7 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCTRACE_BUILD_TEST
     && ninja -C /build ctrace \
     && cmake --install /build --prefix /install --strip
 
-# libbpf, libelf, zlib, libseccomp, fmt and spdlog are linked in; cpp-httplib and prometheus-cpp
+# libbpf, libelf, zlib, libseccomp, libcap, fmt and spdlog are linked in; cpp-httplib and prometheus-cpp
 # are shared libraries in Debian, so the runtime image installs those two, for ctrace serve's
 # module (lib/ctrace/ctrace-http.so, loaded by serve only).
 FROM debian:12-slim

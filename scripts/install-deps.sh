@@ -5,7 +5,7 @@ packages=(
   # build
   cmake ninja-build g++ pkg-config make ccache
   clang llvm bpftool
-  libbpf-dev libelf-dev zlib1g-dev libseccomp-dev
+  libbpf-dev libelf-dev zlib1g-dev libseccomp-dev libcap-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libcpp-httplib-dev prometheus-cpp-dev
   # tests

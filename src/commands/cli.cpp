@@ -68,7 +68,15 @@ std::optional<int> RootCli::parse(int argc, const char* const* argv, std::FILE* 
     bool in_sub = false;
     for (auto& [sub, cmd] : subs_)
       if (sub->parsed()) {
-        hint = "ctrace " + sub->get_name() + " --help";
+        // the deepest subcommand given (advise seccomp)
+        std::string path = sub->get_name();
+        for (const CLI::App* at = sub; at;) {
+          const CLI::App* next = nullptr;
+          for (const auto* s : at->get_subcommands()) next = s;
+          if (next) path += " " + next->get_name();
+          at = next;
+        }
+        hint = "ctrace " + path + " --help";
         in_sub = true;
       }
     std::string msg = e.what();

@@ -14,6 +14,7 @@
   X(exit)                  \
   X(signal)                \
   X(oomkill)               \
+  X(advise)                \
   X(record)                \
   X(serve)                 \
   X(ctl)

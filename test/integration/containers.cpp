@@ -127,6 +127,7 @@ RuncContainer::RuncContainer(std::string name, std::vector<std::string> args, Co
   cgroup_ = opts.cgroup.empty() ? "/ctrace-test-" + std::to_string(::getpid()) + "/" + id_ : opts.cgroup;
   config["linux"]["cgroupsPath"] = cgroup_;
   for (const auto& [k, v] : opts.annotations) config["annotations"][k] = v;
+  if (!opts.seccomp.empty()) config["linux"]["seccomp"] = json::parse(opts.seccomp);
   std::ofstream(bundle_ / "config.json") << config.dump(2);
 
   // runc -d hands its stdio to the container: a file, so that nothing waits on a pipe.
@@ -347,8 +348,10 @@ void start_dockerd() {
   if (!wait_until([] { return fs::exists(kDockerSocket) && docker_answers(); }, std::chrono::seconds(60))) {
     std::ifstream in(log);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    throw std::runtime_error("dockerd did not answer on /run/docker.sock (docker.io installed? "
-                             "scripts/install-deps.sh): " + text.substr(text.size() > 2000 ? text.size() - 2000 : 0));
+    throw std::runtime_error(
+        "dockerd did not answer on /run/docker.sock (docker.io installed? "
+        "scripts/install-deps.sh): " +
+        text.substr(text.size() > 2000 ? text.size() - 2000 : 0));
   }
 }
 
@@ -382,8 +385,8 @@ DockerContainer::DockerContainer(std::string name, std::vector<std::string> args
   const auto& image = docker_image();
   ctl_ = make_temp_dir("docker-ctl");
   run(docker_cmd({"rm", "-f", name_}));  // a leftover of a crashed run
-  std::vector<std::string> argv = docker_cmd({"run", "-d", "--name", name_, "--network", "none", "-v",
-                                              ctl_.string() + ":/ctl"});
+  std::vector<std::string> argv =
+      docker_cmd({"run", "-d", "--name", name_, "--network", "none", "-v", ctl_.string() + ":/ctl"});
   if (!opts.hostname.empty()) argv.insert(argv.end(), {"--hostname", opts.hostname});
   argv.push_back(image);
   for (const auto& a : opts.hold ? held(args) : args) argv.push_back(a);

@@ -19,6 +19,7 @@ struct ContainerOptions {
   std::string cgroup_parent;                       // podman: --cgroup-parent ("" = podman's own)
   std::map<std::string, std::string> annotations;  // runc: in config.json; podman: --annotation
   bool hold = false;                               // wait for go() before running the command
+  std::string seccomp;                             // runc: linux.seccomp, a profile (JSON text)
 };
 
 // Prefix for the names of test containers: unique per test process.
