@@ -56,6 +56,7 @@ struct Config {
   bool check_ctrace = false;  // parse ctrace's table and check the getppid count
   bool check_top = false;     // parse ctrace top's NDJSON and check the on/ cgroup's syscalls
   int metrics_port = 0;       // serve --metrics-address: scrape it after the loop and check on/
+  int exit_code = 0;          // what the tracer exits with when stopped
   // medians come from these
   std::vector<double> ns_per_call, start_ms, start_cpu_ms, rss_kb;
 };
@@ -174,7 +175,7 @@ class Tracer {
     if (Clock::now() >= deadline) kill(pid_, SIGKILL);
     wait4(pid_, &status, 0, &ru);
     pid_ = -1;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != config_.exit_code)
       std::fprintf(stderr, "warning: %s ended with status %d\n", config_.label.c_str(), status);
     return ru.ru_maxrss;
   }
@@ -279,6 +280,18 @@ std::vector<Config> make_configs(const Options& o, const BenchCgroups& cg) {
                   .marker = "Collecting events",
                   .in_target = on,
                   .check_ctrace = true});
+  // ctrace advise seccomp: a hash update per call (per cgroup and nr) instead of stat's per-CPU
+  // slot; --from-start looks every task's cgroup up in the hash of new cgroups (on/ is not new).
+  for (bool on : {true, false})
+    cs.push_back({.label = on ? "ctrace advise seccomp (on target)" : "ctrace advise seccomp (off target)",
+                  .argv = {o.ctrace, "advise", "seccomp", "-o", "text", "-c", (on ? cg.on : cg.off).string()},
+                  .marker = "Counting",
+                  .in_target = on,
+                  .check_ctrace = true});
+  cs.push_back({.label = "ctrace advise seccomp --from-start",
+                .argv = {o.ctrace, "advise", "seccomp", "--from-start", "--container", "ctrace-bench-none"},
+                .marker = "Waiting for container",
+                .exit_code = 1});  // the container never started: no advice
   // ctrace top: every cgroup counted (no target), then narrowed to on/ and to off/.
   cs.push_back({.label = "ctrace top (every cgroup)",
                 .argv = {o.ctrace, "top", "--by", "cgroup", "-o", "json", "-i", "3600"},

@@ -140,6 +140,25 @@ TEST_CASE("ctrace: usage errors are one line on stderr, exit 2", "[cli]") {
   check_usage_error({"stat", "--cgroup-id", "abc"}, "--cgroup-id");
 }
 
+TEST_CASE("advise: its usage errors name the subcommand's help", "[cli]") {
+  check_usage_error({"advise"}, "A subcommand is required");
+  check_usage_error({"advise", "caps", "-o", "xml"}, "ctrace advise caps --help");
+  check_usage_error({"advise", "seccomp", "-o", "flags"}, "flags not in {profile,k8s,text,json}");
+  check_usage_error({"advise", "seccomp", "--"}, "-- needs a command to run");
+  check_usage_error({"advise", "caps", "--from-start", "--container", "web", "-c", "/x"}, "excludes");
+  // found when it runs, before anything is loaded: one line, exit 2
+  for (auto [args, needle] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"advise", "seccomp", "--from-start"}, "--container NAME"},
+           {{"advise", "seccomp", "--merge", "/nonexistent/p.json"}, "--merge /nonexistent/p.json: cannot read"}}) {
+    auto r = run_ctrace(args);
+    INFO("stderr: " << r.err);
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK_THAT(r.err, Contains(needle));
+  }
+}
+
 TEST_CASE("ctrace stat --histogram of an unknown syscall is a usage error", "[cli]") {
   auto r = run_ctrace({"stat", "--histogram", "nosuchcall", "-d", "1"});
   INFO("stderr: " << r.err);
