@@ -10,6 +10,7 @@
 
 #include "ctrace/commands/command.hpp"
 #include "ctrace/core/error.hpp"
+#include "ctrace/enrich/flags.hpp"
 
 namespace ctrace::commands {
 
@@ -157,6 +158,10 @@ void ContainerMetrics::collect(prometheus::Registry& registry) {
   auto& opens = output::counter_family(registry, "ctrace_container_file_opens_total");
   auto& connects = output::counter_family(registry, "ctrace_container_tcp_connects_total");
   auto& ns = output::counter_family(registry, "ctrace_container_namespace_changes_total");
+  auto& execs = output::counter_family(registry, "ctrace_container_execs_total");
+  auto& exits = output::counter_family(registry, "ctrace_container_exits_total");
+  auto& ooms = output::counter_family(registry, "ctrace_container_oom_kills_total");
+  auto& signals = output::counter_family(registry, "ctrace_container_signals_total");
   prometheus::Family<prometheus::Counter>* by_name = nullptr;
   prometheus::Family<prometheus::Counter>* errors_by_name = nullptr;
   if (!syscalls_.empty()) {
@@ -165,6 +170,8 @@ void ContainerMetrics::collect(prometheus::Registry& registry) {
   }
   static constexpr const char* kResults[] = {"ok", "refused", "timeout", "other"};
   static constexpr const char* kCalls[] = {"unshare", "setns", "clone"};
+  static constexpr const char* kExits[] = {"ok", "code", "signal"};
+  static_assert(std::size(kExits) == HOSTVIEW_EXIT_REASONS);
   auto add = [](prometheus::Family<prometheus::Counter>& f, const prometheus::Labels& l, uint64_t v) {
     f.Add(l).Increment(static_cast<double>(v));
   };
@@ -191,6 +198,12 @@ void ContainerMetrics::collect(prometheus::Registry& registry) {
     for (size_t i = 0; i < std::size(c.connect_results); ++i)
       add(connects, with("result", kResults[i]), c.connect_results[i]);
     for (size_t i = 0; i < std::size(c.ns_changes); ++i) add(ns, with("call", kCalls[i]), c.ns_changes[i]);
+    add(execs, l, c.execs);
+    add(ooms, l, c.oom_kills);
+    for (size_t i = 0; i < std::size(c.exits); ++i) add(exits, with("reason", kExits[i]), c.exits[i]);
+    // a series per signal that came (up to 23 fatal ones and SIGRT): not 24 zeros per container
+    for (int sig = 0; sig < HOSTVIEW_SIGNAL_SLOTS; ++sig)
+      if (c.fatal_signals[sig]) add(signals, with("signal", sig ? enrich::signal_text(sig) : "SIGRT"), c.fatal_signals[sig]);
     if (!by_name) continue;
     for (uint32_t nr : syscalls_.select(c.per_syscall)) {
       auto it = c.per_syscall.find(nr);

@@ -153,6 +153,8 @@ class TopCommand final : public Command {
         for (const auto& [k, n] : std::get<Object>(v->v)) total += std::get<uint64_t>(n.v);
       return std::to_string(total);
     };
+    // processes that ended badly in the interval: exit N, or killed by a signal (OOM victims too)
+    Column failed{"failed", "FAILED", Align::Right};
     Column cpu{"cpu_pct", "CPU%", Align::Right};
     cpu.text = [](const Record& r) {
       const Value* v = r.get("cpu_pct");
@@ -174,6 +176,8 @@ class TopCommand final : public Command {
         write,
         {"opens_per_s", "OPENS/s", Align::Right, 0},
         {"connects_per_s", "CONNECTS/s", Align::Right, 0},
+        {"execs_per_s", "EXECS/s", Align::Right, 0},
+        failed,
         ns,
         cpu,
         mem,
@@ -261,6 +265,13 @@ class TopCommand final : public Command {
                                        {"refused", d.connect_results[HOSTVIEW_CONNECT_REFUSED]},
                                        {"timeout", d.connect_results[HOSTVIEW_CONNECT_TIMEOUT]},
                                        {"other", d.connect_results[HOSTVIEW_CONNECT_OTHER]}})
+        .set("execs", d.execs)
+        .set("execs_per_s", r.per_sec(d.execs))
+        .set("exits", Object{{"ok", d.exits[HOSTVIEW_EXIT_OK]},
+                             {"code", d.exits[HOSTVIEW_EXIT_CODE]},
+                             {"signal", d.exits[HOSTVIEW_EXIT_SIGNAL]}})
+        .set("oom_kills", d.oom_kills)
+        .set("failed", d.exits[HOSTVIEW_EXIT_CODE] + d.exits[HOSTVIEW_EXIT_SIGNAL])
         .set("ns_changes", Object{{"unshare", d.ns_changes[HOSTVIEW_NS_UNSHARE]},
                                   {"setns", d.ns_changes[HOSTVIEW_NS_SETNS]},
                                   {"clone", d.ns_changes[HOSTVIEW_NS_CLONE]}})

@@ -45,6 +45,16 @@ constexpr MetricInfo kCatalog[] = {
      "TCP connects, result ok|refused|timeout|other", "containers"},
     {"ctrace_container_namespace_changes_total", "counter", "container,id,runtime,pod,namespace,call",
      "unshare, setns and clone with CLONE_NEW* flags, call unshare|setns|clone", "containers"},
+    {"ctrace_container_execs_total", "counter", kContainerLabels,
+     "Programs the container executed (successful execve/execveat)", "containers"},
+    {"ctrace_container_exits_total", "counter", "container,id,runtime,pod,namespace,reason",
+     "Processes (thread groups) of the container that ended, reason ok (exit 0)|code (exit N)|signal",
+     "containers"},
+    {"ctrace_container_oom_kills_total", "counter", kContainerLabels,
+     "Processes of the container the OOM killer chose as victims", "containers"},
+    {"ctrace_container_signals_total", "counter", "container,id,runtime,pod,namespace,signal",
+     "Signals whose default action kills, delivered to the container's processes (SIGRT: every real-time one)",
+     "containers"},
 };
 
 template <typename Builder>

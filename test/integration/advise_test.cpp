@@ -1,13 +1,20 @@
 // advise seccomp|caps with a real Docker engine (containers.hpp): the advice made with
 // --from-start is replayed (the same workload runs under it), one piece taken out of it breaks
 // the workload, and --check names exactly that piece.
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "containers.hpp"
 #include "stream_support.hpp"
@@ -34,7 +41,9 @@ Advised advise_from_start(const std::string& kind, const std::string& name,
   argv.insert(argv.end(), args.begin(), args.end());
   Process p(argv);
   REQUIRE(p.wait_for_stderr("Waiting for container"));
-  auto docker = docker_cmd({"run", "--rm", "--name", name, "--network", "none"});
+  auto docker = docker_cmd({"run", "--rm", "--name", name});
+  if (std::find(flags.begin(), flags.end(), "--network") == flags.end())
+    docker.insert(docker.end(), {"--network", "none"});
   docker.insert(docker.end(), flags.begin(), flags.end());
   docker.push_back(image);
   docker.insert(docker.end(), cmd.begin(), cmd.end());
@@ -82,11 +91,52 @@ std::vector<std::string> files_in(const std::string& dir) {
 }
 const std::vector<std::string> kFiles = files_in("/tmp");
 
+// A loopback TCP listener that accepts and closes every connection (until it goes).
+class Listener {
+ public:
+  Listener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 16) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      throw std::runtime_error("listener: " + std::string(strerror(errno)));
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] {
+      for (int c; (c = ::accept(fd_, nullptr, nullptr)) >= 0;) {
+        ++accepted_;
+        ::close(c);
+      }
+    });
+  }
+  ~Listener() {
+    ::shutdown(fd_, SHUT_RDWR);  // accept() returns
+    thread_.join();
+    ::close(fd_);
+  }
+  int port() const { return port_; }
+  int accepted() const { return accepted_; }
+
+ private:
+  int fd_ = -1, port_ = 0;
+  std::atomic<int> accepted_{0};
+  std::thread thread_;
+};
+
+// kFiles, then a loopback connect to `port` (with --network host)
+std::vector<std::string> files_and_connect(int port) {
+  auto cmd = kFiles;
+  cmd.back() += fmt::format(" && echo ping | nc 127.0.0.1 {} && echo connected", port);
+  return cmd;
+}
+
 }  // namespace
 
 TEST_CASE(
-    "advise seccomp --from-start: the workload runs under its profile, without mkdir it fails and --check "
-    "names mkdir",
+    "advise seccomp --from-start: files, a fork, a loopback connect run under the profile, without mkdir "
+    "they fail and --check names mkdir",
     "[docker][advise]") {
   fs::path dir = fs::temp_directory_path() / ("ctrace-advise-" + std::to_string(::getpid()));
   fs::create_directories(dir);
@@ -95,10 +145,14 @@ TEST_CASE(
     ~Cleanup() { fs::remove_all(d); }
   } cleanup{dir};
 
-  auto made = advise_from_start("seccomp", container_name("adv-sc"), {}, {}, kFiles);
+  Listener listener;
+  const auto cmd = files_and_connect(listener.port());
+  const std::string expected = "hello\n1\nconnected\n";
+  auto made = advise_from_start("seccomp", container_name("adv-sc"), {}, {"--network", "host"}, cmd);
   INFO("ctrace: " << made.ctrace.err << "\ncontainer: " << made.container.err);
   REQUIRE(made.container.code == 0);
-  REQUIRE(made.container.out == "hello\n1\n");
+  REQUIRE(made.container.out == expected);
+  CHECK(listener.accepted() == 1);
   REQUIRE(made.ctrace.code == 0);
   CHECK_THAT(made.ctrace.err, Catch::Contains("started") && Catch::Contains("exited"));
   json profile = json::parse(made.ctrace.out);
@@ -108,7 +162,7 @@ TEST_CASE(
   REQUIRE(profile["syscalls"].size() == 1);
   auto names = allowed(profile);
   std::string mkdir = names.count("mkdir") ? "mkdir" : "mkdirat";
-  for (const char* call : {"execve", "exit_group", "wait4", "pipe2", "write"}) {
+  for (const char* call : {"execve", "exit_group", "wait4", "pipe2", "write", "socket", "connect"}) {
     INFO(call);
     CHECK(names.count(call) == 1);
   }
@@ -119,10 +173,11 @@ TEST_CASE(
   // replayed under --check: it runs, and nothing was refused (the positive control of the next run)
   auto full = write_profile(dir, "full.json", profile);
   auto ok = advise_from_start("seccomp", container_name("adv-sc-ok"), {"--check", "-o", "json"},
-                              {"--security-opt", "seccomp=" + full.string()}, kFiles);
+                              {"--network", "host", "--security-opt", "seccomp=" + full.string()}, cmd);
   INFO("ctrace: " << ok.ctrace.err << "\ncontainer: " << ok.container.err);
   CHECK(ok.container.code == 0);
-  CHECK(ok.container.out == "hello\n1\n");
+  CHECK(ok.container.out == expected);
+  CHECK(listener.accepted() == 2);
   REQUIRE(ok.ctrace.code == 0);
   auto ok_report = json::parse(ok.ctrace.out);
   CHECK(ok_report["syscalls"].empty());
@@ -134,7 +189,7 @@ TEST_CASE(
   list.erase(std::find(list.begin(), list.end(), mkdir));
   auto less = write_profile(dir, "less.json", broken);
   auto bad = advise_from_start("seccomp", container_name("adv-sc-bad"), {"--check", "-o", "json"},
-                               {"--security-opt", "seccomp=" + less.string()}, kFiles);
+                               {"--network", "host", "--security-opt", "seccomp=" + less.string()}, cmd);
   INFO("ctrace: " << bad.ctrace.err << "\ncontainer: " << bad.container.err);
   CHECK(bad.container.code != 0);
   CHECK_THAT(bad.container.err, Catch::Contains("Operation not permitted"));

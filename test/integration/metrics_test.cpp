@@ -361,6 +361,12 @@ TEST_CASE("Prometheus stores each container's exact counts from the host view, a
   fs::remove(file);
   INFO("dd: " << dd.err);
   REQUIRE(dd.code == 0);
+  // A third sibling, c: a program that exits 3 (after its exec there) and a shell killed by SIGKILL.
+  TestCgroup c(parent, "c");
+  const std::string cc = "/" + c.relative();
+  const std::string procs = (c.path() / "cgroup.procs").string();
+  REQUIRE(run({"sh", "-c", "echo $$ > " + procs + " && exec sh -c 'exit 3'"}).code == 3);
+  REQUIRE(run({"sh", "-c", "echo $$ > " + procs + " && kill -KILL $$"}).code == 128 + SIGKILL);
 
   auto sel = [](const std::string& c, const std::string& more = "") {
     return "{container=\"" + c + "\"" + more + "}";
@@ -398,6 +404,22 @@ TEST_CASE("Prometheus stores each container's exact counts from the host view, a
   CHECK(prom_sum(p.port, "ctrace_container_block_io_bytes_total" + sel(ca, ",direction=\"write\"")) <
         kMiB16 / 10);
   CHECK(prom_value(p.port, "ctrace_container_tcp_connects_total" + sel(ca, ",result=\"ok\"")) == "0");
+  // How their processes went: a's workload exited 0 without an exec in a; b exec'd dd, which
+  // exited 0; c exec'd one sh that exited 3, and one shell died of SIGKILL.
+  const std::string kill_c = "ctrace_container_signals_total" + sel(cc, ",signal=\"SIGKILL\"");
+  CHECK(eventually([&] { return prom_value(p.port, kill_c) == "1"; }, std::chrono::seconds(15)));
+  CHECK(prom_value(p.port, "ctrace_container_execs_total" + sel(ca)) == "0");
+  CHECK(prom_value(p.port, "ctrace_container_exits_total" + sel(ca, ",reason=\"ok\"")) == "1");
+  CHECK(prom_value(p.port, "ctrace_container_exits_total" + sel(ca, ",reason=\"code\"")) == "0");
+  CHECK(prom_value(p.port, "ctrace_container_execs_total" + sel(cb)) == "1");
+  CHECK(prom_value(p.port, "ctrace_container_exits_total" + sel(cb, ",reason=\"ok\"")) == "1");
+  CHECK(prom_value(p.port, "ctrace_container_execs_total" + sel(cc)) == "1");
+  CHECK(prom_value(p.port, "ctrace_container_exits_total" + sel(cc, ",reason=\"ok\"")) == "0");
+  CHECK(prom_value(p.port, "ctrace_container_exits_total" + sel(cc, ",reason=\"code\"")) == "1");
+  CHECK(prom_value(p.port, "ctrace_container_exits_total" + sel(cc, ",reason=\"signal\"")) == "1");
+  CHECK(prom_value(p.port, "ctrace_container_oom_kills_total" + sel(cc)) == "0");
+  // no signal series for a, which got none (c's is the positive control)
+  CHECK(prom_value(p.port, "count(ctrace_container_signals_total" + sel(ca) + ")") == std::nullopt);
   CHECK(prom_value(p.port, "ctrace_lost_events_total") == "0");
 
   // Cardinality: 200 cgroups made, used and removed. Each had its series (positive control),
