@@ -24,6 +24,7 @@
 #include "ctrace/core/log.hpp"
 #include "ctrace/enrich/container_info.hpp"
 #include "ctrace/enrich/names.hpp"
+#include "ctrace/probe/percpu.hpp"
 #include "ctrace/probe/runner.hpp"
 extern "C" {
 #include <linux/types.h>
@@ -62,7 +63,9 @@ class StartWatch {
       // a cgroup named as asked (runc's cgroupsPath often ends in the container's id) now; a
       // container's (docker-ID.scope, libpod-ID, ID...) once the runtime's state names it
       if (leaf(path) == query_) return matched(e.cgroup_id, path, "container " + query_);
-      if (enrich::container_id_of(leaf(path))) pending_[e.cgroup_id] = path;
+      if (!enrich::container_id_of(leaf(path))) return;
+      if (pending_.size() >= ADVISE_MAX_CGROUPS) pending_.erase(pending_.begin());  // bounded
+      pending_[e.cgroup_id] = path;
       try_match();
     } else if (e.kind == ADVISE_CGROUP_RMDIR) {
       pending_.erase(e.cgroup_id);
@@ -73,14 +76,15 @@ class StartWatch {
     }
   }
 
-  // Names appear a little after the cgroup (runc writes its state once its init runs).
+  // Names appear a little after the cgroup (runc writes its state once its init runs): a
+  // cgroup stays pending until its container has a name, then it is the one or is dropped.
   void try_match() {
     if (!root_.empty()) return;
-    for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+    for (auto it = pending_.begin(); it != pending_.end();) {
       resolver_.invalidate(it->first);
       auto info = resolver_.lookup_path(it->second);
-      if (!info || !matches(*info)) continue;
-      return matched(it->first, it->second, "container " + info->display_name());
+      if (info && matches(*info)) return matched(it->first, it->second, "container " + info->display_name());
+      it = info && !info->name.empty() ? pending_.erase(it) : std::next(it);
     }
   }
 
@@ -147,15 +151,16 @@ void check_advise_options(const AdviseOptions& o) {
     throw UsageError(
         "--from-start takes --container NAME only (with -- CMD, ctrace starts CMD itself: "
         "drop --from-start)");
+  std::optional<target::Target> running;
   try {
-    auto found = target::resolve(t, target::CgroupFs::discover());
-    throw UsageError(
-        "{} is running already: --from-start records a container from its start; start "
-        "ctrace first, or leave out --from-start",
-        found.description);
-  } catch (const UsageError& e) {
-    if (std::string_view(e.what()).find("is running already") != std::string_view::npos) throw;
+    running = target::resolve(t, target::CgroupFs::discover());
+  } catch (const UsageError&) {  // not there: what --from-start waits for
   }
+  if (running)
+    throw UsageError(
+        "{} is running already: --from-start records a container from its start; start ctrace first, or "
+        "leave out --from-start",
+        running->description);
 }
 
 // The run both share: load `Skel` (`configure(skel, load time)` before, `loaded(skel)` after),
@@ -215,17 +220,13 @@ struct First {
   }
 };
 
-// Every key of a BPF hash map, with its value.
+// Every entry of a BPF hash map (not per-CPU).
 template <typename K, typename V, typename F>
 void for_each_entry(int map_fd, F f) {
-  K key{}, next{};
-  const void* prev = nullptr;
-  while (bpf_map_get_next_key(map_fd, prev, &next) == 0) {
+  probe::for_each_key<K>(map_fd, [&](const K& key) {
     V v{};
-    if (bpf_map_lookup_elem(map_fd, &next, &v) == 0) f(next, v);
-    key = next;
-    prev = &key;
-  }
+    if (bpf_map_lookup_elem(map_fd, &key, &v) == 0) f(key, v);
+  });
 }
 
 std::string first_time(const WallClock& clock, uint64_t ns) {

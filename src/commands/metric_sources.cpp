@@ -203,7 +203,8 @@ void ContainerMetrics::collect(prometheus::Registry& registry) {
     for (size_t i = 0; i < std::size(c.exits); ++i) add(exits, with("reason", kExits[i]), c.exits[i]);
     // a series per signal that came (up to 23 fatal ones and SIGRT): not 24 zeros per container
     for (int sig = 0; sig < HOSTVIEW_SIGNAL_SLOTS; ++sig)
-      if (c.fatal_signals[sig]) add(signals, with("signal", sig ? enrich::signal_text(sig) : "SIGRT"), c.fatal_signals[sig]);
+      if (c.fatal_signals[sig])
+        add(signals, with("signal", sig ? enrich::signal_text(sig) : "SIGRT"), c.fatal_signals[sig]);
     if (!by_name) continue;
     for (uint32_t nr : syscalls_.select(c.per_syscall)) {
       auto it = c.per_syscall.find(nr);

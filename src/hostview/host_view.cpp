@@ -135,27 +135,19 @@ HostSnapshot HostView::read(bool per_syscall) const {
   HostSnapshot snap;
   snap.time = std::chrono::steady_clock::now();
   int fd = impl_->skel->maps.hostview_counters.map_fd;
-  uint64_t key = 0, next = 0;
-  uint64_t* prev = nullptr;
-  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    key = next;
-    prev = &key;
+  probe::for_each_key<uint64_t>(fd, [&](const uint64_t& key) {
     ActivityCounters c;
     // a key deleted meanwhile is skipped
     if (probe::sum_percpu_counters<hostview_counters>(fd, &key, c)) snap.cgroups[key] = std::move(c);
-  }
+  });
   if (!per_syscall) return snap;
 
   fd = impl_->skel->maps.hostview_syscalls.map_fd;
-  hostview_syscall_key skey{}, snext{};
-  hostview_syscall_key* sprev = nullptr;
-  while (bpf_map_get_next_key(fd, sprev, &snext) == 0) {
-    skey = snext;
-    sprev = &skey;
+  probe::for_each_key<hostview_syscall_key>(fd, [&](const hostview_syscall_key& key) {
     hostview_syscall_value v{};
-    if (probe::sum_percpu_counters(fd, &skey, v))
-      snap.cgroups[skey.cgroup_id].per_syscall[skey.nr] = {v.count, v.errors};
-  }
+    if (probe::sum_percpu_counters(fd, &key, v))
+      snap.cgroups[key.cgroup_id].per_syscall[key.nr] = {v.count, v.errors};
+  });
   return snap;
 }
 
@@ -166,14 +158,10 @@ void HostView::forget(const std::vector<uint64_t>& cgroup_ids) {
   // The per-syscall keys of those cgroups: collect first, deleting while walking restarts the walk.
   fd = impl_->skel->maps.hostview_syscalls.map_fd;
   std::vector<hostview_syscall_key> doomed;
-  hostview_syscall_key key{}, next{};
-  hostview_syscall_key* prev = nullptr;
-  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    key = next;
-    prev = &key;
+  probe::for_each_key<hostview_syscall_key>(fd, [&](const hostview_syscall_key& key) {
     for (uint64_t id : cgroup_ids)
       if (key.cgroup_id == id) doomed.push_back(key);
-  }
+  });
   for (const auto& k : doomed) bpf_map_delete_elem(fd, &k);
 }
 

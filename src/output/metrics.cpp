@@ -53,7 +53,8 @@ constexpr MetricInfo kCatalog[] = {
     {"ctrace_container_oom_kills_total", "counter", kContainerLabels,
      "Processes of the container the OOM killer chose as victims", "containers"},
     {"ctrace_container_signals_total", "counter", "container,id,runtime,pod,namespace,signal",
-     "Signals whose default action kills, delivered to the container's processes (SIGRT: every real-time one)",
+     "Signals whose default action kills, delivered to the container's processes (SIGRT: every real-time "
+     "one)",
      "containers"},
 };
 

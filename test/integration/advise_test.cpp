@@ -230,7 +230,7 @@ TEST_CASE(
     CHECK(all.count(call) == 1);
     CHECK(later.count(call) == 0);
   }
-  CHECK(std::includes(all.begin(), all.end(), later.begin(), later.end()));
+  // (not a subset: the held container's wait loop, `sleep` and `[ -e ]`, has calls of its own)
 }
 
 TEST_CASE(

@@ -1,6 +1,7 @@
 #pragma once
-// Reading per-CPU maps (BPF_MAP_TYPE_PERCPU_ARRAY/HASH): one value per possible CPU, summed here
-// once per read (an interval, a scrape, a dump), never per event.
+// Reading BPF maps: walking a hash map's keys, and per-CPU maps (BPF_MAP_TYPE_PERCPU_ARRAY/HASH):
+// one value per possible CPU, summed here once per read (an interval, a scrape, a dump), never
+// per event.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -11,6 +12,19 @@
 #include <vector>
 
 namespace ctrace::probe {
+
+// Calls f(key) for every key of a BPF hash map, per-CPU or not. A key deleted meanwhile may
+// still come (its lookup then fails); delete after the walk: a deletion restarts it.
+template <typename K, typename F>
+void for_each_key(int map_fd, F&& f) {
+  K key{}, next{};
+  const K* prev = nullptr;
+  while (bpf_map_get_next_key(map_fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    f(key);
+  }
+}
 
 // Possible CPUs (the length of a per-CPU value array); at least 1.
 inline int possible_cpus() {
