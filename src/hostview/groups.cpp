@@ -38,6 +38,13 @@ void HostGroups::on_event(const CgroupEvent& e) {
   if (e.removed) s.removed_at = std::chrono::steady_clock::now();
 }
 
+std::vector<std::pair<uint64_t, std::string>> HostGroups::running_containers() {
+  std::vector<std::pair<uint64_t, std::string>> out;
+  for (const auto& c : resolver_.list())
+    if (c.cgroup_id) out.emplace_back(c.cgroup_id, c.cgroup);
+  return out;
+}
+
 bool HostGroups::removed(uint64_t cgroup_id) {
   return state_of(cgroup_id).removed_at.has_value();
 }

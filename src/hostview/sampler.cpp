@@ -71,10 +71,12 @@ void sort_rows(std::vector<Row>& rows, const std::string& key) {
 Sampler::Sampler(const target::Target& target, unsigned self_tgid, const std::filesystem::path& mount,
                  GroupBy by, HostView::EventHandler on_event, enrich::RuntimePaths paths)
     : groups_(mount, by, std::move(paths)),
-      view_(target, self_tgid, [this, on_event = std::move(on_event)](const CgroupEvent& e) {
-        groups_.on_event(e);
-        if (on_event) on_event(e);
-      }) {
+      view_(target, self_tgid,
+            [this, on_event = std::move(on_event)](const CgroupEvent& e) {
+              groups_.on_event(e);
+              if (on_event) on_event(e);
+            }),
+      target_(target) {
   prev_ = view_.read();  // the baseline: nothing after it is missed
 }
 
@@ -86,15 +88,34 @@ Sampler::Interval Sampler::next(bool idle) {
   iv.active = !delta.empty();
   std::vector<uint64_t> ids;
   ids.reserve(idle ? now.cgroups.size() : delta.size());
-  if (idle)
+  if (idle) {
     for (const auto& [id, _] : now.cgroups) ids.push_back(id);
-  else
+    for (uint64_t id : running_containers())
+      if (!now.cgroups.count(id)) ids.push_back(id);
+  } else
     for (const auto& [id, _] : delta) ids.push_back(id);
   iv.rows = fold(
       ids, delta, iv.seconds, [this](uint64_t id) { return groups_.group_of(id); },
       [this](uint64_t id) { return groups_.removed(id); });
   prev_ = std::move(now);
   return iv;
+}
+
+// Containers that made no syscall since the load have no key in the maps: ps's list names
+// them, every 5 s (a walk of the tree), within the target's subtree.
+const std::vector<uint64_t>& Sampler::running_containers() {
+  auto now = std::chrono::steady_clock::now();
+  if (running_at_ && now - *running_at_ < std::chrono::seconds(5)) return running_;
+  running_at_ = now;
+  running_.clear();
+  if (target_.mode == target::Mode::Uts) return running_;  // not told by cgroup
+  std::string prefix = target_.cgroup_path == "/" ? "/" : target_.cgroup_path + "/";
+  for (const auto& [id, path] : groups_.running_containers()) {
+    bool inside = target_.mode == target::Mode::All || path == target_.cgroup_path ||
+                  (!target_.exact && path.rfind(prefix, 0) == 0);
+    if (inside) running_.push_back(id);
+  }
+  return running_;
 }
 
 std::vector<uint64_t> Sampler::expire(std::chrono::steady_clock::duration grace) {

@@ -19,7 +19,8 @@ bool runs(const json& e, const std::string& program) {
 
 }  // namespace
 
-TEST_CASE("docker: ps lists a docker container by its name, runtime docker, cgroup /docker/ID", "[docker][ps]") {
+TEST_CASE("docker: ps lists a docker container by its name, runtime docker, cgroup /docker/ID",
+          "[docker][ps]") {
   DockerContainer web(container_name("dk-ps"), {"sleep", "60"});
   auto r = run({ctrace_bin(), "ps", "-o", "json"});
   INFO(r.out << r.err);
@@ -40,17 +41,19 @@ TEST_CASE("docker: ps lists a docker container by its name, runtime docker, cgro
 }
 
 TEST_CASE("docker: exec --container NAME, exactly its execs, none of its sibling's", "[docker][exec]") {
-  DockerContainer a(container_name("dk-exec-a"), {"/bin/sh", "-c", "/bin/true one; /bin/echo two >/dev/null; exit 0"},
+  DockerContainer a(container_name("dk-exec-a"),
+                    {"/bin/sh", "-c", "/bin/true one; /bin/echo two >/dev/null; exit 0"}, {.hold = true});
+  DockerContainer b(container_name("dk-exec-b"), {"/bin/sh", "-c", "/bin/true other; exit 0"},
                     {.hold = true});
-  DockerContainer b(container_name("dk-exec-b"), {"/bin/sh", "-c", "/bin/true other; exit 0"}, {.hold = true});
-  auto run = stream_during({"exec", "--container", a.name(), "--show", "container"},
-                           [&] {
-                             a.go();
-                             b.go();
-                             REQUIRE(a.wait_stopped());
-                             REQUIRE(b.wait_stopped());
-                           },
-                           "exec");
+  auto run = stream_during(
+      {"exec", "--container", a.name(), "--show", "container"},
+      [&] {
+        a.go();
+        b.go();
+        REQUIRE(a.wait_stopped());
+        REQUIRE(b.wait_stopped());
+      },
+      "exec");
   INFO("stderr: " << run.err);
   REQUIRE(run.code == 0);
   CHECK(run.lost == 0);
@@ -59,7 +62,9 @@ TEST_CASE("docker: exec --container NAME, exactly its execs, none of its sibling
     CHECK(e["cgroup_id"] == a.cgroup_id());
   }
   // the held shell's exec of the command (pid 1), then its two children
-  auto cmd = where(run.events, [](const json& e) { return e["args"] == json({"/bin/sh", "-c", "/bin/true one; /bin/echo two >/dev/null; exit 0"}); });
+  auto cmd = where(run.events, [](const json& e) {
+    return e["args"] == json({"/bin/sh", "-c", "/bin/true one; /bin/echo two >/dev/null; exit 0"});
+  });
   REQUIRE(cmd.size() == 1);
   CHECK(cmd[0]["ns_pid"] == 1);
   auto t = where(run.events, [](const json& e) { return runs(e, "/bin/true"); });
@@ -74,12 +79,13 @@ TEST_CASE("docker: exec --container NAME, exactly its execs, none of its sibling
 
 TEST_CASE("docker: exit names the container whose init exits 3: container init", "[docker][exit]") {
   DockerContainer c(container_name("dk-exit"), {"/bin/sh", "-c", "/bin/true; exit 3"}, {.hold = true});
-  auto run = stream_during({"exit", "--container", c.name(), "--show", "container"},
-                           [&] {
-                             c.go();
-                             REQUIRE(c.wait_stopped());
-                           },
-                           "exit");
+  auto run = stream_during(
+      {"exit", "--container", c.name(), "--show", "container"},
+      [&] {
+        c.go();
+        REQUIRE(c.wait_stopped());
+      },
+      "exit");
   INFO("stderr: " << run.err);
   REQUIRE(run.code == 0);
   CHECK(c.exit_code() == 3);
@@ -98,13 +104,14 @@ TEST_CASE("docker: exit names the container whose init exits 3: container init",
 
 TEST_CASE("docker: docker kill is a SIGKILL into the container from outside it", "[docker][signal]") {
   DockerContainer c(container_name("dk-kill"), {"sleep", "60"});
-  auto run = stream_during({"signal", "--container", c.name(), "--show", "container", "--signal", "KILL"},
-                           [&] {
-                             auto r = ::ctrace::test::run(docker_cmd({"kill", c.name()}));
-                             REQUIRE(r.code == 0);
-                             REQUIRE(c.wait_stopped());
-                           },
-                           "signal");
+  auto run = stream_during(
+      {"signal", "--container", c.name(), "--show", "container", "--signal", "KILL"},
+      [&] {
+        auto r = ::ctrace::test::run(docker_cmd({"kill", c.name()}));
+        REQUIRE(r.code == 0);
+        REQUIRE(c.wait_stopped());
+      },
+      "signal");
   INFO("stderr: " << run.err);
   REQUIRE(run.code == 0);
   REQUIRE(run.events.size() == 1);
@@ -117,4 +124,24 @@ TEST_CASE("docker: docker kill is a SIGKILL into the container from outside it",
   CHECK(e["sender_container"].is_null());  // runc, on the host
   CHECK(e["from_kernel"] == false);
   CHECK(c.exit_code() == 128 + SIGKILL);
+}
+
+TEST_CASE("docker: top lists an idle container, with zeros and its name", "[docker][top]") {
+  // sleeps since before top started: no syscall of it is ever counted
+  DockerContainer idle(container_name("dk-idle"), {"sleep", "60"});
+  auto r = run({ctrace_bin(), "top", "-o", "json", "-i", "0.5", "-d", "1.2", "-c", "docker"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  size_t rows = 0;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) {
+    auto row = json::parse(line);
+    if (row.value("id", "") != idle.id()) continue;
+    ++rows;
+    CHECK(row["container"] == idle.name());
+    CHECK(row["runtime"] == "docker");
+    CHECK(row["syscalls"] == 0);
+    CHECK(row["exited"] == false);
+  }
+  CHECK(rows >= 2);  // a row in every interval
 }

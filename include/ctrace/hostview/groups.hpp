@@ -39,6 +39,8 @@ class HostGroups {
   void on_event(const CgroupEvent& e);
   Group group_of(uint64_t cgroup_id);
   bool removed(uint64_t cgroup_id);
+  // The containers running now (ps's list): their cgroup id and path, for rows of idle ones.
+  std::vector<std::pair<uint64_t, std::string>> running_containers();
   // Cgroups gone for at least `grace`: forgotten here; the caller forgets them in HostView.
   std::vector<uint64_t> expire(std::chrono::steady_clock::duration grace);
 

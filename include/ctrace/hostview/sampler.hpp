@@ -49,7 +49,8 @@ class Sampler {
           HostView::EventHandler on_event = {}, enrich::RuntimePaths paths = {});
 
   // The interval since the last next() (or since construction): read -> diff -> fold. `idle`:
-  // a row for every cgroup the maps know (top), else only for those with activity.
+  // a row for every cgroup the maps know and every running container in the target, counted
+  // or not (top; the container list is refreshed every 5 s), else only for those with activity.
   struct Interval {
     std::vector<Row> rows;
     double seconds = 0;
@@ -73,9 +74,13 @@ class Sampler {
   HostGroups& groups() { return groups_; }
 
  private:
+  const std::vector<uint64_t>& running_containers();
   HostGroups groups_;
   HostView view_;
   HostSnapshot prev_;
+  target::Target target_;
+  std::vector<uint64_t> running_;  // running containers in the target (idle rows)
+  std::optional<std::chrono::steady_clock::time_point> running_at_;
 };
 
 }  // namespace ctrace::hostview
