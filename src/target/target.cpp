@@ -345,11 +345,15 @@ bool TargetWatch::gone() const {
 
 std::optional<Target> TargetWatch::find_again() const {
   try {
-    if (!opts_.container.empty()) return resolve(opts_, fs_);
     std::error_code ec;
-    if (!fs::is_directory(dir_, ec)) return std::nullopt;
-    Target t = from_dir(dir_, fs_, opts_.exact, "");
-    return t;
+    // The directory back where it was: the same cgroup path, and for a container the same id
+    // (docker, podman, containerd and CRI-O keep it across a restart) — followed at once, from
+    // the runtime's first calls in it, before any name lookup (the engine's API can take most
+    // of a second to answer while a container starts).
+    if (fs::is_directory(dir_, ec) && (opts_.container.empty() || enrich::container_id_of(dir_.filename())))
+      return from_dir(dir_, fs_, opts_.exact, "");
+    if (!opts_.container.empty()) return resolve(opts_, fs_);  // a new id: by its name
+    return std::nullopt;
   } catch (const Error&) {
     return std::nullopt;  // not (or no longer) there
   }

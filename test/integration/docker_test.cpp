@@ -145,3 +145,26 @@ TEST_CASE("docker: top lists an idle container, with zeros and its name", "[dock
   }
   CHECK(rows >= 2);  // a row in every interval
 }
+
+TEST_CASE("docker: stat --container follows docker restart from the runtime's first calls in it",
+          "[docker][follow]") {
+  DockerContainer c(container_name("dk-restart"), {"sleep", "60"});
+  Process p({ctrace_bin(), "stat", "--container", c.name(), "-o", "json"});
+  REQUIRE(p.wait_for_stderr("Collecting events"));
+  auto r = run(docker_cmd({"restart", "-t", "0", c.name()}), std::chrono::seconds(120));
+  INFO("docker restart: " << r.err);
+  REQUIRE(r.code == 0);
+  REQUIRE(p.wait_for_stderr("restarted: following cgroup"));
+  p.signal(SIGINT);
+  REQUIRE(p.wait() == 0);
+  INFO("ctrace: " << p.err());
+  std::map<std::string, uint64_t> count;
+  const json stat = json::parse(p.out());  // kept: the loop below walks into it
+  for (const auto& s : stat["syscalls"]) count[s["name"].get<std::string>()] = s["count"].get<uint64_t>();
+  // runc's init in the new cgroup: its groups and capabilities, then the exec of `sleep 60`; the
+  // old `sleep` made none of these (it slept until SIGKILL)
+  CHECK(count["setgroups"] >= 1);
+  CHECK(count["capset"] >= 1);
+  CHECK(count["execve"] >= 1);
+  CHECK(count["nanosleep"] + count["clock_nanosleep"] >= 1);  // the new sleep runs
+}
