@@ -168,3 +168,32 @@ TEST_CASE("docker: stat --container follows docker restart from the runtime's fi
   CHECK(count["execve"] >= 1);
   CHECK(count["nanosleep"] + count["clock_nanosleep"] >= 1);  // the new sleep runs
 }
+
+TEST_CASE("docker: exec --container NAME follows rm -f and a new run under the same name",
+          "[docker][follow]") {
+  const std::string name = container_name("dk-rerun");
+  auto first = std::make_unique<DockerContainer>(name, std::vector<std::string>{"sleep", "60"});
+  const std::string first_id = first->id();
+  Process p({ctrace_bin(), "exec", "--container", name, "-o", "json", "--show", "container"});
+  REQUIRE(p.wait_for_stderr("Collecting events"));
+  first.reset();  // docker rm -f
+  REQUIRE(p.wait_for_stderr("waiting for container"));
+  // the same name, a new id: found by its name once the engine answers, then its execs come
+  DockerContainer second(name, {"/bin/sh", "-c", "/bin/true again"}, {.hold = true});
+  CHECK(second.id() != first_id);
+  REQUIRE(p.wait_for_stderr("restarted: following cgroup"));
+  second.go();
+  REQUIRE(second.wait_stopped());
+  p.signal(SIGINT);
+  REQUIRE(p.wait() == 0);
+  INFO("ctrace: " << p.err());
+  std::vector<json> events;
+  std::istringstream in(p.out());
+  for (std::string line; std::getline(in, line);) events.push_back(json::parse(line));
+  CHECK(std::count_if(events.begin(), events.end(), [](const json& e) {
+          return e["args"] == json({"/bin/true", "again"});
+        }) == 1);
+  // named once the resolver has the new cgroup (in the background: the first events may say null)
+  for (const auto& e : events)
+    if (!e["container"].is_null()) CHECK(e["container"] == name);
+}
