@@ -50,31 +50,22 @@ class TcpConnectCommand final : public Command {
   CLI::App* setup(CLI::App& root) override {
     auto* app = root.add_subcommand("tcpconnect", "TCP connection attempts of containers");
     app->footer(kExamples);
-    target::add_target_options(*app, target_);
-    add_output_option(*app, format_, {output::Format::Text, output::Format::Json});
-    add_duration_option(*app, duration_);
-    add_container_by_options(*app, container_by_);
-    add_names_option(*app, no_names_);
-    add_time_precision_option(*app, precision_, TimePrecision::Micros);
+    add_stream_options(*app, opts_);
     app->add_flag("--count", count_,
                   "print connects per container and destination at the end instead of events");
-    add_buffer_pages_option(*app, buffer_pages_);
     return app;
   }
 
   int run(const GlobalOptions&) override {
-    probe::Runner run(target_, duration_);
+    probe::Runner run(opts_.target, opts_.duration);
     auto& skel = run.load<tcpconnect_lbpf>([&](tcpconnect_lbpf* s) {
-      s->maps.tcpconnect_events.max_entries = ring_buffer_bytes(buffer_pages_);
+      s->maps.tcpconnect_events.max_entries = ring_buffer_bytes(opts_.buffer_pages);
     });
-
-    enrich::CgroupNames cgroup_paths(run.cgroup_fs().mount);
-    auto containers = event_containers(run, !no_names_);
-    TaskFields task(WallClock(), container_by_ == ContainerBy::CgroupPath ? &cgroup_paths : nullptr,
-                    containers.get(), precision_);
-    auto out = output::make_formatter(format_, stream_stdout());
+    EventNames names(run, opts_);
+    const TaskFields* task = &names.task();
+    auto out = output::make_formatter(opts_.format, stream_stdout());
     out->begin(count_ ? count_schema() : schema());
-    const std::string container_key = container_column(container_by_).key;
+    const std::string container_key = container_column(opts_.container_by).key;
     std::map<CountKey, CountValue> counts;
     int code = stream_events(
         run, skel.maps.tcpconnect_events.map_fd, skel.maps.tcpconnect_lost.map_fd, *out,
@@ -82,10 +73,10 @@ class TcpConnectCommand final : public Command {
           if (size < sizeof(tcpconnect_event)) return;
           const auto* event = static_cast<const tcpconnect_event*>(data);
           if (!count_) {
-            decode_tcpconnect(*event, &task, out->start_record());
+            decode_tcpconnect(*event, task, out->start_record());
             return out->finish_record();
           }
-          Record r = decode_tcpconnect(*event, &task);
+          Record r = decode_tcpconnect(*event, task);
           CountKey k{text_of(r.get(container_key)), event->family == AF_INET6 ? 6 : 4,
                      text_of(r.get("daddr")), event->dport};
           auto& v = counts[k];
@@ -105,8 +96,8 @@ class TcpConnectCommand final : public Command {
     Schema s;
     s.type = "tcpconnect";
     s.columns = {
-        time_column(precision_),
-        container_column(container_by_, "CONTAINER"),
+        time_column(opts_.precision),
+        container_column(opts_.container_by, "CONTAINER"),
         {"pid", "PID", Align::Left, -1, "", 7},
         {"comm", "COMM", Align::Left, -1, "", 16},
         {"ip", "IP", Align::Left, -1, "", 2},
@@ -123,7 +114,7 @@ class TcpConnectCommand final : public Command {
     Schema s;
     s.type = "tcpconnect";
     s.columns = {
-        container_column(container_by_, "CONTAINER"),
+        container_column(opts_.container_by, "CONTAINER"),
         {"ip", "IP", Align::Left},
         {"daddr", "DADDR", Align::Left},
         {"dport", "DPORT", Align::Right},
@@ -149,14 +140,8 @@ class TcpConnectCommand final : public Command {
     return t;
   }
 
-  target::TargetOptions target_;
-  output::Format format_ = output::Format::Text;
-  double duration_ = 0;
-  ContainerBy container_by_ = ContainerBy::Hostname;
-  bool no_names_ = false;
-  TimePrecision precision_ = TimePrecision::Micros;
+  StreamOptions opts_;
   bool count_ = false;
-  unsigned buffer_pages_ = kDefaultBufferPages;
 };
 
 }  // namespace

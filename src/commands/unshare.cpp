@@ -124,18 +124,12 @@ class UnshareCommand final : public Command {
     auto* app =
         root.add_subcommand("unshare", "namespace creation: unshare, setns, clone with CLONE_NEW* flags");
     app->footer(kExamples);
-    target::add_target_options(*app, target_);
-    add_output_option(*app, format_, {output::Format::Text, output::Format::Json});
-    add_duration_option(*app, duration_);
+    add_stream_options(*app, opts_);
     app->add_flag("-a,--all", failed_, "also show failed calls (RET -1 and ERRNO)");
     add_failed_option(*app, failed_only_);
     app->add_flag("--setns", setns_, "also show setns(2): FLAGS is nstype, FD_NS the fd's namespace");
     app->add_flag("--clone", clone_, "also show clone/clone3 calls that carry a CLONE_NEW* flag");
     app->add_flag("--any", any_, "unshare, setns and clone: --setns --clone");
-    add_container_by_options(*app, container_by_);
-    add_names_option(*app, no_names_);
-    add_time_precision_option(*app, precision_, TimePrecision::Seconds);
-    add_buffer_pages_option(*app, buffer_pages_);
     return app;
   }
 
@@ -145,7 +139,7 @@ class UnshareCommand final : public Command {
 
     int32_t nr_unshare = syscall_nr("unshare"), nr_setns = setns_ ? syscall_nr("setns") : -1;
     int32_t nr_clone = clone_ ? syscall_nr("clone") : -1, nr_clone3 = clone_ ? syscall_nr("clone3") : -1;
-    probe::Runner run(target_, duration_);
+    probe::Runner run(opts_.target, opts_.duration);
     auto& skel = run.load<unshare_lbpf>([&](unshare_lbpf* s) {
       s->rodata->targ_nr_unshare = nr_unshare;
       s->rodata->targ_nr_setns = nr_setns;
@@ -153,15 +147,15 @@ class UnshareCommand final : public Command {
       s->rodata->targ_nr_clone3 = nr_clone3;
       s->rodata->targ_failed = failed_;
       s->rodata->targ_failed_only = failed_only_;
-      s->maps.unshare_events.max_entries = ring_buffer_bytes(buffer_pages_);
+      s->maps.unshare_events.max_entries = ring_buffer_bytes(opts_.buffer_pages);
     });
 
     enrich::CgroupNames cgroups(run.cgroup_fs().mount);
-    auto containers = event_containers(run, !no_names_);
-    UnshareDecodeContext ctx{WallClock(), precision_, [&](uint64_t id) { return cgroups.path_of(id); },
+    auto containers = event_containers(run, !opts_.no_names);
+    UnshareDecodeContext ctx{WallClock(), opts_.precision, [&](uint64_t id) { return cgroups.path_of(id); },
                              [&](uint64_t id) { return container_value(*containers, id); }};
-    auto formatter = output::make_formatter(format_, stream_stdout());
-    formatter->begin(unshare_schema({precision_, setns_, clone_, failed_, container_by_}));
+    auto formatter = output::make_formatter(opts_.format, stream_stdout());
+    formatter->begin(unshare_schema({opts_.precision, setns_, clone_, failed_, opts_.container_by}));
     int code = stream_events(run, skel.maps.unshare_events.map_fd, skel.maps.unshare_lost.map_fd, *formatter,
                              [&](const void* data, size_t size) {
                                if (size < sizeof(unshare_event)) return;
@@ -174,18 +168,19 @@ class UnshareCommand final : public Command {
   }
 
  private:
-  target::TargetOptions target_;
-  output::Format format_ = output::Format::Text;
-  double duration_ = 0;
+  // unshare's defaults: whole seconds, the cgroup path (namespace changes are rare and the
+  // cgroup says where they happened)
+  StreamOptions opts_ = [] {
+    StreamOptions o;
+    o.precision = TimePrecision::Seconds;
+    o.container_by = ContainerBy::CgroupPath;
+    return o;
+  }();
   bool failed_ = false;
   bool failed_only_ = false;
   bool setns_ = false;
   bool clone_ = false;
   bool any_ = false;
-  ContainerBy container_by_ = ContainerBy::CgroupPath;
-  bool no_names_ = false;
-  TimePrecision precision_ = TimePrecision::Seconds;
-  unsigned buffer_pages_ = kDefaultBufferPages;
 };
 
 }  // namespace
