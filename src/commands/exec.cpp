@@ -12,11 +12,7 @@
 namespace ctrace::commands {
 
 bool exec_event_from(const void* data, size_t size, exec_event& out) {
-  if (size < offsetof(exec_event, args)) return false;
-  size = std::min(size, sizeof out);
-  std::memcpy(&out, data, size);
-  std::memset(reinterpret_cast<char*>(&out) + size, 0, sizeof out - size);
-  return true;
+  return event_from(data, size, offsetof(exec_event, args), out);
 }
 
 void decode_exec(const exec_event& e, const TaskFields* task, FieldSink& out) {
@@ -48,7 +44,8 @@ void decode_exec(const exec_event& e, const TaskFields* task, FieldSink& out) {
     out.put("dirfd", static_cast<int64_t>(e.dirfd));
     out.put("at_flags", e.at_flags);
   }
-  if (e.enter_ns && e.task.ts_ns >= e.enter_ns) out.put("duration_ns", static_cast<uint64_t>(e.task.ts_ns - e.enter_ns));
+  if (e.enter_ns && e.task.ts_ns >= e.enter_ns)
+    out.put("duration_ns", static_cast<uint64_t>(e.task.ts_ns - e.enter_ns));
 }
 
 std::string exec_args_text(const Record& r) {
@@ -103,7 +100,9 @@ class ExecCommand final : public Command {
     exec_event event;
     return run_event_stream<exec_lbpf>(
         opts_, schema(), offsetof(exec_event, args),
-        [](exec_lbpf& s) { return std::pair{&s.maps.exec_events, &s.maps.exec_lost}; },
+        [](exec_lbpf& s) {
+          return std::pair{&s.maps.exec_events, &s.maps.exec_lost};
+        },
         [&](exec_lbpf* s) {
           s->rodata->targ_nr_execve = nr_execve;
           s->rodata->targ_nr_execveat = nr_execveat;

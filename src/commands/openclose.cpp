@@ -55,11 +55,7 @@ Schema openclose_schema(TimePrecision precision, ContainerBy container_by) {
 }
 
 bool openclose_event_from(const void* data, size_t size, openclose_event& out) {
-  if (size < offsetof(openclose_event, data)) return false;
-  size = std::min(size, sizeof out);
-  std::memcpy(&out, data, size);
-  std::memset(reinterpret_cast<char*>(&out) + size, 0, sizeof out - size);
-  return true;
+  return event_from(data, size, offsetof(openclose_event, data), out);
 }
 
 const char* openclose_kind_name(unsigned kind) {
@@ -174,7 +170,9 @@ class OpenCloseCommand final : public Command {
     OpenCloseContext ctx{nullptr, full_path_, "/proc"};
     return run_event_stream<openclose_lbpf>(
         opts_, openclose_schema(opts_.precision, opts_.container_by), offsetof(openclose_event, data),
-        [](openclose_lbpf& s) { return std::pair{&s.maps.openclose_events, &s.maps.openclose_lost}; },
+        [](openclose_lbpf& s) {
+          return std::pair{&s.maps.openclose_events, &s.maps.openclose_lost};
+        },
         [&](openclose_lbpf* s) {
           for (int k = 0; k < OC_KINDS; ++k) s->rodata->targ_nrs[k] = nrs[static_cast<size_t>(k)];
           s->rodata->targ_host_uts_inum = host_uts;

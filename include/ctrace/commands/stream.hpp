@@ -5,11 +5,14 @@
 // formatter.
 #include <linux/types.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "ctrace/core/time.hpp"
 #include "ctrace/enrich/cgroups.hpp"
@@ -85,6 +88,19 @@ std::string ret_text(int64_t ret);
 
 // A fixed-size C string field of a BPF event (may lack its NUL).
 std::string_view c_string(const char* s, size_t max);
+
+// A ring record of an event whose tail is sent only as far as it is used (a path, argv): at least
+// its `fixed` first bytes, copied into `out` (at most sizeof out), the rest of `out` zeroed.
+// False when the record is shorter than `fixed`.
+template <typename Event>
+bool event_from(const void* data, size_t size, size_t fixed, Event& out) {
+  static_assert(std::is_trivially_copyable_v<Event>);
+  if (size < fixed) return false;
+  size = std::min(size, sizeof out);
+  std::memcpy(&out, data, size);
+  std::memset(reinterpret_cast<char*>(&out) + size, 0, sizeof out - size);
+  return true;
+}
 
 // stdout for an event stream, before anything is written to it: a file or a pipe gets a 64 KiB
 // buffer, so that a batch of events is one write (stream_events() flushes after each batch, so
