@@ -43,44 +43,26 @@ static __always_inline bool advise_cgroup_of(__u64 *cgroup_id)
 	return bpf_map_lookup_elem(&advise_new_cgroups, cgroup_id) != NULL;
 }
 
-static __always_inline int advise_cgroup_event(struct cgroup *cgrp, const char *path, __u32 kind)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct advise_cgroup_event *e;
-	__u64 id;
-	__u8 one = 1;
-
-	if (!targ_from_start)
-		return 0;
-	/* the v1 hierarchies of hybrid mode fire these too (with ids of their own): v2 only, as
-	 * hostview.bpf.c does */
-	if (BPF_CORE_READ(cgrp, root) != BPF_CORE_READ(task, cgroups, dfl_cgrp, root))
-		return 0;
-	id = BPF_CORE_READ(cgrp, kn, id);
-	if (kind == ADVISE_CGROUP_MKDIR && bpf_map_update_elem(&advise_new_cgroups, &id, &one, BPF_ANY))
-		count_lost(&advise_lost);
-	e = reserve_or_count_lost(&advise_cgroups, &advise_lost, sizeof(*e));
-	if (!e)
-		return 0;
-	e->cgroup_id = id;
-	e->kind = kind;
-	e->level = BPF_CORE_READ(cgrp, level);
-	if (bpf_probe_read_kernel_str(e->path, sizeof(e->path), path) < 0)
-		e->path[0] = 0;
-	bpf_ringbuf_submit(e, 0);
-	return 0;
-}
-
 SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(handle_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 {
-	return advise_cgroup_event(cgrp, path, ADVISE_CGROUP_MKDIR);
+	__u64 id;
+	__u8 one = 1;
+
+	if (!targ_from_start || !cgroup_is_v2(cgrp))
+		return 0;
+	id = BPF_CORE_READ(cgrp, kn, id);
+	if (bpf_map_update_elem(&advise_new_cgroups, &id, &one, BPF_ANY))
+		count_lost(&advise_lost);
+	return ctrace_send_cgroup_event(&advise_cgroups, &advise_lost, cgrp, path, CTRACE_CGROUP_MKDIR);
 }
 
 SEC("tp_btf/cgroup_rmdir")
 int BPF_PROG(handle_cgroup_rmdir, struct cgroup *cgrp, const char *path)
 {
-	return advise_cgroup_event(cgrp, path, ADVISE_CGROUP_RMDIR);
+	if (!targ_from_start)
+		return 0;
+	return ctrace_send_cgroup_event(&advise_cgroups, &advise_lost, cgrp, path, CTRACE_CGROUP_RMDIR);
 }
 
 #endif

@@ -4,13 +4,13 @@
 #ifndef CTRACE_ADVISE_H
 #define CTRACE_ADVISE_H
 
+#include "cgroup_event.h"
 #include "common.h"
 
 #define ADVISE_MAX_SYSCALLS 512 /* syscall nrs counted (SyscallNames and stat use as many) */
 #define ADVISE_MAX_ENTRIES 16384 /* keys of either map: sized for 256 cgroups x 64 kinds */
 #define ADVISE_MAX_CGROUPS 4096 /* cgroups made while --from-start waits */
-#define ADVISE_PATH_LEN 256
-#define ADVISE_EVENTS_BYTES (256 * 1024) /* cgroup_mkdir/rmdir ring, --from-start only */
+#define ADVISE_EVENTS_BYTES (256 * 1024) /* cgroup_mkdir/rmdir ring (ctrace_cgroup_event), --from-start only */
 
 /* Without --from-start every call of the target counts under cgroup id 0 (a followed container
  * keeps its totals across restarts); with it, under the task's own cgroup. */
@@ -43,19 +43,6 @@ struct advise_cap_value {
 	__u64 first_ns;
 	__u32 first_pid;
 	__u32 pad;
-};
-
-enum advise_cgroup_kind {
-	ADVISE_CGROUP_MKDIR = 1,
-	ADVISE_CGROUP_RMDIR = 2,
-};
-
-/* --from-start: a cgroup made or removed while ctrace runs */
-struct advise_cgroup_event {
-	__u64 cgroup_id;
-	__u32 kind;
-	__u32 level;
-	char path[ADVISE_PATH_LEN];
 };
 
 #endif

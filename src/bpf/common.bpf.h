@@ -8,6 +8,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "cgroup_event.h"
 #include "common.h"
 
 /* Container filter, set by user space between open and load (ctrace::probe::configure_filter,
@@ -183,6 +184,15 @@ static __always_inline bool task_match(struct task_struct *task)
 	}
 }
 
+/* cgroup_mkdir/rmdir fire for the v1 hierarchies of hybrid mode too, with ids of their own:
+ * is `cgrp` on the v2 hierarchy, the root of every task's dfl_cgrp? */
+static __always_inline bool cgroup_is_v2(struct cgroup *cgrp)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(cgrp, root) == BPF_CORE_READ(task, cgroups, dfl_cgrp, root);
+}
+
 static __always_inline bool is_self(void)
 {
 	return targ_self_tgid && (bpf_get_current_pid_tgid() >> 32) == targ_self_tgid;
@@ -232,6 +242,28 @@ static __always_inline void *reserve_or_count_lost(void *ringbuf, void *lost_map
 	if (!e)
 		count_lost(lost_map);
 	return e;
+}
+
+/* Tells user space of a cgroup v2 directory made or removed (the v1 ones of hybrid mode are
+ * skipped) through `ringbuf`, or counts it lost. */
+static __always_inline int ctrace_send_cgroup_event(void *ringbuf, void *lost_map, struct cgroup *cgrp,
+						    const char *path, __u32 kind)
+{
+	struct ctrace_cgroup_event *e;
+
+	if (!cgroup_is_v2(cgrp))
+		return 0;
+	e = reserve_or_count_lost(ringbuf, lost_map, sizeof(*e));
+	if (!e)
+		return 0;
+	e->cgroup_id = BPF_CORE_READ(cgrp, kn, id);
+	e->ts_ns = bpf_ktime_get_ns();
+	e->kind = kind;
+	e->level = cgrp->level;
+	if (bpf_probe_read_kernel_str(e->path, sizeof(e->path), path) < 0)
+		e->path[0] = 0;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
 }
 
 static __always_inline __u32 log2_bucket(__u64 v)

@@ -245,38 +245,16 @@ int BPF_PROG(handle_inet_sock_set_state, const struct sock *sk, const int oldsta
 	return 0;
 }
 
-static __always_inline int cgroup_event(struct cgroup *cgrp, const char *path, __u32 kind)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct hostview_cgroup_event *e;
-
-	/* cgroup v1 hierarchies (hybrid mode) fire these too: keep the v2 one, whose root
-	 * is the root of every task's dfl_cgrp */
-	if (BPF_CORE_READ(cgrp, root) != BPF_CORE_READ(task, cgroups, dfl_cgrp, root))
-		return 0;
-	e = reserve_or_count_lost(&hostview_events, &hostview_lost, sizeof(*e));
-	if (!e)
-		return 0;
-	e->cgroup_id = BPF_CORE_READ(cgrp, kn, id);
-	e->ts_ns = bpf_ktime_get_ns();
-	e->kind = kind;
-	e->level = cgrp->level;
-	if (bpf_probe_read_kernel_str(e->path, sizeof(e->path), path) < 0)
-		e->path[0] = 0;
-	bpf_ringbuf_submit(e, 0);
-	return 0;
-}
-
 SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(handle_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 {
-	return cgroup_event(cgrp, path, HOSTVIEW_CGROUP_MKDIR);
+	return ctrace_send_cgroup_event(&hostview_events, &hostview_lost, cgrp, path, CTRACE_CGROUP_MKDIR);
 }
 
 SEC("tp_btf/cgroup_rmdir")
 int BPF_PROG(handle_cgroup_rmdir, struct cgroup *cgrp, const char *path)
 {
-	return cgroup_event(cgrp, path, HOSTVIEW_CGROUP_RMDIR);
+	return ctrace_send_cgroup_event(&hostview_events, &hostview_lost, cgrp, path, CTRACE_CGROUP_RMDIR);
 }
 
 SEC("tp_btf/sched_process_exec")

@@ -5,6 +5,7 @@
 #ifndef CTRACE_HOSTVIEW_H
 #define CTRACE_HOSTVIEW_H
 
+#include "cgroup_event.h"
 #include "common.h"
 
 /* Map sizes (entries); every one bounds memory. Full: the event is counted in
@@ -13,7 +14,6 @@
 #define HOSTVIEW_MAX_SYSCALL_KEYS 32768    /* (cgroup, syscall nr) pairs */
 #define HOSTVIEW_MAX_CONNECTING 16384      /* TCP sockets in SYN_SENT at one time (LRU) */
 #define HOSTVIEW_EVENTS_BYTES (256 * 1024) /* cgroup_mkdir/rmdir ring buffer */
-#define HOSTVIEW_PATH_LEN 256
 
 enum hostview_connect_result {
 	HOSTVIEW_CONNECT_OK = 0,
@@ -73,20 +73,6 @@ struct hostview_syscall_key {
 struct hostview_syscall_value {
 	__u64 count;
 	__u64 errors;
-};
-
-enum hostview_cgroup_event_kind {
-	HOSTVIEW_CGROUP_MKDIR = 1,
-	HOSTVIEW_CGROUP_RMDIR = 2,
-};
-
-/* A cgroup v2 directory made or removed: its path while it still exists, for names. */
-struct hostview_cgroup_event {
-	__u64 cgroup_id;
-	__u64 ts_ns;
-	__u32 kind;
-	__u32 level;
-	char path[HOSTVIEW_PATH_LEN]; /* relative to the cgroup2 mount, "/a/b" */
 };
 
 #endif

@@ -51,11 +51,11 @@ class StartWatch {
       : run_(run), query_(std::move(query)), resolver_(run.cgroup_fs().mount, {}, names) {}
 
   void on_event(const void* data, size_t size) {
-    if (size < sizeof(advise_cgroup_event)) return;
-    advise_cgroup_event e;
+    if (size < sizeof(ctrace_cgroup_event)) return;
+    ctrace_cgroup_event e;
     std::memcpy(&e, data, sizeof e);
     std::string path(c_string(e.path, sizeof e.path));
-    if (e.kind == ADVISE_CGROUP_MKDIR) {
+    if (e.kind == CTRACE_CGROUP_MKDIR) {
       if (!root_.empty()) {
         if (path.rfind(root_ + "/", 0) == 0) ids_.insert(e.cgroup_id);
         return;
@@ -67,7 +67,7 @@ class StartWatch {
       if (pending_.size() >= ADVISE_MAX_CGROUPS) pending_.erase(pending_.begin());  // bounded
       pending_[e.cgroup_id] = path;
       try_match();
-    } else if (e.kind == ADVISE_CGROUP_RMDIR) {
+    } else if (e.kind == CTRACE_CGROUP_RMDIR) {
       pending_.erase(e.cgroup_id);
       if (e.cgroup_id == root_id_) {
         notice(fmt::format("{} exited (its cgroup {} was removed)", description_, root_));

@@ -104,12 +104,12 @@ HostView::HostView(const target::Target& target, unsigned self_tgid, EventHandle
   });
   skel.attach();
   impl_->ring.emplace(skel->maps.hostview_events.map_fd, [this](const void* data, size_t size) {
-    if (size < sizeof(hostview_cgroup_event)) return;
-    hostview_cgroup_event e;
+    if (size < sizeof(ctrace_cgroup_event)) return;
+    ctrace_cgroup_event e;
     std::memcpy(&e, data, sizeof e);
     e.path[sizeof e.path - 1] = 0;
     if (impl_->on_event)
-      impl_->on_event({e.cgroup_id, e.kind == HOSTVIEW_CGROUP_RMDIR, e.level, std::string(e.path)});
+      impl_->on_event({e.cgroup_id, e.kind == CTRACE_CGROUP_RMDIR, e.level, std::string(e.path)});
   });
   impl_->lost.emplace(skel->maps.hostview_lost.map_fd);
   impl_->dropped.emplace(skel->maps.hostview_dropped.map_fd);

@@ -54,6 +54,16 @@ Advised advise_from_start(const std::string& kind, const std::string& name,
   return a;
 }
 
+// A directory of the test's own, removed with what is in it.
+struct TempDir {
+  fs::path path;
+  explicit TempDir(const std::string& name)
+      : path(fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()))) {
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
 // `ctrace ARGS` once it counts (its probes attached).
 std::unique_ptr<Process> start_advise(const std::vector<std::string>& args) {
   std::vector<std::string> argv{ctrace_bin()};
@@ -91,40 +101,6 @@ std::vector<std::string> files_in(const std::string& dir) {
 }
 const std::vector<std::string> kFiles = files_in("/tmp");
 
-// A loopback TCP listener that accepts and closes every connection (until it goes).
-class Listener {
- public:
-  Listener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 16) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-      throw std::runtime_error("listener: " + std::string(strerror(errno)));
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] {
-      for (int c; (c = ::accept(fd_, nullptr, nullptr)) >= 0;) {
-        ++accepted_;
-        ::close(c);
-      }
-    });
-  }
-  ~Listener() {
-    ::shutdown(fd_, SHUT_RDWR);  // accept() returns
-    thread_.join();
-    ::close(fd_);
-  }
-  int port() const { return port_; }
-  int accepted() const { return accepted_; }
-
- private:
-  int fd_ = -1, port_ = 0;
-  std::atomic<int> accepted_{0};
-  std::thread thread_;
-};
-
 // kFiles, then a loopback connect to `port` (with --network host)
 std::vector<std::string> files_and_connect(int port) {
   auto cmd = kFiles;
@@ -138,14 +114,10 @@ TEST_CASE(
     "advise seccomp --from-start: files, a fork, a loopback connect run under the profile, without mkdir "
     "they fail and --check names mkdir",
     "[docker][advise]") {
-  fs::path dir = fs::temp_directory_path() / ("ctrace-advise-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  struct Cleanup {
-    fs::path d;
-    ~Cleanup() { fs::remove_all(d); }
-  } cleanup{dir};
+  TempDir tmp("ctrace-advise");
+  const fs::path& dir = tmp.path;
 
-  Listener listener;
+  LoopbackListener listener(/*accept_and_close=*/true);
   const auto cmd = files_and_connect(listener.port());
   const std::string expected = "hello\n1\nconnected\n";
   auto made = advise_from_start("seccomp", container_name("adv-sc"), {}, {"--network", "host"}, cmd);
@@ -315,14 +287,10 @@ TEST_CASE("advise seccomp --from-start of a runc container: runc runs the same b
   CHECK_THAT(refused.output(), Catch::Contains("Operation not permitted") && !Catch::Contains("hello"));
 }
 
-TEST_CASE("advise seccomp --merge keeps an earlier profile's calls and rules; -o k8s is a SeccompProfile",
+TEST_CASE("advise seccomp --merge keeps an earlier profile's calls and rules, -o k8s is a SeccompProfile",
           "[advise]") {
-  fs::path dir = fs::temp_directory_path() / ("ctrace-merge-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  struct Cleanup {
-    fs::path d;
-    ~Cleanup() { fs::remove_all(d); }
-  } cleanup{dir};
+  TempDir tmp("ctrace-merge");
+  const fs::path& dir = tmp.path;
   json earlier = {{"defaultAction", "SCMP_ACT_ERRNO"},
                   {"syscalls",
                    {{{"names", {"reboot", "write"}}, {"action", "SCMP_ACT_ALLOW"}},
@@ -354,12 +322,9 @@ TEST_CASE("advise seccomp --merge keeps an earlier profile's calls and rules; -o
 }
 
 TEST_CASE("advise caps of a command: what it was granted, as flags, k8s and JSON", "[advise]") {
-  fs::path f = fs::temp_directory_path() / ("ctrace-caps-" + std::to_string(::getpid()));
+  TempDir tmp("ctrace-caps");
+  const fs::path f = tmp.path / "file";
   std::ofstream(f) << "x";
-  struct Cleanup {
-    fs::path p;
-    ~Cleanup() { fs::remove(p); }
-  } cleanup{f};
   // root chowning a file it owns to another user: CAP_CHOWN, nothing else of the command's own
   std::vector<std::string> cmd = {"chown", "1:1", f.string()};
   auto flags = run({ctrace_bin(), "advise", "caps", "--"});

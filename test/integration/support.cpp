@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -22,7 +23,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace ctrace::test {
 
-fs::path cgroup2_mount() { return cgroup::find_cgroup2_mount(); }
+fs::path cgroup2_mount() {
+  return cgroup::find_cgroup2_mount();
+}
 
 TestCgroup::TestCgroup(const std::string& name)
     : path_(cgroup2_mount() / (name + "-" + std::to_string(::getpid()))) {
@@ -48,7 +51,8 @@ TestCgroup::~TestCgroup() {
        it.increment(ec))
     if (it->is_directory()) dirs.push_back(it->path());
   dirs.push_back(path_);
-  std::sort(dirs.begin(), dirs.end(), [](const auto& a, const auto& b) { return a.string().size() > b.string().size(); });
+  std::sort(dirs.begin(), dirs.end(),
+            [](const auto& a, const auto& b) { return a.string().size() > b.string().size(); });
   for (const auto& d : dirs) {
     std::ifstream procs(d / "cgroup.procs");
     pid_t p;
@@ -57,9 +61,13 @@ TestCgroup::~TestCgroup() {
   }
 }
 
-std::string TestCgroup::relative() const { return path_.lexically_relative(cgroup2_mount()).string(); }
+std::string TestCgroup::relative() const {
+  return path_.lexically_relative(cgroup2_mount()).string();
+}
 
-uint64_t TestCgroup::id() const { return cgroup::cgroup_id(path_); }
+uint64_t TestCgroup::id() const {
+  return cgroup::cgroup_id(path_);
+}
 
 void TestCgroup::add(pid_t pid) const {
   std::ofstream procs(path_ / "cgroup.procs");
@@ -145,7 +153,8 @@ bool Process::wait_for_stdout(const std::string& needle, std::chrono::millisecon
 }
 
 void Process::write_stdin(const std::string& s) {
-  if (::write(in_, s.data(), s.size()) != static_cast<ssize_t>(s.size())) throw std::runtime_error("write stdin");
+  if (::write(in_, s.data(), s.size()) != static_cast<ssize_t>(s.size()))
+    throw std::runtime_error("write stdin");
 }
 
 void Process::close_stdin() {
@@ -158,7 +167,9 @@ void Process::close_stdout() {
   outfd_ = -1;
 }
 
-void Process::signal(int sig) { ::kill(pid_, sig); }
+void Process::signal(int sig) {
+  ::kill(pid_, sig);
+}
 
 int Process::wait(std::chrono::milliseconds timeout) {
   if (status_) return *status_;
@@ -204,28 +215,59 @@ std::string ctrace_bin() {
   const char* other = std::getenv("CTRACE_TEST_BIN");
   return other && *other ? other : CTRACE_BIN;
 }
-std::string workload_bin() { return CTRACE_WORKLOAD_BIN; }
+std::string workload_bin() {
+  return CTRACE_WORKLOAD_BIN;
+}
+
+LoopbackListener::LoopbackListener(bool accept_and_close) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 128) != 0 ||
+      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    throw std::runtime_error(std::string("loopback listener: ") + std::strerror(errno));
+  port_ = ntohs(a.sin_port);
+  if (accept_and_close)
+    thread_ = std::thread([this] {
+      for (int c; (c = ::accept(fd_, nullptr, nullptr)) >= 0;) {
+        ++accepted_;
+        ::close(c);
+      }
+    });
+}
+
+LoopbackListener::~LoopbackListener() {
+  ::shutdown(fd_, SHUT_RDWR);  // accept() returns
+  if (thread_.joinable()) thread_.join();
+  ::close(fd_);
+}
 
 std::unique_ptr<Process> start_ctrace(const std::vector<std::string>& args) {
   std::vector<std::string> argv{ctrace_bin()};
   argv.insert(argv.end(), args.begin(), args.end());
   auto p = std::make_unique<Process>(argv);
-  if (!p->wait_for_stderr("Collecting events"))
-    throw std::runtime_error("ctrace did not start: " + p->err());
+  if (!p->wait_for_stderr("Collecting events")) throw std::runtime_error("ctrace did not start: " + p->err());
   return p;
 }
 
-Workload::Workload(const std::vector<std::string>& actions) : proc_([&] {
-  std::vector<std::string> argv{workload_bin(), "--wait"};
-  argv.insert(argv.end(), actions.begin(), actions.end());
-  return argv;
-}()) {
+Workload::Workload(const std::vector<std::string>& actions)
+    : proc_([&] {
+        std::vector<std::string> argv{workload_bin(), "--wait"};
+        argv.insert(argv.end(), actions.begin(), actions.end());
+        return argv;
+      }()) {
   if (!proc_.wait_for_stdout("ready")) throw std::runtime_error("workload did not start: " + proc_.err());
 }
 
-void Workload::go() { proc_.write_stdin("go\n"); }
+void Workload::go() {
+  proc_.write_stdin("go\n");
+}
 
-int Workload::wait() { return proc_.wait(); }
+int Workload::wait() {
+  return proc_.wait();
+}
 
 std::vector<unsigned> ctrace_prog_ids() {
   auto r = run({"bpftool", "-j", "prog", "show"});

@@ -2,11 +2,13 @@
 // Integration-test support: real cgroups, real processes, the real ctrace binary.
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace ctrace::test {
@@ -27,7 +29,7 @@ class TestCgroup {
   TestCgroup& operator=(const TestCgroup&) = delete;
 
   const std::filesystem::path& path() const { return path_; }
-  std::string relative() const;   // relative to the cgroup2 mount, no leading slash
+  std::string relative() const;  // relative to the cgroup2 mount, no leading slash
   uint64_t id() const;
   void add(pid_t pid) const;
 
@@ -46,11 +48,13 @@ class Process {
 
   pid_t pid() const { return pid_; }
   // Reads stderr/stdout until `needle` shows up on that stream (or the timeout): true if found.
-  bool wait_for_stderr(const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(20));
-  bool wait_for_stdout(const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  bool wait_for_stderr(const std::string& needle,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  bool wait_for_stdout(const std::string& needle,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(20));
   void write_stdin(const std::string& s);
   void close_stdin();
-  void close_stdout();     // the reader goes away (SIGPIPE tests)
+  void close_stdout();  // the reader goes away (SIGPIPE tests)
   void signal(int sig);
   // Waits (killing with SIGKILL after the timeout) and collects the rest of the output.
   int wait(std::chrono::milliseconds timeout = std::chrono::seconds(60));
@@ -72,10 +76,29 @@ struct Result {
 };
 
 // Runs a command to completion.
-Result run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = std::chrono::seconds(60));
+Result run(const std::vector<std::string>& argv,
+           std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 // A loopback TCP port nobody listens on now (the kernel's pick for port 0).
 int free_port();
+
+// A TCP listener on 127.0.0.1, on a port of the kernel's choice. By default it never accepts
+// (handshakes complete in the backlog of 128); with `accept_and_close`, a thread accepts and
+// closes every connection (a client that waits for the peer's end, such as nc, then ends).
+class LoopbackListener {
+ public:
+  explicit LoopbackListener(bool accept_and_close = false);
+  ~LoopbackListener();
+  LoopbackListener(const LoopbackListener&) = delete;
+  LoopbackListener& operator=(const LoopbackListener&) = delete;
+  int port() const { return port_; }
+  int accepted() const { return accepted_; }
+
+ private:
+  int fd_ = -1, port_ = 0;
+  std::atomic<int> accepted_{0};
+  std::thread thread_;
+};
 
 // Paths of the binaries under test.
 std::string ctrace_bin();

@@ -45,28 +45,10 @@ uint64_t total(const std::vector<json>& rows, const std::string& cgroup, const s
   return n;
 }
 
-// A TCP listener on 127.0.0.1 (never accepts: the handshakes complete in the backlog).
-struct Listener {
-  int fd = -1;
-  int port = 0;
-  Listener() {
-    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(fd, 128) == 0);
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    port = ntohs(a.sin_port);
-  }
-  ~Listener() { ::close(fd); }
-};
-
 // A loopback port nobody listens on (bound then closed: connects are refused).
 int closed_port() {
-  Listener l;
-  return l.port;
+  LoopbackListener l;
+  return l.port();
 }
 
 }  // namespace
@@ -143,9 +125,9 @@ TEST_CASE(
 
 TEST_CASE("top counts opens, TCP connects by result and namespace changes exactly", "[top]") {
   TestCgroup cg("ctrace-test-top-exact");
-  Listener listener;
+  LoopbackListener listener;
   int refused_port = closed_port();
-  Workload w({"open-close", "/dev/null", "123", "connect", fmt::format("127.0.0.1:{}", listener.port), "17",
+  Workload w({"open-close", "/dev/null", "123", "connect", fmt::format("127.0.0.1:{}", listener.port()), "17",
               "connect", fmt::format("127.0.0.1:{}", refused_port), "5", "unshare", "0x04000000", "3",
               "clone", "0x04000000", "2", "openat-fail", "11"});
   cg.add(w.pid());
@@ -247,7 +229,8 @@ TEST_CASE("top in a terminal: alternate screen entered and left, terminal restor
   // `script` gives ctrace a real pty; stdin from /dev/tty so that it reads keys from it.
   std::string cmd = fmt::format(
       "stty -a; {} top -c {} -i 0.2 </dev/tty & pid=$!; "
-      "n=0; until ls -l /proc/$pid/fd 2>/dev/null | grep -q bpf_link || [ $n -ge 600 ]; do sleep 0.05; n=$((n+1)); done; sleep 1; "
+      "n=0; until ls -l /proc/$pid/fd 2>/dev/null | grep -q bpf_link || [ $n -ge 600 ]; do sleep 0.05; "
+      "n=$((n+1)); done; sleep 1; "
       "kill -TERM $pid; wait $pid; echo EXIT=$?; "
       "stty -a",
       ctrace_bin(), cg.path().string());
@@ -273,7 +256,8 @@ TEST_CASE("top in a terminal: alternate screen entered and left, terminal restor
   // SIGHUP (the terminal went away) restores it as well.
   std::string cmd_hup = fmt::format(
       "{} top -c {} -i 0.2 </dev/tty & pid=$!; "
-      "n=0; until ls -l /proc/$pid/fd 2>/dev/null | grep -q bpf_link || [ $n -ge 600 ]; do sleep 0.05; n=$((n+1)); done; sleep 1; "
+      "n=0; until ls -l /proc/$pid/fd 2>/dev/null | grep -q bpf_link || [ $n -ge 600 ]; do sleep 0.05; "
+      "n=$((n+1)); done; sleep 1; "
       "kill -HUP $pid; wait $pid; echo EXIT=$?; stty -a",
       ctrace_bin(), cg.path().string());
   auto h = run({"script", "-qfec", cmd_hup, "/dev/null"}, std::chrono::seconds(30));
