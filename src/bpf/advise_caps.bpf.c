@@ -2,8 +2,10 @@
 /* ctrace advise caps: the capabilities a container is checked for, granted or denied.
  * tp_btf/cap_capable (cap_capable(), every capability check: capable(), ns_capable(), file
  * capability checks, the noaudit ones too): the filter on current, then one count per (cgroup,
- * cap, result, comm) in a hash; the comm tells the container runtime's own checks (runc's init
- * before it executes the container's program) from the workload's. */
+ * cap, result, comm, syscall, borrowed) in a hash. The comm tells the container runtime's own
+ * checks (runc's init before it executes the container's program) from the workload's; the
+ * syscall (from the task's pt_regs) where it came; `borrowed` a check of a credential that is
+ * not the task's own (overlayfs checks its upper and work directories with its mounter's). */
 #include "vmlinux.h"
 
 #include "common.bpf.h"

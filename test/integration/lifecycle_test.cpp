@@ -20,7 +20,8 @@ namespace {
 // cgroup before it runs anything. Its first exec is the shell's own `exec` of the command.
 class Held {
  public:
-  explicit Held(const std::string& script) : p_({"/bin/sh", "-c", "read go; exec /bin/sh -c \"$0\"", script}) {}
+  explicit Held(const std::string& script)
+      : p_({"/bin/sh", "-c", "read go; exec /bin/sh -c \"$0\"", script}) {}
   pid_t pid() const { return p_.pid(); }
   void go() {
     p_.write_stdin("go\n");
@@ -54,14 +55,15 @@ TEST_CASE("exec: every exec of a cgroup, failed ones too, nothing of another cgr
   Held in(exec_script()), out("/bin/true ctrace-other-cgroup; exit 0");
   a.add(in.pid());
   b.add(out.pid());
-  auto run = stream_during({"exec", "-c", a.path().string()},
-                           [&] {
-                             in.go();
-                             out.go();
-                             REQUIRE(in.wait() == 0);
-                             REQUIRE(out.wait() == 0);
-                           },
-                           "exec");
+  auto run = stream_during(
+      {"exec", "-c", a.path().string()},
+      [&] {
+        in.go();
+        out.go();
+        REQUIRE(in.wait() == 0);
+        REQUIRE(out.wait() == 0);
+      },
+      "exec");
   INFO("stderr: " << run.err);
   REQUIRE(run.code == 0);
   CHECK(run.lost == 0);
@@ -103,12 +105,13 @@ TEST_CASE("exec -x keeps only the failed exec, text output names it", "[exec]") 
   TestCgroup cg("ctrace-test-exec-failed");
   Held in(exec_script());
   cg.add(in.pid());
-  auto run = stream_during({"exec", "-x", "-c", cg.path().string()},
-                           [&] {
-                             in.go();
-                             REQUIRE(in.wait() == 0);
-                           },
-                           "exec");
+  auto run = stream_during(
+      {"exec", "-x", "-c", cg.path().string()},
+      [&] {
+        in.go();
+        REQUIRE(in.wait() == 0);
+      },
+      "exec");
   INFO("stderr: " << run.err);
   REQUIRE(run.code == 0);
   REQUIRE(run.events.size() == 1);  // the successes ran (the script exited 0 after them)
@@ -132,12 +135,13 @@ TEST_CASE("exit: statuses, a signal, threads, -x keeps the failures", "[exit]") 
                        CTRACE_THREAD_HELPER_BIN + " exit 0 2; exit 0";
   Held all(script);
   cg.add(all.pid());
-  auto run = stream_during({"exit", "-c", cg.path().string()},
-                           [&] {
-                             all.go();
-                             REQUIRE(all.wait() == 0);
-                           },
-                           "exit");
+  auto run = stream_during(
+      {"exit", "-c", cg.path().string()},
+      [&] {
+        all.go();
+        REQUIRE(all.wait() == 0);
+      },
+      "exit");
   INFO("stderr: " << run.err);
   REQUIRE(run.code == 0);
   CHECK(run.lost == 0);
@@ -165,24 +169,26 @@ TEST_CASE("exit: statuses, a signal, threads, -x keeps the failures", "[exit]") 
 
   Held failed(script);
   cg.add(failed.pid());
-  run = stream_during({"exit", "-x", "-c", cg.path().string()},
-                      [&] {
-                        failed.go();
-                        REQUIRE(failed.wait() == 0);
-                      },
-                      "exit");
+  run = stream_during(
+      {"exit", "-x", "-c", cg.path().string()},
+      [&] {
+        failed.go();
+        REQUIRE(failed.wait() == 0);
+      },
+      "exit");
   REQUIRE(run.code == 0);
   CHECK(run.events.size() == 3);  // the two successes ended too (the script exited 0 last)
   CHECK(where(run.events, [](const json& e) { return e["reason"] == "ok"; }).empty());
 
   Held threads(std::string(CTRACE_THREAD_HELPER_BIN) + " exit 4 2");
   cg.add(threads.pid());
-  run = stream_during({"exit", "--threads", "-c", cg.path().string()},
-                      [&] {
-                        threads.go();
-                        REQUIRE(threads.wait() == 4);
-                      },
-                      "exit");
+  run = stream_during(
+      {"exit", "--threads", "-c", cg.path().string()},
+      [&] {
+        threads.go();
+        REQUIRE(threads.wait() == 4);
+      },
+      "exit");
   REQUIRE(run.code == 0);
   auto thr = where(run.events, [](const json& e) { return e["comm"] == "ctrace_thread_h"; });
   REQUIRE(thr.size() == 3);  // two threads, then the process
@@ -199,12 +205,13 @@ TEST_CASE("exit names a runc container whose init dies of SIGSEGV: container ini
   opts.hold = true;
   RuncContainer c(name, {"/ctl/ctrace_segv_helper"}, opts);
   fs::copy_file(CTRACE_SEGV_HELPER_BIN, c.bundle() / "rootfs/ctl/ctrace_segv_helper");
-  auto run = stream_during({"exit", "--container", c.id(), "--show", "container"},
-                           [&] {
-                             c.go();
-                             REQUIRE(c.wait_stopped());
-                           },
-                           "exit");
+  auto run = stream_during(
+      {"exit", "--container", c.id(), "--show", "container"},
+      [&] {
+        c.go();
+        REQUIRE(c.wait_stopped());
+      },
+      "exit");
   INFO("stderr: " << run.err);
   REQUIRE(run.code == 0);
   auto init = where(run.events, [](const json& e) { return e["init"] == true; });
@@ -227,15 +234,16 @@ TEST_CASE("signal: sent into a cgroup from outside, matched on the target, not b
     auto r = run({CTRACE_SIGNAL_HELPER_BIN, "kill", std::to_string(pid), std::to_string(SIGUSR1)});
     REQUIRE(r.code == 0);
   };
-  auto run = stream_during({"signal", "--signal", "USR1", "-c", cg.path().string()},
-                           [&] {
-                             send(outside.pid());  // neither end in the cgroup
-                             REQUIRE(outside.wait() == 0);
-                             send(inside.pid());
-                             send(inside.pid());
-                             REQUIRE(inside.wait() == 0);
-                           },
-                           "signal");
+  auto run = stream_during(
+      {"signal", "--signal", "USR1", "-c", cg.path().string()},
+      [&] {
+        send(outside.pid());  // neither end in the cgroup
+        REQUIRE(outside.wait() == 0);
+        send(inside.pid());
+        send(inside.pid());
+        REQUIRE(inside.wait() == 0);
+      },
+      "signal");
   INFO("stderr: " << run.err);
   REQUIRE(run.code == 0);
   CHECK(run.lost == 0);
@@ -267,13 +275,14 @@ TEST_CASE("signal --fatal: the SIGKILL a cgroup sends out, not its SIGCONT", "[s
     REQUIRE(victim.wait_for_stdout("ready"));
     Held killer(script(victim.pid()));
     cg.add(killer.pid());
-    auto run = stream_during(args,
-                             [&] {
-                               killer.go();
-                               REQUIRE(killer.wait() == 0);
-                               CHECK(victim.wait() == 128 + SIGKILL);
-                             },
-                             "signal");
+    auto run = stream_during(
+        args,
+        [&] {
+          killer.go();
+          REQUIRE(killer.wait() == 0);
+          CHECK(victim.wait() == 128 + SIGKILL);
+        },
+        "signal");
     INFO("stderr: " << run.err);
     REQUIRE(run.code == 0);
     for (const auto& e : run.events) CHECK(e["sender_cgroup_id"] == cg.id());
@@ -351,12 +360,13 @@ TEST_CASE("oomkill: a cgroup past its memory limit, the victim and the limit", "
   cg.add(hog.pid());
   limit.add(hog.pid());
   // the positive control runs in the same run: ctrace sees the process the killer chose
-  auto run = stream_during({"oomkill", "-c", cg.path().string()},
-                           [&] {
-                             hog.go();
-                             CHECK(hog.wait() == 128 + SIGKILL);
-                           },
-                           "oomkill");
+  auto run = stream_during(
+      {"oomkill", "-c", cg.path().string()},
+      [&] {
+        hog.go();
+        CHECK(hog.wait() == 128 + SIGKILL);
+      },
+      "oomkill");
   INFO("stderr: " << run.err << " hog: " << hog.err());
   REQUIRE(run.code == 0);
   REQUIRE(run.events.size() == 1);
@@ -368,4 +378,86 @@ TEST_CASE("oomkill: a cgroup past its memory limit, the victim and the limit", "
   CHECK(e["anon_rss"].get<uint64_t>() > (kLimit / 2));
   CHECK(e["anon_rss"].get<uint64_t>() <= kLimit);
   CHECK(e["trigger_comm"] == "ctrace_oom_help");
+}
+
+namespace {
+
+// One exec as strace -f prints it: the call, its filename (execve) and argv, and whether it failed.
+struct StraceExec {
+  std::string call, filename;
+  std::vector<std::string> args;
+  bool failed = false;
+};
+
+// A C string literal of strace's at s[i] (the opening quote): its bytes, i past its end.
+std::string strace_string(const std::string& s, size_t& i) {
+  std::string out;
+  for (++i; i < s.size() && s[i] != '"'; ++i) {
+    if (s[i] != '\\' || i + 1 >= s.size()) {
+      out += s[i];
+      continue;
+    }
+    char c = s[++i];
+    out += c == 'n' ? '\n' : c == 't' ? '\t' : c;  // the script's strings have no others
+  }
+  ++i;
+  return out;
+}
+
+std::vector<StraceExec> strace_execs(const std::string& log) {
+  std::vector<StraceExec> out;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    auto call = line.find(" execve");
+    if (call == std::string::npos) continue;
+    StraceExec e;
+    e.call = line.compare(call + 1, 8, "execveat") == 0 ? "execveat" : "execve";
+    size_t i = line.find('"', call);
+    if (e.call == "execve") e.filename = strace_string(line, i);
+    if (e.call == "execveat") strace_string(line, i);  // its path ("" with AT_EMPTY_PATH)
+    i = line.find('[', i);
+    while (i < line.size() && line[i] != ']') {
+      if (line[i] == '"')
+        e.args.push_back(strace_string(line, i));
+      else
+        ++i;
+    }
+    e.failed = line.find(") = -1 ") != std::string::npos;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("exec: the same execs as strace -f -e trace=execve,execveat of the same script, argv decoded alike",
+          "[exec]") {
+  REQUIRE(run({"sh", "-c", "command -v strace"}).code == 0);
+  const std::string script = exec_script();
+  auto st = run({"strace", "-f", "-qq", "-s", "4096", "-e", "trace=execve,execveat", "-o", "/dev/stderr",
+                 "sh", "-c", script});
+  REQUIRE(st.code == 0);
+  auto expected = strace_execs(st.err);
+  auto ct = run({ctrace_bin(), "exec", "-o", "json", "--", "sh", "-c", script});
+  INFO("ctrace: " << ct.err << "\nstrace: " << st.err);
+  REQUIRE(ct.code == 0);
+  std::vector<json> got;
+  std::istringstream in(ct.out);
+  for (std::string line; std::getline(in, line);) got.push_back(json::parse(line));
+  // sh, /bin/true, the missing file, the helper, its execveat of /bin/true, /bin/echo
+  REQUIRE(expected.size() == 6);
+  REQUIRE(got.size() == expected.size());
+  for (size_t k = 0; k < got.size(); ++k) {
+    const auto& e = expected[k];
+    const auto& g = got[k];
+    INFO("exec " << k << ": " << g.dump());
+    CHECK(g["call"] == e.call);
+    if (e.call == "execve") CHECK(g["filename"] == e.filename);
+    CHECK((g["ret"].get<int64_t>() != 0) == e.failed);
+    // ctrace keeps 20 strings and says when argv went on; strace prints them all
+    size_t kept = std::min<size_t>(e.args.size(), 20);
+    CHECK(g["args"] == json(std::vector<std::string>(e.args.begin(), e.args.begin() + kept)));
+    CHECK(g["args_more"] == (e.args.size() > 20));
+  }
+  CHECK(expected[2].failed);  // the missing file: the positive control of the failure check
 }
