@@ -1,8 +1,10 @@
 // ctrace tcpconnect on the real kernel: connects of a workload in a cgroup to loopback servers
 // started here (127.0.0.1 and ::1) and to a refused port. Only loopback traffic.
+#include <signal.h>
 #include <sys/socket.h>
 
 #include <catch2/catch.hpp>
+#include <map>
 
 #include "stream_support.hpp"
 
@@ -41,6 +43,8 @@ void check_connects(const std::vector<json>& ev, const Servers& s) {
     CHECK(e["sport"].get<int>() > 0);
     CHECK(e["ret"] == (refused ? -ECONNREFUSED : 0));
     CHECK(e["result"] == (refused ? "-ECONNREFUSED" : "0"));
+    CHECK(e["outcome"] == (refused ? "refused" : "ok"));
+    CHECK(e["latency_ms"].get<double>() >= 0);
     CHECK(e["comm"] == "ctrace_workload");
   }
 }
@@ -122,4 +126,65 @@ TEST_CASE("tcpconnect --count prints one row per container and destination", "[t
   CHECK(r6["ip"] == 6);
   CHECK(rr["connects"] == 1);
   CHECK(rr["failed"] == 1);
+}
+
+TEST_CASE("tcpconnect: the outcome of non-blocking connects, refused, ok, closed first and still pending",
+          "[tcpconnect]") {
+  REQUIRE(run({"sh", "-c", "command -v python3"}).code == 0);
+  TestCgroup cg("ctrace-test-tc-nonblocking");
+  LoopbackSocket refused{AF_INET, false};
+  // A listener with a full accept queue (backlog 0, one connection in it) drops later SYNs:
+  // those connects stay in SYN_SENT.
+  const std::string script = R"(
+import socket, sys, time
+sys.stdin.readline()
+def nb(port):
+    s = socket.socket()
+    s.setblocking(False)
+    s.connect_ex(("127.0.0.1", port))
+    return s
+def pause():
+    time.sleep(0.3)
+r = nb(int(sys.argv[1])); pause()
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(5)
+ok = nb(l.getsockname()[1]); pause()
+f = socket.socket(); f.bind(("127.0.0.1", 0)); f.listen(0)
+full = f.getsockname()[1]
+queued = nb(full); pause()
+closed = nb(full); pause(); closed.close(); pause()
+pending = nb(full); pause()
+print(l.getsockname()[1], full, flush=True)
+time.sleep(60)
+)";
+  Process py({"python3", "-c", script, std::to_string(refused.port())});
+  cg.add(py.pid());
+  auto p = start_ctrace({"tcpconnect", "-o", "json", "-c", cg.path().string()});
+  py.write_stdin("go\n");  // its connects start now
+  REQUIRE(py.wait_for_stdout("\n", std::chrono::seconds(30)));
+  p->signal(SIGINT);
+  REQUIRE(p->wait() == 0);
+  py.signal(SIGKILL);
+  py.wait();
+  INFO("ctrace: " << p->err() << "\npython: " << py.out());
+  std::istringstream ports(py.out());
+  int ok_port = 0, full_port = 0;
+  ports >> ok_port >> full_port;
+  std::map<std::pair<int, std::string>, int> outcomes;  // (dport, outcome) -> connects
+  std::istringstream in(p->out());
+  for (std::string line; std::getline(in, line);) {
+    auto e = json::parse(line);
+    INFO(e.dump());
+    CHECK((e["ret"] == -EINPROGRESS || e["outcome"] != "unknown"));
+    if (e["outcome"] == "unknown")
+      CHECK(e["latency_ms"].is_null());
+    else
+      CHECK(e["latency_ms"].get<double>() >= 0);
+    ++outcomes[{e["dport"].get<int>(), e["outcome"].get<std::string>()}];
+  }
+  CHECK(outcomes[{refused.port(), "refused"}] == 1);
+  CHECK(outcomes[{ok_port, "ok"}] == 1);
+  CHECK(outcomes[{full_port, "ok"}] == 1);       // the one the queue took
+  CHECK(outcomes[{full_port, "closed"}] == 1);   // closed by its program while in SYN_SENT
+  CHECK(outcomes[{full_port, "unknown"}] == 1);  // still in SYN_SENT when ctrace stopped
+  CHECK(outcomes.size() == 5);
 }

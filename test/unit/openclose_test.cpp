@@ -258,6 +258,9 @@ TEST_CASE("tcpconnect decodes IPv4 and IPv6 4-tuples and results", "[tcpconnect]
   inet_pton(AF_INET, "192.168.160.3", e.saddr);
   inet_pton(AF_INET, "192.168.160.2", e.daddr);
   e.ret = 0;
+  e.outcome = TCPCONNECT_OK;
+  e.start_ns = 1000000;
+  e.outcome_ns = 1250000;  // 0.25 ms after the SYN
   auto r = decode_tcpconnect(e, &task);
   CHECK(str(r, "ip") == "4");
   CHECK(str(r, "saddr") == "192.168.160.3");
@@ -268,7 +271,8 @@ TEST_CASE("tcpconnect decodes IPv4 and IPv6 4-tuples and results", "[tcpconnect]
       json_line(r, "tcpconnect") ==
       R"({"type":"tcpconnect","time":"2026-01-19T07:35:10Z","ts_ns":1768808110000000000,"hostname":"6643ca763e3e",)"
       R"("cgroup_id":4242,"pid":107148,"tid":107149,"uid":100000,"gid":100001,"comm":"httpd","ip":4,)"
-      R"("saddr":"192.168.160.3","sport":40000,"daddr":"192.168.160.2","dport":8080,"ret":0,"result":"0"})"
+      R"("saddr":"192.168.160.3","sport":40000,"daddr":"192.168.160.2","dport":8080,"ret":0,"result":"0",)"
+      R"("outcome":"ok","latency_ms":0.25})"
       "\n");
 
   tcpconnect_event v6{};
@@ -284,4 +288,19 @@ TEST_CASE("tcpconnect decodes IPv4 and IPv6 4-tuples and results", "[tcpconnect]
   CHECK(str(r, "result") == "-ECONNREFUSED");
   v6.ret = -EINPROGRESS;
   CHECK(str(decode_tcpconnect(v6, &task), "result") == "-EINPROGRESS");
+  // a non-blocking connect refused later: the socket's error, a latency; one still pending: none
+  v6.outcome = TCPCONNECT_REFUSED;
+  v6.err = ECONNREFUSED;
+  v6.start_ns = 1000;
+  v6.outcome_ns = 2000;
+  r = decode_tcpconnect(v6, &task);
+  CHECK(str(r, "outcome") == "refused");
+  CHECK(str(r, "err") == "ECONNREFUSED");
+  CHECK(std::get<double>(r.get("latency_ms")->v) == Approx(0.001));
+  v6.outcome = TCPCONNECT_UNKNOWN;
+  v6.err = 0;
+  r = decode_tcpconnect(v6, &task);
+  CHECK(str(r, "outcome") == "unknown");
+  CHECK(r.get("err") == nullptr);
+  CHECK(r.get("latency_ms")->is_null());
 }
