@@ -6,7 +6,9 @@
  * first, the tracepoint after), while sys_exit still fires with the error the filter chose. So
  * a sys_exit whose nr had no sys_enter in that task, returning an error, is a refusal. The
  * task's pending nr lives in task storage; a task that was inside a call when ctrace attached
- * has none and is not judged (its start time is before the attach). */
+ * has none and is not judged (its start time is before the attach), nor is a task moved into a
+ * cgroup (tp_btf/cgroup_attach_task) on its next exit: it may be inside a call it entered
+ * outside the target (a runtime moves its init while the init's threads wait in read or futex). */
 #include "vmlinux.h"
 
 #include "common.bpf.h"
@@ -25,8 +27,10 @@ struct {
 } advise_syscalls SEC(".maps");
 
 struct pending_call {
-	__s64 nr; /* -1: none */
+	__s64 nr; /* -1: none; PENDING_UNKNOWN: moved, maybe inside a call entered elsewhere */
 };
+
+#define PENDING_UNKNOWN -2
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -96,7 +100,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 		__s64 pending = p->nr;
 
 		p->nr = -1;
-		if (pending == nr)
+		if (pending == nr || pending == PENDING_UNKNOWN)
 			return 0;
 	} else if (task->start_time < targ_start_ns) {
 		/* maybe inside a call since before the attach: not judged */
@@ -107,6 +111,21 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	v = slot_of(cgroup_id, (__u32)nr);
 	if (v)
 		__sync_fetch_and_add(&v->denied, 1);
+	return 0;
+}
+
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(handle_cgroup_attach_task, struct cgroup *dst_cgrp, const char *path, struct task_struct *task,
+	     bool threadgroup)
+{
+	struct pending_call *p;
+
+	/* run by the task that moves `task` (rare: only --check looks at it) */
+	if (!targ_check)
+		return 0;
+	p = bpf_task_storage_get(&advise_pending, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (p)
+		p->nr = PENDING_UNKNOWN;
 	return 0;
 }
 

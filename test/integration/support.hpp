@@ -83,8 +83,9 @@ Result run(const std::vector<std::string>& argv,
 int free_port();
 
 // A TCP listener on 127.0.0.1, on a port of the kernel's choice. By default it never accepts
-// (handshakes complete in the backlog of 128); with `accept_and_close`, a thread accepts and
-// closes every connection (a client that waits for the peer's end, such as nc, then ends).
+// (handshakes complete in the backlog of 128); with `accept_and_close`, a thread accepts every
+// connection, reads until the client's end (shutdown or close; at most 5 s) and closes it: a
+// client such as nc then makes the same calls every time.
 class LoopbackListener {
  public:
   explicit LoopbackListener(bool accept_and_close = false);
