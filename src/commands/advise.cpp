@@ -37,12 +37,6 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-uint64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
-}
-
 // --from-start: picks the container's cgroups out of those the kernel saw being made (the
 // advise_cgroups ring) by the name or id the user gave, and ends the run when it is removed.
 class StartWatch {

@@ -16,6 +16,10 @@ int64_t now_ns(clockid_t c) {
 }
 }  // namespace
 
+uint64_t monotonic_ns() {
+  return static_cast<uint64_t>(now_ns(CLOCK_MONOTONIC));
+}
+
 WallClock::WallClock() {
   // Bracket the realtime sample with two monotonic ones to halve the error.
   int64_t m1 = now_ns(CLOCK_MONOTONIC);
@@ -59,7 +63,8 @@ UtcText utc_text(int64_t wall_ns, TimePrecision p) {
   if (digits) {
     out.data[out.size++] = '.';
     int64_t v = frac / kDivisor[static_cast<int>(p)];
-    for (int i = digits - 1; i >= 0; --i, v /= 10) out.data[out.size + static_cast<size_t>(i)] = static_cast<char>('0' + v % 10);
+    for (int i = digits - 1; i >= 0; --i, v /= 10)
+      out.data[out.size + static_cast<size_t>(i)] = static_cast<char>('0' + v % 10);
     out.size += static_cast<size_t>(digits);
   }
   out.data[out.size++] = 'Z';

@@ -13,6 +13,7 @@
 
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
+#include "ctrace/core/time.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/probe/event_loop.hpp"
 #include "ctrace/probe/percpu.hpp"
@@ -29,12 +30,6 @@ static_assert(kRecordMaxSyscalls == RECORD_MAX_SYSCALLS, "recorder.hpp and recor
 namespace {
 
 constexpr uint32_t kMinSlotsPerCpu = 4;
-
-uint64_t monotonic_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 }  // namespace
 

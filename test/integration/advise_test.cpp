@@ -37,10 +37,9 @@ Advised advise_from_start(const std::string& kind, const std::string& name,
                           const std::vector<std::string>& args, const std::vector<std::string>& flags,
                           const std::vector<std::string>& cmd) {
   const auto& image = docker_image();
-  std::vector<std::string> argv{ctrace_bin(), "advise", kind, "--from-start", "--container", name};
+  std::vector<std::string> argv{"advise", kind, "--from-start", "--container", name};
   argv.insert(argv.end(), args.begin(), args.end());
-  Process p(argv);
-  REQUIRE(p.wait_for_stderr("Waiting for container"));
+  auto p = start_ctrace(argv, "Waiting for container");
   auto docker = docker_cmd({"run", "--rm", "--name", name});
   if (std::find(flags.begin(), flags.end(), "--network") == flags.end())
     docker.insert(docker.end(), {"--network", "none"});
@@ -49,8 +48,8 @@ Advised advise_from_start(const std::string& kind, const std::string& name,
   docker.insert(docker.end(), cmd.begin(), cmd.end());
   Advised a;
   a.container = run(docker, std::chrono::seconds(120));
-  int code = p.wait(std::chrono::seconds(60));
-  a.ctrace = {code, p.out(), p.err()};
+  int code = p->wait(std::chrono::seconds(60));
+  a.ctrace = {code, p->out(), p->err()};
   return a;
 }
 
@@ -63,15 +62,6 @@ struct TempDir {
   }
   ~TempDir() { fs::remove_all(path); }
 };
-
-// `ctrace ARGS` once it counts (its probes attached).
-std::unique_ptr<Process> start_advise(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{ctrace_bin()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto p = std::make_unique<Process>(argv);
-  if (!p->wait_for_stderr("Counting")) throw std::runtime_error("ctrace did not start: " + p->err());
-  return p;
-}
 
 std::set<std::string> allowed(const json& profile) {
   std::set<std::string> names;
@@ -184,7 +174,7 @@ TEST_CASE(
   auto all = allowed(json::parse(from_start.ctrace.out));
 
   DockerContainer c(container_name("adv-run"), kFiles, {.hold = true});
-  auto p = start_advise({"advise", "seccomp", "--container", c.name()});
+  auto p = start_ctrace({"advise", "seccomp", "--container", c.name()}, "Counting");
   c.go();
   REQUIRE(c.wait_stopped());
   p->signal(SIGINT);
@@ -260,17 +250,17 @@ TEST_CASE("advise seccomp --from-start of a runc container: runc runs the same b
   std::string name = container_name("adv-runc");
   json profile;
   {
-    Process p({ctrace_bin(), "advise", "seccomp", "--from-start", "--container", name});
-    REQUIRE(p.wait_for_stderr("Waiting for container"));
+    auto p =
+        start_ctrace({"advise", "seccomp", "--from-start", "--container", name}, "Waiting for container");
     {
       RuncContainer c(name, files_in("/dev/shm"));
       REQUIRE(c.wait_stopped());
       CHECK(c.output() == "hello\n1\n");
     }  // runc delete removes the cgroup: ctrace ends by itself
-    REQUIRE(p.wait(std::chrono::seconds(60)) == 0);
-    INFO("ctrace: " << p.err());
-    CHECK_THAT(p.err(), Catch::Contains("started") && Catch::Contains("exited"));
-    profile = json::parse(p.out());
+    REQUIRE(p->wait(std::chrono::seconds(60)) == 0);
+    INFO("ctrace: " << p->err());
+    CHECK_THAT(p->err(), Catch::Contains("started") && Catch::Contains("exited"));
+    profile = json::parse(p->out());
   }
   REQUIRE(allowed(profile).count("execve") == 1);
   // the profile as linux.seccomp of config.json: runc accepts its shape, and the workload runs

@@ -250,11 +250,11 @@ LoopbackListener::~LoopbackListener() {
   ::close(fd_);
 }
 
-std::unique_ptr<Process> start_ctrace(const std::vector<std::string>& args) {
+std::unique_ptr<Process> start_ctrace(const std::vector<std::string>& args, const std::string& marker) {
   std::vector<std::string> argv{ctrace_bin()};
   argv.insert(argv.end(), args.begin(), args.end());
   auto p = std::make_unique<Process>(argv);
-  if (!p->wait_for_stderr("Collecting events")) throw std::runtime_error("ctrace did not start: " + p->err());
+  if (!p->wait_for_stderr(marker)) throw std::runtime_error("ctrace did not start: " + p->err());
   return p;
 }
 

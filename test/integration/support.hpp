@@ -105,8 +105,9 @@ class LoopbackListener {
 std::string ctrace_bin();
 std::string workload_bin();
 
-// Starts `ctrace ARGS`, waits until it says it is collecting (probes attached).
-std::unique_ptr<Process> start_ctrace(const std::vector<std::string>& args);
+// Starts `ctrace ARGS`, waits until it says it is collecting (probes attached): `marker` on stderr.
+std::unique_ptr<Process> start_ctrace(const std::vector<std::string>& args,
+                                      const std::string& marker = "Collecting events");
 
 // A ctrace_workload held at "ready" until go(): it can be moved into a cgroup first.
 class Workload {

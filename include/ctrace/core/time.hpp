@@ -11,7 +11,7 @@ enum class TimePrecision { Seconds, Millis, Micros, Nanos };
 // Computed once per run: wall = monotonic + offset.
 class WallClock {
  public:
-  WallClock();                                  // samples both clocks now
+  WallClock();  // samples both clocks now
   explicit WallClock(int64_t offset_ns) : offset_ns_(offset_ns) {}
   // Nanoseconds since the epoch for a bpf_ktime_get_ns() value.
   // (in unsigned arithmetic: a garbled timestamp wraps instead of overflowing)
@@ -23,6 +23,9 @@ class WallClock {
  private:
   int64_t offset_ns_;
 };
+
+// CLOCK_MONOTONIC now, in ns: the clock of bpf_ktime_get_ns() and task->start_time.
+uint64_t monotonic_ns();
 
 // "2026-04-21T10:42:32Z" / "...32.123456Z": ISO 8601 in UTC.
 std::string format_utc(int64_t wall_ns, TimePrecision p = TimePrecision::Seconds);
