@@ -63,7 +63,8 @@ struct record_event {
 	__u32 ns_tid;
 	__u32 nr;
 	__u32 kind; /* enum record_kind */
-	__u32 pad;
+	__u32 owner; /* record --record-all: the low 32 bits of the id of the group that owned
+		       * the region then (a region outlives its group; 0 for one target) */
 	__s64 ret;
 	__u64 args[RECORD_MAX_ARGS];
 	char comm[16];

@@ -34,17 +34,8 @@
 #include "vmlinux.h"
 
 #include "common.bpf.h"
-#include "signal.h"
+#include "signal.bpf.h"
 #include "task_info.bpf.h"
-
-#define SI_QUEUE -1
-#define SI_TIMER -2
-#define SI_MESGQ -3
-#define SI_ASYNCIO -4
-#define SI_SIGIO -5
-#define SI_TKILL -6
-#define SI_DETHREAD -7
-#define SI_ASYNCNL -60
 
 /* --signal LIST / --fatal (CTRACE_FATAL_SIGNALS, common.h): bit (sig - 1) of the signals
  * reported, 1..64 */
@@ -57,24 +48,6 @@ struct {
 
 CTRACE_LOST_COUNTER(signal_lost);
 
-/* si_code of the siginfo, and whether the kernel sent it (see the top of the file). */
-static __always_inline bool from_kernel(struct kernel_siginfo *info, int *code)
-{
-	int c;
-
-	if ((unsigned long)info == 0) { /* SEND_SIG_NOINFO */
-		*code = SIGNAL_SI_USER;
-		return false;
-	}
-	if ((unsigned long)info == 1) { /* SEND_SIG_PRIV */
-		*code = SIGNAL_SI_KERNEL;
-		return true;
-	}
-	c = BPF_CORE_READ(info, si_code);
-	*code = c;
-	return c > 0 || c == SI_TIMER || c == SI_SIGIO || c == SI_ASYNCIO || c == SI_ASYNCNL;
-}
-
 SEC("tp_btf/signal_generate")
 int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task,
 	     int group, int result)
@@ -86,7 +59,7 @@ int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info, struc
 
 	if (sig < 1 || sig > 64 || !(targ_signal_mask & (1ULL << ((sig - 1) & 63))))
 		return 0;
-	kernel = from_kernel(info, &code);
+	kernel = signal_from_kernel(info, &code);
 	/* either end: the target, or the sender when it is a task */
 	if (task_match(task))
 		flags |= SIGNAL_F_TARGET_MATCH;

@@ -17,6 +17,7 @@
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/probe/event_loop.hpp"
 #include "ctrace/probe/percpu.hpp"
+#include "probe/ring_copy.hpp"
 #include "ctrace/probe/skeleton.hpp"
 #include "record.lskel.hpp"
 extern "C" {
@@ -32,6 +33,49 @@ namespace {
 constexpr uint32_t kMinSlotsPerCpu = 4;
 
 }  // namespace
+
+uint64_t copy_ring_region(const record_event* region, const std::vector<uint64_t>& heads, uint32_t slots_per_cpu,
+                          std::optional<uint32_t> owner, std::vector<std::pair<int, record_event>>& out) {
+  // The writers never stop: each slot is copied between two reads of its seq, and a slot
+  // a writer was in (seq 0) or rewrote meanwhile (seq moved on) is counted as torn. The raw
+  // copy comes first and decoding after: a copy runs at memory speed, where decoding as we
+  // go would let a busy writer lap a large ring before we reach its oldest slots.
+  uint64_t torn = 0, total = 0;
+  for (uint64_t h : heads) total += std::min<uint64_t>(h, slots_per_cpu);
+  out.reserve(out.size() + static_cast<size_t>(total));
+  for (size_t cpu = 0; cpu < heads.size(); ++cpu) {
+    uint64_t h = heads[cpu];
+    // newest first: a writer that laps the ring while we copy takes the oldest slots
+    // (the ones it overwrites next), and a flight recorder's newest events matter most
+    for (uint64_t oldest = h > slots_per_cpu ? h - slots_per_cpu : 0, p = h; p-- > oldest;) {
+      const record_event& live = region[cpu * slots_per_cpu + static_cast<size_t>(p % slots_per_cpu)];
+      if (__atomic_load_n(&live.seq, __ATOMIC_ACQUIRE) != p + 1) {
+        ++torn;
+        continue;
+      }
+      auto& slot = out.emplace_back(static_cast<int>(cpu), record_event{}).second;
+      std::memcpy(static_cast<void*>(&slot), &live, sizeof live);
+      __atomic_thread_fence(__ATOMIC_ACQUIRE);
+      if (__atomic_load_n(&live.seq, __ATOMIC_RELAXED) != p + 1) {
+        ++torn;
+        out.pop_back();
+      } else if (owner && slot.owner != *owner) {
+        out.pop_back();  // an earlier group's, still in a region given to another since
+      }
+    }
+  }
+  return torn;
+}
+
+std::vector<enrich::TraceEvent> decode_sorted(const RecordDecoder& decoder,
+                                              const std::vector<std::pair<int, record_event>>& copied) {
+  std::vector<enrich::TraceEvent> events;
+  events.reserve(copied.size());
+  for (const auto& [cpu, slot] : copied) events.push_back(decoder.decode(slot, cpu));
+  std::stable_sort(events.begin(), events.end(),
+                   [](const enrich::TraceEvent& a, const enrich::TraceEvent& b) { return a.ts_ns < b.ts_ns; });
+  return events;
+}
 
 struct Recorder::Impl {
   Skeleton<record_lbpf> skel;
@@ -80,6 +124,7 @@ Recorder::Recorder(const target::Target& target, unsigned self_tgid, const Recor
   skel.load([&](record_lbpf* s) {
     configure_filter(s, target, self_tgid);
     s->rodata->targ_slots_per_cpu = m.slots_per_cpu;
+    s->rodata->targ_ncpus = static_cast<uint32_t>(m.ncpus);
     s->rodata->targ_string_size = static_cast<uint32_t>(m.decoder->string_size());
     s->rodata->targ_filter_syscalls = !opts.syscalls.empty();
     s->maps.record_ring.max_entries = m.slots_per_cpu * static_cast<uint32_t>(m.ncpus);
@@ -127,45 +172,14 @@ RecorderDump Recorder::dump() {
   Impl& m = *impl_;
   RecorderDump d;
   d.number = ++m.dumps;
-  // The writers never stop: each slot is copied between two reads of its seq, and a slot
-  // a writer was in (seq 0) or rewrote meanwhile (seq moved on) is counted as torn. The raw
-  // copy comes first and decoding after: a copy runs at memory speed, where decoding as we
-  // go would let a busy writer lap a large ring before we reach its oldest slots.
   const uint64_t copy_start = monotonic_ns();
   auto heads = m.heads();
-  const auto* slots = static_cast<const record_event*>(m.ring);
   std::vector<std::pair<int, record_event>> copied;
-  uint64_t total = 0;
-  for (uint64_t h : heads) total += std::min<uint64_t>(h, m.slots_per_cpu);
-  copied.reserve(static_cast<size_t>(total));
-  for (int cpu = 0; cpu < m.ncpus; ++cpu) {
-    uint64_t h = heads[static_cast<size_t>(cpu)];
-    // newest first: a writer that laps the ring while we copy takes the oldest slots
-    // (the ones it overwrites next), and a flight recorder's newest events matter most
-    for (uint64_t oldest = h > m.slots_per_cpu ? h - m.slots_per_cpu : 0, p = h; p-- > oldest;) {
-      const record_event& live =
-          slots[static_cast<size_t>(cpu) * m.slots_per_cpu + static_cast<size_t>(p % m.slots_per_cpu)];
-      if (__atomic_load_n(&live.seq, __ATOMIC_ACQUIRE) != p + 1) {
-        ++d.torn;
-        continue;
-      }
-      auto& slot = copied.emplace_back(cpu, record_event{}).second;
-      std::memcpy(static_cast<void*>(&slot), &live, sizeof live);
-      __atomic_thread_fence(__ATOMIC_ACQUIRE);
-      if (__atomic_load_n(&live.seq, __ATOMIC_RELAXED) != p + 1) {
-        ++d.torn;
-        copied.pop_back();
-      }
-    }
-  }
+  d.torn = copy_ring_region(static_cast<const record_event*>(m.ring), heads, m.slots_per_cpu, std::nullopt, copied);
   spdlog::debug("dump {}: copied {} slots in {:.1f} ms, {} torn", d.number, copied.size(),
                 static_cast<double>(monotonic_ns() - copy_start) / 1e6, d.torn);
-  d.events.reserve(copied.size());
-  for (const auto& [cpu, slot] : copied) d.events.push_back(m.decoder->decode(slot, cpu));
+  d.events = decode_sorted(*m.decoder, copied);
   d.stats = m.stats(heads);  // as of the heads copied: events + torn + overwritten = recorded
-  std::stable_sort(
-      d.events.begin(), d.events.end(),
-      [](const enrich::TraceEvent& a, const enrich::TraceEvent& b) { return a.ts_ns < b.ts_ns; });
   return d;
 }
 
