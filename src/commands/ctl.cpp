@@ -8,6 +8,7 @@
 #include "ctrace/commands/serve_protocol.hpp"
 #include "ctrace/core/cgroup.hpp"
 #include "ctrace/core/error.hpp"
+#include "ctrace/core/escape.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/core/stop.hpp"
 #include "ctrace/target/target.hpp"
@@ -29,6 +30,9 @@ constexpr const char* kExamples = R"(ACTIONS:
   list-sd-traces UNIT                    the invocation ids of a unit's traces, oldest first
   dump-sd UNIT [INVOCATION_ID|-1]        dump that trace of the unit (-1 or nothing: the newest)
   metrics                                the daemon's Prometheus metrics, once (as GET /metrics)
+  postmortems                            the post-mortems serve --record-all wrote, newest first
+  postmortem NAME                        the newest post-mortem of container NAME (or of file NAME),
+                                         as text (-o json: the whole document)
 
 traceloopctl's verbs are accepted too: list-all, dump-id ID, dump-name NAME, close-id ID,
 close-name NAME (and the -sd verbs above, with the same arguments).
@@ -124,6 +128,24 @@ class CtlCommand final : public Command {
       need(0, "metrics");
       return print(request("GET", "/metrics"));
     }
+    if (action == "postmortems") {
+      need(0, "postmortems");
+      auto r = request("GET", "/postmortems");
+      if (format_ == "json") return print(r);
+      auto j = nlohmann::json::parse(r.body, nullptr, false);
+      if (!j.is_object() || !j.contains("postmortems")) throw Error("daemon: unexpected reply to /postmortems");
+      std::printf("%-27s %-20s %-7s %s\n", "TIME", "CONTAINER", "REASON", "SUMMARY");
+      for (const auto& p : j["postmortems"])
+        std::printf("%-27s %-20s %-7s %s\n", escape_text(p.value("time", "")).c_str(),
+                    escape_text(p.value("container", "")).c_str(), escape_text(p.value("reason", "")).c_str(),
+                    escape_text(p.value("summary", "")).c_str());
+      return 0;
+    }
+    if (action == "postmortem") {
+      need(1, "postmortem NAME");
+      return print(request("GET", "/postmortem?name=" + url_encode(words_[1]) +
+                                      (format_ == "json" ? "" : "&format=text")));
+    }
     if (action == "list-sd-traces") {
       need(1, "list-sd-traces UNIT");
       for (const auto& name : unit_traces(words_[1]))
@@ -147,7 +169,8 @@ class CtlCommand final : public Command {
     }
     throw UsageError(
         "unknown action '{}': use list, add, add-current-cgroup, dump, close, add-current-cgroup-sd, "
-        "close-sd, list-sd-units, list-sd-traces, dump-sd, metrics, or traceloopctl's list-all, dump-id, "
+        "close-sd, list-sd-units, list-sd-traces, dump-sd, metrics, postmortems, postmortem, or traceloopctl's "
+        "list-all, dump-id, "
         "dump-name, close-id, close-name",
         action);
   }

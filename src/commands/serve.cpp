@@ -23,8 +23,13 @@ constexpr const char* kExamples = R"(EXAMPLES:
   curl --unix-socket /run/ctrace.sock http://localhost/metrics
   ctrace serve --metrics-address [::]:9586            # Prometheus scrapes GET /metrics on TCP
   ctrace serve --list-metrics                         # the metric families ctrace may expose
+  ctrace serve --record-all --postmortem-dir /var/lib/ctrace/postmortem
+                                                      # every container; evidence of each failure
+  ctrace ctl postmortems                              # the post-mortems written
+  ctrace ctl postmortem api                           # the newest of container api, as text
 
-At most 16 targets; each gets its own ring of --size bytes (default 4M).
+At most 16 targets by /add; each gets its own ring of --size bytes (default 4M). --record-all
+records every container within --record-budget (default 256M, 2M each: 128 at once).
 Only root may connect; see docs/commands/serve.md for the HTTP API and systemd units.
 The TCP metrics port serves GET /metrics and /healthz only; see docs/deploy.md.)";
 
@@ -79,6 +84,20 @@ class ServeCommand final : public Command {
                   "have the kernel count the run time of BPF programs while serving "
                   "(ctrace_bpf_run_time_seconds_total; ~2 clock reads per program run)");
     app->add_flag("--list-metrics", o_.list_metrics, "print the metric families ctrace may expose and exit");
+    app->add_flag("--record-all", o_.record_all,
+                  "record every container from its first call, each in its own region of one ring");
+    app->add_option("--record-match", o_.record_match,
+                    "with --record-all: only the containers whose name or id matches this glob");
+    app->add_option("--record-budget", o_.record_budget,
+                    "with --record-all: the whole ring in bytes, K/M/G suffix, allocated at start")
+        ->default_str("256M");
+    app->add_option("--record-size", o_.record_size, "with --record-all: bytes of each container's region")
+        ->default_str("2M");
+    app->add_option("--postmortem-dir", o_.postmortem_dir,
+                    "with --record-all: write a post-mortem here when a recorded container fails");
+    app->add_option("--postmortem-max", o_.postmortem_max, "post-mortems kept in --postmortem-dir; the oldest go first")
+        ->check(CLI::Range(1, 10000))
+        ->default_str("100");
     return app;
   }
 

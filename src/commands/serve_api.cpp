@@ -12,11 +12,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "ctrace/commands/command.hpp"
 #include "ctrace/commands/dump.hpp"
 #include "ctrace/commands/http_server.hpp"
+#include "ctrace/commands/postmortem.hpp"
 #include "ctrace/commands/serve_protocol.hpp"
 #include "ctrace/core/error.hpp"
 #include "ctrace/core/log.hpp"
@@ -43,6 +45,7 @@ struct Trace {
   std::string name;
   target::Target target;
   std::unique_ptr<probe::TraceRecorder> recorder;
+  bool adopted = false;  // serve --record-all's, not /add's: not under kMaxTraces
 };
 
 // An HTTP error: status and message, answered as {"error": message}.
@@ -61,6 +64,7 @@ class Daemon final : public ServeApi, public output::MetricsSource {
         string_size_(opts.string_size),
         make_recorder_(std::move(make_recorder)) {
     exporter_.add(*this);
+    if (!opts.postmortem_dir.empty()) postmortems_.emplace(opts.postmortem_dir, PostmortemLimits{});
   }
 
   output::MetricsExporter& exporter() override { return exporter_; }
@@ -71,6 +75,27 @@ class Daemon final : public ServeApi, public output::MetricsSource {
     traces_.clear();
     order_.clear();
     return n;
+  }
+
+  std::string adopt(const std::string& wanted, const target::Target& target,
+                    std::unique_ptr<probe::TraceRecorder> recorder) override {
+    std::lock_guard lock(mutex_);
+    std::string name = valid_trace_name(wanted) ? wanted : fmt::format("cgroup.{}", target.cgroup_id);
+    if (traces_.count(name)) name += fmt::format(".{}", target.cgroup_id);
+    auto t = std::make_shared<Trace>(Trace{next_id_++, name, target, std::move(recorder), true});
+    traces_[name] = t;
+    order_.push_back(name);
+    spdlog::info("recording {} as {} (id {})", target.cgroup_path, name, t->id);
+    return name;
+  }
+
+  bool drop(const std::string& name) override {
+    std::lock_guard lock(mutex_);
+    auto it = traces_.find(name);
+    if (it == traces_.end()) return false;
+    traces_.erase(it);
+    order_.erase(std::find(order_.begin(), order_.end(), name));
+    return true;
   }
 
   void routes(SocketHttpServer& s) override {
@@ -91,6 +116,10 @@ class Daemon final : public ServeApi, public output::MetricsSource {
       close(req, res);
     });
     s.Get("/metrics", guarded([this](const httplib::Request&, httplib::Response& res) { metrics(res); }));
+    s.Get("/postmortems", guarded([this](const httplib::Request&, httplib::Response& res) {
+            reply(res, 200, {{"postmortems", store().list()}});
+          }));
+    s.Get("/postmortem", guarded([this](const httplib::Request& req, httplib::Response& res) { postmortem(req, res); }));
     // Unknown paths and httplib's own 4xx (bad request line, too large) get a JSON body that
     // says what was wrong; our handlers' errors already carry one.
     s.set_error_handler(
@@ -240,7 +269,7 @@ class Daemon final : public ServeApi, public output::MetricsSource {
       case 404:
         return fmt::format(
             "no route {} {}: use /list, /add, /dump, /dump-by-name, /dump-by-cgroup, /close, "
-            "/close-by-name or /metrics",
+            "/close-by-name, /metrics, /postmortems or /postmortem",
             req.method, req.path);
       case 405:
         return fmt::format("method {} not allowed on {}", req.method, req.path);
@@ -323,7 +352,7 @@ class Daemon final : public ServeApi, public output::MetricsSource {
     {
       std::lock_guard lock(mutex_);
       if (traces_.count(name)) throw HttpError{409, "a trace named '" + name + "' exists: close it first"};
-      if (traces_.size() + pending_ >= kMaxTraces)
+      if (added() + pending_ >= kMaxTraces)
         throw HttpError{429, fmt::format("at most {} targets: close one first", kMaxTraces)};
       ++pending_;
     }
@@ -348,6 +377,28 @@ class Daemon final : public ServeApi, public output::MetricsSource {
            {"cgroup", tgt.cgroup_path},
            {"cgroup_id", tgt.cgroup_id},
            {"capacity", t->recorder->capacity()}});
+  }
+
+  // Traces started by /add (each its own programs): at most kMaxTraces. Called with mutex_ held.
+  size_t added() const {
+    return static_cast<size_t>(
+        std::count_if(traces_.begin(), traces_.end(), [](const auto& kv) { return !kv.second->adopted; }));
+  }
+
+  PostmortemStore& store() {
+    if (!postmortems_) throw HttpError{404, "no post-mortems: serve runs without --postmortem-dir"};
+    return *postmortems_;
+  }
+
+  // /postmortem?name=CONTAINER|FILE[&format=text]: the newest of that container, or that file.
+  void postmortem(const httplib::Request& req, httplib::Response& res) {
+    std::string name = param(req, "name"), format = param(req, "format", false);
+    if (!format.empty() && format != "json" && format != "text")
+      throw HttpError{400, "format must be text or json, not '" + format + "'"};
+    auto body = store().read(name, format == "text");
+    if (!body) throw HttpError{404, "no post-mortem of '" + name + "': GET /postmortems lists them"};
+    res.status = 200;
+    res.set_content(*body, format == "text" ? "text/plain; charset=utf-8" : "application/json");
   }
 
   void metrics(httplib::Response& res) {
@@ -391,6 +442,7 @@ class Daemon final : public ServeApi, public output::MetricsSource {
   size_t pending_ = 0;
   uint32_t next_id_ = 0;
   WallClock wall_;
+  std::optional<PostmortemStore> postmortems_;
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "commands/metric_sources.hpp"
+#include "commands/serve_record_all.hpp"
 #include "ctrace/commands/command.hpp"
 #include "ctrace/commands/http_server.hpp"
 #include "ctrace/commands/metrics_server.hpp"
@@ -38,6 +39,24 @@ int serve(const ServeOptions& o) {
   if (o.list_metrics) return list_metrics();
   ServeApiOptions daemon_opts;
   daemon_opts.string_size = o.string_size;
+  daemon_opts.postmortem_dir = o.postmortem_dir;
+  RecordAllServiceOptions all_opts;
+  if (o.record_all) {
+    all_opts.recorder.string_size = o.string_size;
+    if (!o.record_budget.empty()) all_opts.recorder.budget_bytes = parse_size(o.record_budget);
+    if (!o.record_size.empty()) all_opts.recorder.size_bytes = parse_size(o.record_size);
+    if (all_opts.recorder.size_bytes < (64ULL << 10) || all_opts.recorder.size_bytes > (256ULL << 20))
+      throw UsageError("--record-size is between 64K and 256M");
+    if (all_opts.recorder.budget_bytes < all_opts.recorder.size_bytes || all_opts.recorder.budget_bytes > (16ULL << 30))
+      throw UsageError("--record-budget is between --record-size and 16G");
+    all_opts.match = o.record_match;
+    all_opts.postmortem_dir = o.postmortem_dir;
+    all_opts.limits.max_files = o.postmortem_max;
+  } else if (!o.record_match.empty() || !o.record_budget.empty() || !o.record_size.empty() ||
+             !o.postmortem_dir.empty()) {
+    throw UsageError(
+        "--record-match, --record-budget, --record-size and --postmortem-dir need --record-all: add --record-all");
+  }
   if (!o.size.empty()) daemon_opts.default_size = parse_size(o.size);
   std::optional<TcpAddress> metrics_address;
   if (!o.metrics_address.empty()) metrics_address = parse_tcp_address(o.metrics_address);
@@ -72,6 +91,12 @@ int serve(const ServeOptions& o) {
     exporter.add(*containers);
   }
 
+  std::optional<RecordAllService> record_all;
+  if (o.record_all) {
+    record_all.emplace(*daemon, cgroup_fs, self, *formats, all_opts, stop);
+    exporter.add(*record_all);
+  }
+
   UnixHttpServer server;
   daemon->routes(server);
   std::optional<MetricsListener> tcp;
@@ -79,9 +104,11 @@ int serve(const ServeOptions& o) {
   server.bind_unix(o.socket);
   if (tcp) notice("Serving metrics on " + tcp->start());
   notice(fmt::format("Listening on {} (root only, at most {} targets)", o.socket, kMaxTraces));
+  if (record_all) record_all->start();
   server.serve_until(stop.wake_fd());
   tcp.reset();
   server.close_socket();
+  record_all.reset();
   size_t detached = daemon->close_all();
   spdlog::info("stopping: {} ({} targets detached)", to_string(stop.reason()), detached);
   return 0;

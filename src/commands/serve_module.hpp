@@ -19,6 +19,13 @@ struct ServeOptions {
   std::optional<int> metrics_grace;
   bool bpf_stats = false;
   bool list_metrics = false;
+  // --record-all and its options
+  bool record_all = false;
+  std::string record_match;
+  std::string record_budget;  // as given: "256M"; empty for the default
+  std::string record_size;
+  std::string postmortem_dir;
+  size_t postmortem_max = 100;
 };
 
 // The module's entry point: runs the daemon until a stop signal; returns the exit code.

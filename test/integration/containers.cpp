@@ -388,6 +388,7 @@ DockerContainer::DockerContainer(std::string name, std::vector<std::string> args
   std::vector<std::string> argv =
       docker_cmd({"run", "-d", "--name", name_, "--network", "none", "-v", ctl_.string() + ":/ctl"});
   if (!opts.hostname.empty()) argv.insert(argv.end(), {"--hostname", opts.hostname});
+  argv.insert(argv.end(), opts.run_args.begin(), opts.run_args.end());
   argv.push_back(image);
   for (const auto& a : opts.hold ? held(args) : args) argv.push_back(a);
   auto r = run(argv, std::chrono::seconds(120));

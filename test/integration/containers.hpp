@@ -20,6 +20,7 @@ struct ContainerOptions {
   std::map<std::string, std::string> annotations;  // runc: in config.json; podman: --annotation
   bool hold = false;                               // wait for go() before running the command
   std::string seccomp;                             // runc: linux.seccomp, a profile (JSON text)
+  std::vector<std::string> run_args;               // docker: more `docker run` options (-m, --restart)
 };
 
 // Prefix for the names of test containers: unique per test process.

@@ -4,6 +4,7 @@
 // fake recorders (test/fuzz/fuzz_serve_http.cpp).
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 
@@ -22,6 +23,7 @@ using RecorderFactory = std::function<std::unique_ptr<probe::TraceRecorder>(cons
 struct ServeApiOptions {
   uint64_t default_size = probe::RecorderOptions::kDefaultSize;  // --size, bytes per target
   int string_size = 64;                                          // --string-size
+  std::filesystem::path postmortem_dir;                          // --postmortem-dir: /postmortems
 };
 
 class ServeApi {
@@ -33,6 +35,14 @@ class ServeApi {
   virtual output::MetricsExporter& exporter() = 0;
   // Stops every recording; returns how many there were.
   virtual size_t close_all() = 0;
+  // A recording the daemon did not start by request (serve --record-all): listed, dumped and
+  // closed like the others. Returns the name it got: `name`, or `name` + "." + the cgroup id
+  // when a trace has that name already.
+  virtual std::string adopt(const std::string& name, const target::Target& target,
+                            std::unique_ptr<probe::TraceRecorder> recorder) = 0;
+  // Ends an adopted recording (its region is given to another container); false when a client
+  // closed it before.
+  virtual bool drop(const std::string& name) = 0;
 };
 
 // Targets are resolved in `cgroup_fs`; dumps are decoded with `formats`.

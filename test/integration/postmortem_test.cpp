@@ -1,0 +1,331 @@
+// serve --record-all --postmortem-dir on real Docker (containers.hpp starts a dockerd when none
+// runs): every container recorded from its first call, one post-mortem per failure whose reason
+// matches `docker inspect` and whose calls hold the workload's own last calls, none for a
+// container that ends well (in the same run), one per death of a restart loop; and 200 cgroups
+// of containers through a small budget: all recorded, the budget message once, nothing leaked.
+#include <signal.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "containers.hpp"
+#include "ctrace/commands/serve_protocol.hpp"
+#include "support.hpp"
+
+using namespace ctrace::test;
+using ctrace::commands::daemon_request;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+template <typename F>
+bool eventually(F f, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return f();
+}
+
+// `ctrace serve --record-all` on a socket and a post-mortem directory of its own.
+class RecordAll {
+ public:
+  explicit RecordAll(const std::string& tag, std::vector<std::string> extra = {})
+      : sock_("/tmp/ctrace-test-" + tag + "-" + std::to_string(::getpid()) + ".sock"),
+        dir_(fs::temp_directory_path() / ("ctrace-test-" + tag + "-" + std::to_string(::getpid()))) {
+    fs::remove_all(dir_);
+    std::vector<std::string> argv{ctrace_bin(), "serve",           "--socket", sock_, "--record-all",
+                                  "--postmortem-dir", dir_.string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    proc_ = std::make_unique<Process>(argv);
+    if (!proc_->wait_for_stderr("Recording every container"))
+      throw std::runtime_error("serve --record-all did not start: " + proc_->err());
+  }
+  ~RecordAll() {
+    proc_->signal(SIGTERM);
+    proc_->wait();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  Process& process() { return *proc_; }
+  const std::string& socket() const { return sock_; }
+
+  // The post-mortems of container `name`, oldest first.
+  std::vector<json> of(const std::string& name) const {
+    std::vector<std::pair<fs::path, json>> found;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir_, ec)) {
+      if (e.path().extension() != ".json") continue;
+      std::ifstream in(e.path());
+      auto j = json::parse(in, nullptr, false);
+      if (!j.is_discarded() && j["container"]["name"] == name) found.emplace_back(e.path(), j);
+    }
+    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.second["time"] < b.second["time"]; });
+    std::vector<json> out;
+    for (auto& f : found) out.push_back(std::move(f.second));
+    return out;
+  }
+
+  json get(const std::string& target) const {
+    auto r = daemon_request(sock_, "GET", target);
+    if (r.status != 200) throw std::runtime_error(target + ": HTTP " + std::to_string(r.status) + " " + r.body);
+    return json::parse(r.body);
+  }
+
+  // The trace serve adopted for container `name` in /list (null when none).
+  json trace(const std::string& name) const {
+    const json list = get("/list?format=json");  // held: a range-for over a temporary's ["traces"] dangles
+    for (const auto& t : list["traces"])
+      if (t["name"] == name) return t;
+    return nullptr;
+  }
+
+ private:
+  std::string sock_;
+  fs::path dir_;
+  std::unique_ptr<Process> proc_;
+};
+
+std::string inspect(const DockerContainer& c, const std::string& format) {
+  auto r = run(docker_cmd({"inspect", "-f", format, c.name()}));
+  std::string s = r.out;
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// Index of the first call in `calls` for which f holds, or -1.
+template <typename F>
+long find_call(const json& calls, F f) {
+  for (size_t i = 0; i < calls.size(); ++i)
+    if (f(calls[i])) return static_cast<long>(i);
+  return -1;
+}
+
+bool has_arg(const json& call, const std::string& name, const json& value) {
+  for (const auto& a : call["args"])
+    if (a["name"] == name && (a.value("str", json()) == value || a["value"] == value)) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("serve --record-all writes one post-mortem per failed docker container and none for one that exits 0",
+          "[docker][postmortem]") {
+  docker_image();
+  RecordAll daemon("pm");
+  DockerContainer failed(container_name("pm-exit"), {"/bin/sh", "-c", "cat /ctrace-missing; exit 3"}, {.hold = true});
+  DockerContainer fine(container_name("pm-ok"), {"/bin/sh", "-c", "cat /etc/passwd >/dev/null; exit 0"},
+                       {.hold = true});
+  DockerContainer segv(container_name("pm-segv"), {"/ctl/ctrace_segv_helper"}, {.hold = true});
+  fs::copy_file(CTRACE_SEGV_HELPER_BIN, segv.ctl() / "ctrace_segv_helper");
+  DockerContainer killed(container_name("pm-kill"), {"sleep", "600"});
+  failed.go();
+  fine.go();
+  segv.go();
+  REQUIRE(failed.wait_stopped());
+  REQUIRE(fine.wait_stopped());
+  REQUIRE(segv.wait_stopped());
+  REQUIRE(run(docker_cmd({"kill", "-s", "KILL", killed.name()})).code == 0);
+  REQUIRE(killed.wait_stopped());
+  INFO("serve: " << daemon.process().err());
+  REQUIRE(eventually([&] {
+    return daemon.of(failed.name()).size() == 1 && daemon.of(segv.name()).size() == 1 &&
+           daemon.of(killed.name()).size() == 1;
+  }));
+
+  // exit 3: docker says so; the failing openat with ENOENT comes before the init's exit_group(3)
+  auto pm = daemon.of(failed.name()).at(0);
+  CHECK(failed.exit_code() == 3);
+  CHECK(pm["reason"] == "exit");
+  CHECK(pm["cause"]["exit_code"] == 3);
+  CHECK(pm["cause"]["task"]["init"] == true);
+  CHECK(pm["container"]["id"] == failed.id());
+  CHECK(pm["container"]["runtime"] == "docker");
+  const json& calls = pm["calls"];
+  long open = find_call(calls, [](const json& c) {
+    return c["name"] == "openat" && has_arg(c, "filename", "/ctrace-missing") && c["errno"] == "ENOENT";
+  });
+  long exit = find_call(calls, [&](const json& c) {
+    return c["name"] == "exit_group" && c["pid"] == pm["cause"]["task"]["pid"] && has_arg(c, "error_code", 3);
+  });
+  CHECK(open >= 0);
+  CHECK(exit > open);
+  // the dying task's own last call is its exit_group(3)
+  REQUIRE(!pm["task_calls"].empty());
+  CHECK(pm["task_calls"].back()["name"] == "exit_group");
+  bool counted = false;
+  for (const auto& e : pm["errors_last_10s"])
+    counted |= e["syscall"] == "openat" && e["errno"] == "ENOENT" && e["count"] >= 1;
+  CHECK(counted);
+  bool exec_seen = false;
+  for (const auto& e : pm["execs"]) exec_seen |= has_arg(e, "filename", "/bin/sh");
+  CHECK(exec_seen);
+
+  // SIGSEGV: a fault, docker's 128 + 11
+  pm = daemon.of(segv.name()).at(0);
+  CHECK(segv.exit_code() == 128 + SIGSEGV);
+  CHECK(pm["reason"] == "signal");
+  CHECK(pm["cause"]["signal"] == "SIGSEGV");
+  CHECK(pm["cause"]["sender"]["fault"] == true);
+  CHECK(pm["summary"].get<std::string>().find("fault") != std::string::npos);
+
+  // docker kill -s KILL: sent by the runtime, named
+  pm = daemon.of(killed.name()).at(0);
+  CHECK(killed.exit_code() == 128 + SIGKILL);
+  CHECK(pm["reason"] == "signal");
+  CHECK(pm["cause"]["signal"] == "SIGKILL");
+  CHECK(pm["cause"]["sender"]["kernel"] == false);
+  CHECK(pm["cause"]["sender"]["pid"] > 0);
+  CHECK(!pm["cause"]["sender"]["comm"].get<std::string>().empty());
+  CHECK(inspect(killed, "{{.State.OOMKilled}}") == "false");
+
+  // the container that exited 0 was recorded (the positive control) and left nothing
+  CHECK(fine.exit_code() == 0);
+  json t = daemon.trace(fine.name());
+  INFO("list: " << daemon.get("/list?format=json").dump());
+  REQUIRE(t.is_object());
+  CHECK(t["recorded"] > 0);
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // past the settling of any late event
+  CHECK(daemon.of(fine.name()).empty());
+  CHECK(daemon.of(failed.name()).size() == 1);
+  CHECK(daemon.of(killed.name()).size() == 1);
+
+  // the HTTP routes, ctl's text and the metric
+  auto list = daemon.get("/postmortems")["postmortems"];
+  CHECK(list.size() == 3);
+  auto text = run({ctrace_bin(), "ctl", "--socket", daemon.socket(), "postmortem", failed.name()});
+  CHECK(text.code == 0);
+  CHECK(text.out.find("init exited with 3") != std::string::npos);
+  CHECK(text.out.find("\"/ctrace-missing\"") != std::string::npos);
+  auto table = run({ctrace_bin(), "ctl", "--socket", daemon.socket(), "postmortems"});
+  CHECK(table.code == 0);
+  CHECK(table.out.find(segv.name()) != std::string::npos);
+  auto metrics = daemon_request(daemon.socket(), "GET", "/metrics").body;
+  CHECK(metrics.find("ctrace_postmortems_total{container=\"" + failed.name() + "\",reason=\"exit\"} 1") !=
+        std::string::npos);
+  CHECK(metrics.find("ctrace_postmortems_total{container=\"" + segv.name() + "\",reason=\"signal\"} 1") !=
+        std::string::npos);
+  CHECK(metrics.find("container=\"" + fine.name() + "\"") == std::string::npos);
+  // one warning line per failure on stderr
+  CHECK(daemon.process().wait_for_stderr("died: init exited with 3"));
+  CHECK(daemon.process().err().find("container " + failed.name() + " (docker " + failed.id().substr(0, 12) +
+                                    ") died: init exited with 3") != std::string::npos);
+}
+
+TEST_CASE("serve --record-all: an OOM kill is the reason, and a restart loop leaves one post-mortem per death",
+          "[docker][postmortem]") {
+  docker_image();
+  RecordAll daemon("pm-oom");
+  DockerContainer oom(container_name("pm-oom"), {"/ctl/ctrace_oom_helper", "512"},
+                      {.hold = true, .run_args = {"-m", "32m", "--memory-swap", "32m"}});
+  fs::copy_file(CTRACE_OOM_HELPER_BIN, oom.ctl() / "ctrace_oom_helper");
+  DockerContainer loop(container_name("pm-loop"), {"/bin/sh", "-c", "exit 4"},
+                       {.hold = true, .run_args = {"--restart", "on-failure:3"}});
+  oom.go();
+  loop.go();
+  REQUIRE(oom.wait_stopped());
+  REQUIRE(eventually([&] {
+    return inspect(loop, "{{.RestartCount}} {{.State.Status}}") == "3 exited";
+  }, std::chrono::seconds(60)));
+  INFO("serve: " << daemon.process().err());
+  REQUIRE(eventually([&] { return daemon.of(oom.name()).size() == 1 && daemon.of(loop.name()).size() == 4; }));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+
+  auto pm = daemon.of(oom.name());
+  REQUIRE(pm.size() == 1);
+  CHECK(inspect(oom, "{{.State.OOMKilled}}") == "true");
+  CHECK(pm[0]["reason"] == "oom");
+  CHECK(pm[0]["cause"]["oom"]["memcg_limit_bytes"] == 32ULL << 20);
+  CHECK(pm[0]["cause"]["oom"]["cgroup_limit"] == true);
+  // the victim's SIGKILL is in the same post-mortem, not one of its own
+  bool killed = false;
+  for (const auto& e : pm[0]["events"]) killed |= e.value("signal", "") == "SIGKILL";
+  CHECK(killed);
+
+  // the first run and its 3 restarts: 4 deaths, 4 files, each exit 4 (docker's ExitCode)
+  auto deaths = daemon.of(loop.name());
+  CHECK(deaths.size() == 4);
+  CHECK(loop.exit_code() == 4);
+  for (const auto& d : deaths) {
+    CHECK(d["reason"] == "exit");
+    CHECK(d["cause"]["exit_code"] == 4);
+  }
+  // each death is a run of its own: its own cgroup, and its own init
+  std::set<uint64_t> cgroups;
+  std::set<int> pids;
+  for (const auto& d : deaths) {
+    cgroups.insert(d["container"]["cgroup_id"].get<uint64_t>());
+    pids.insert(d["cause"]["task"]["pid"].get<int>());
+  }
+  CHECK(cgroups.size() == 4);
+  CHECK(pids.size() == 4);
+}
+
+TEST_CASE("serve --record-all: 200 cgroups of containers in a budget of 16 regions, the budget message once",
+          "[postmortem][budget]") {
+  // 64K regions in a 1M budget: 16 at once. Cgroups named as docker's systemd driver names them
+  // (docker-ID.scope): containers by their path, each runs one process with exact calls.
+  RecordAll daemon("pm-budget", {"--record-budget", "1M", "--record-size", "64K"});
+  auto maps = [&] {  // the BPF maps the daemon holds open
+    size_t n = 0;
+    std::error_code ec;
+    for (const auto& fd : fs::directory_iterator("/proc/" + std::to_string(daemon.process().pid()) + "/fd", ec))
+      n += fs::read_symlink(fd.path(), ec).string() == "anon_inode:bpf-map";
+    return n;
+  };
+  const size_t maps_before = maps();
+  REQUIRE(maps_before > 0);
+  TestCgroup parent("ctrace-test-pm-budget");
+  auto id = [](int i) {
+    char buf[65];
+    std::snprintf(buf, sizeof buf, "%08x%056x", 0xc7ace000 + i, 0);
+    return std::string(buf);
+  };
+  // one after another: each recorded while it lives, its region reused after it goes
+  for (int i = 0; i < 200; ++i) {
+    TestCgroup cg(parent, "docker-" + id(i) + ".scope");
+    Workload w({"getppid", "7"});
+    cg.add(w.pid());
+    w.go();
+    REQUIRE(w.wait() == 0);
+    if (i % 50 == 49) {
+      // the trace of this one holds exactly its 7 getppid calls (enter and exit each)
+      std::string name = id(i).substr(0, 12);
+      INFO("list: " << daemon.get("/list?format=json").dump());
+      REQUIRE(eventually([&] { return daemon.trace(name).is_object(); }));
+      auto dump = daemon_request(daemon.socket(), "GET", "/dump?name=" + name + "&format=json").body;
+      size_t getppid = 0;
+      std::istringstream in(dump);
+      for (std::string line; std::getline(in, line);) {
+        auto j = json::parse(line);
+        getppid += j.value("name", "") == "getppid" && j["pid"] == w.pid();
+      }
+      CHECK(getppid == 7);
+    }
+  }
+  INFO("serve: " << daemon.process().err());
+  CHECK(daemon.process().err().find("recording budget full") == std::string::npos);  // not yet
+  // 20 alive at once: 4 find no region; the message comes once
+  std::vector<std::unique_ptr<TestCgroup>> alive;
+  for (int i = 0; i < 20; ++i) alive.push_back(std::make_unique<TestCgroup>(parent, "docker-" + id(1000 + i) + ".scope"));
+  REQUIRE(daemon.process().wait_for_stderr("recording budget full"));
+  // a second message would come at once: the 4 cgroups without a region were made together
+  daemon.process().wait_for_stderr("ctrace-never-printed", std::chrono::seconds(1));
+  const auto& err = daemon.process().err();
+  size_t first = err.find("recording budget full");
+  CHECK(err.find("recording budget full", first + 1) == std::string::npos);
+  auto metrics = daemon_request(daemon.socket(), "GET", "/metrics").body;
+  CHECK(metrics.find("ctrace_record_budget_full_total ") != std::string::npos);
+  CHECK(metrics.find("ctrace_record_budget_full_total 0") == std::string::npos);
+  alive.clear();
+  // no map made per container: the same maps before and after
+  CHECK(maps() == maps_before);
+}
