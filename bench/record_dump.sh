@@ -32,7 +32,7 @@ srv=$!
 until grep -q "Listening on" "$build/bench-dump.err" 2>/dev/null; do sleep 0.1; done
 api() { curl -sS --unix-socket "$sock" "$@"; }
 # recorded/lost of the trace from /list
-counters() { api http://localhost/list | python3 -c 'import json,sys; t=json.load(sys.stdin)["traces"][0]; print(t["recorded"], t["lost"])'; }
+counters() { api "http://localhost/list?format=json" | python3 -c 'import json,sys; t=json.load(sys.stdin)["traces"][0]; print(t["recorded"], t["lost"])'; }
 
 sh -c "echo \$\$ > $cg/cgroup.procs; exec $work getppid 2000000000" &
 loop=$!
@@ -40,7 +40,7 @@ loop=$!
 printf "%-6s %9s %8s %8s %9s %8s %7s %6s %10s\n" ring slots dump_ms copy_ms pause_ms events torn lost rate_ratio
 for size in 4M 256M; do
   api -X POST "http://localhost/add?name=bench&size=$size&cgrouppath=$cg" >/dev/null
-  capacity=$(api http://localhost/list | python3 -c 'import json,sys; print(json.load(sys.stdin)["traces"][0]["capacity"])')
+  capacity=$(api "http://localhost/list?format=json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["traces"][0]["capacity"])')
   # let the ring wrap
   until read -r rec _ < <(counters) && (( rec > capacity )); do sleep 0.2; done
   # the loop's rate without dumps, over one second

@@ -42,6 +42,9 @@ EXAMPLES:
   ctrace ctl add db --container 3f2a9c
   ExecStartPre=+/usr/bin/ctrace ctl add-current-cgroup-sd "%n" "$INVOCATION_ID")";
 
+// /list answers traceloop's text unless asked for JSON, which ctl prints and parses.
+constexpr const char* kListJson = "/list?format=json";
+
 // The cgroup v2 of this process relative to the mount, which the daemon resolves
 // ("system.slice/x.service"; "." for the root).
 std::string current_cgroup() {
@@ -84,7 +87,7 @@ class CtlCommand final : public Command {
           "-c, --cgroup-id, -p and --container only go with 'add NAME': see 'ctrace ctl --help'");
     if (action == "list" || action == "list-all") {
       need(0, "list");
-      return print(request("GET", "/list"));
+      return print(request("GET", kListJson));
     }
     if (action == "add") {
       if (selected) {
@@ -202,7 +205,7 @@ class CtlCommand final : public Command {
 
   // (unit part of the name, name) of every systemd_ trace, in the order they were added.
   std::vector<std::pair<std::string, std::string>> sd_traces() {
-    auto j = nlohmann::json::parse(request("GET", "/list").body);
+    auto j = nlohmann::json::parse(request("GET", kListJson).body);
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& t : j.at("traces")) {
       std::string name = t.at("name");

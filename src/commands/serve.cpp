@@ -19,7 +19,7 @@ constexpr const char* kExamples = R"(EXAMPLES:
   ctrace serve                                        # on /run/ctrace.sock
   ctrace ctl add web system.slice/nginx.service       # record a cgroup
   ctrace ctl dump web                                 # its ring, strace-style
-  curl --unix-socket /run/ctrace.sock http://localhost/list
+  curl --unix-socket /run/ctrace.sock http://localhost/list   # traceloop's text; ?format=json
   curl --unix-socket /run/ctrace.sock http://localhost/metrics
   ctrace serve --metrics-address [::]:9586            # Prometheus scrapes GET /metrics on TCP
   ctrace serve --list-metrics                         # the metric families ctrace may expose

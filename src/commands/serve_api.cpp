@@ -1,7 +1,8 @@
 // The HTTP side of `ctrace serve`: routes and handlers over the recordings the daemon holds
 // (/list /add /dump /close /metrics, and traceloop's requests as its README and traceloopctl
 // write them: ids, cgrouppath=, /dump-by-name, /dump-by-cgroup, /close-by-name, GET or POST
-// without a body). The recordings come from a RecorderFactory: the kernel's in serve.cpp.
+// without a body, /list in traceloop's text unless format=json). The recordings come from a
+// RecorderFactory: the kernel's in serve.cpp.
 #include "ctrace/commands/serve_api.hpp"
 
 #include <unistd.h>
@@ -45,8 +46,20 @@ struct Trace {
   std::string name;
   target::Target target;
   std::unique_ptr<probe::TraceRecorder> recorder;
-  bool adopted = false;  // serve --record-all's, not /add's: not under kMaxTraces
+  std::string listed_path;  // the cgroup of its text /list line (text_list_path())
+  bool adopted = false;     // serve --record-all's, not /add's: not under kMaxTraces
 };
+
+// The cgroup of a text /list line: traceloop prints the cgrouppath= of the request as it came,
+// and traceloopctl's users compare it with their own current-cgroup; cgroup= and cgroup_id=
+// (ctrace's) print the directory. A path with a control character (a line break would forge
+// lines) prints as the directory too.
+std::string text_list_path(const std::string& cgrouppath, const target::Target& t) {
+  bool plain = !cgrouppath.empty() && std::none_of(cgrouppath.begin(), cgrouppath.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  });
+  return plain ? cgrouppath : t.cgroup_dir.string();
+}
 
 // An HTTP error: status and message, answered as {"error": message}.
 struct HttpError {
@@ -82,7 +95,7 @@ class Daemon final : public ServeApi, public output::MetricsSource {
     std::lock_guard lock(mutex_);
     std::string name = valid_trace_name(wanted) ? wanted : fmt::format("cgroup.{}", target.cgroup_id);
     if (traces_.count(name)) name += fmt::format(".{}", target.cgroup_id);
-    auto t = std::make_shared<Trace>(Trace{next_id_++, name, target, std::move(recorder), true});
+    auto t = std::make_shared<Trace>(Trace{next_id_++, name, target, std::move(recorder), target.cgroup_dir.string(), true});
     traces_[name] = t;
     order_.push_back(name);
     spdlog::info("recording {} as {} (id {})", target.cgroup_path, name, t->id);
@@ -285,18 +298,20 @@ class Daemon final : public ServeApi, public output::MetricsSource {
     }
   }
 
-  // JSON by default; format=text: traceloop's "ID: [NAME] CGROUPPATH" lines (what traceloopctl greps).
+  // traceloop's text by default, "ID: [NAME] CGROUPPATH" lines (what traceloopctl greps and
+  // cuts); format=json: ctrace's object, with the counters (what ctl asks for).
   void list(const httplib::Request& req, httplib::Response& res) {
     std::string format = param(req, "format", false);
     if (!format.empty() && format != "json" && format != "text")
       throw HttpError{400, "format must be text or json, not '" + format + "'"};
+    const bool json = format == "json";
     ordered_json list = ordered_json::array();
     std::string text;
     std::lock_guard lock(mutex_);
     for (const auto& name : order_) {
       const auto& t = *traces_.at(name);
-      if (format == "text") {
-        text += fmt::format("{}: [{}] {}\n", t.id, t.name, t.target.cgroup_dir.string());
+      if (!json) {
+        text += fmt::format("{}: [{}] {}\n", t.id, t.name, t.listed_path);
         continue;
       }
       auto st = t.recorder->stats();
@@ -309,7 +324,7 @@ class Daemon final : public ServeApi, public output::MetricsSource {
                       {"overwritten", st.overwritten},
                       {"lost", st.lost}});
     }
-    if (format == "text") {
+    if (!json) {
       res.status = 200;
       res.set_content(text, "text/plain; charset=utf-8");
       return;
@@ -358,7 +373,8 @@ class Daemon final : public ServeApi, public output::MetricsSource {
     }
     std::shared_ptr<Trace> t;
     try {
-      t = std::make_shared<Trace>(Trace{0, name, tgt, make_recorder_(tgt, ro)});
+      t = std::make_shared<Trace>(
+          Trace{0, name, tgt, make_recorder_(tgt, ro), text_list_path(cgroup_path, tgt)});
     } catch (...) {
       std::lock_guard lock(mutex_);
       --pending_;

@@ -84,12 +84,12 @@ const TraceString* find_string(const TraceCall& c, int arg) {
   return nullptr;
 }
 
-// The arguments shown for a call: all of them at enter; a resumed exit shows only
-// what it captured (read's buffer).
+// The arguments shown for a call: all of them at enter; an exit without its enter shows
+// only what it captured (read's buffer).
 std::vector<SyscallArg> shown_args(const TraceCall& c, const TraceContext& ctx, std::vector<int>& index) {
   std::vector<SyscallArg> out;
   const auto* f = ctx.formats.find(c.first().nr);
-  if (c.state == TraceCall::State::Resumed) {
+  if (!c.enter) {
     for (const auto& s : c.exit->strings) {
       if (s.failed) continue;
       SyscallArg a;
@@ -150,6 +150,10 @@ const char* to_string(TraceCall::State s) {
       return "unfinished";
     case TraceCall::State::Resumed:
       return "resumed";
+    case TraceCall::State::ExitMissing:
+      return "exit_missing";
+    case TraceCall::State::EnterMissing:
+      return "enter_missing";
   }
   return "?";
 }
@@ -162,16 +166,16 @@ std::vector<TraceCall> pair_calls(const std::vector<TraceEvent>& ev, Pairing pai
     for (const TraceEvent& e : ev) {
       auto it = open.find(e.tid);
       if (e.enter) {
-        // an enter after an enter: the first one's exit was not recorded, it stays unfinished
+        // an enter after an enter: the first one's exit is not in the ring, it stays ExitMissing
         if (it != open.end()) open.erase(it);
         open.emplace(e.tid, out.size());
-        out.push_back({TraceCall::State::Unfinished, &e, nullptr});
+        out.push_back({TraceCall::State::ExitMissing, &e, nullptr});
         continue;
       }
       if (it != open.end() && out[it->second].enter->nr == e.nr) {
         out[it->second] = {TraceCall::State::Complete, out[it->second].enter, &e};
       } else {
-        out.push_back({TraceCall::State::Resumed, nullptr, &e});
+        out.push_back({TraceCall::State::EnterMissing, nullptr, &e});
       }
       if (it != open.end()) open.erase(it);
     }
@@ -224,6 +228,10 @@ Record call_record(const TraceCall& c, const TraceContext& ctx) {
   if (ctx.timestamps == TimestampFormat::Wall) r.set("time", timestamp(f.ts_ns, ctx));
   const std::string name = ctx.names.name(f.nr);
   r.set("comm", escape_bytes(f.comm)).set("name", name).set("state", to_string(c.state));
+  if (c.enter && c.exit)
+    r.set("duration_ns", c.exit->ts_ns > c.enter->ts_ns ? c.exit->ts_ns - c.enter->ts_ns : uint64_t{0});
+  else
+    r.set("duration_ns", Value{});
   Array args;
   std::vector<int> index;
   auto shown = shown_args(c, ctx, index);

@@ -174,12 +174,12 @@ TEST_CASE(
   CHECK(tcp_request(port, "POST", "/close?name=t1").status == 404);
   CHECK(tcp_request(port, "POST", "/metrics").status == 405);
   CHECK(tcp_request(port, "DELETE", "/healthz").status == 405);
-  CHECK(daemon_request(sock, "GET", "/list").body.find("\"traces\":[]") != std::string::npos);
+  CHECK(daemon_request(sock, "GET", "/list?format=json").body.find("\"traces\":[]") != std::string::npos);
 
   // Positive control: the same requests on the unix socket do add, list and dump.
   CHECK(daemon_request(sock, "POST", add).status == 201);
   CHECK(daemon_request(sock, "GET", "/dump?name=t1").status == 200);
-  auto list = json::parse(daemon_request(sock, "GET", "/list").body);
+  auto list = json::parse(daemon_request(sock, "GET", "/list?format=json").body);
   CHECK(list["traces"].size() == 1);
   m = tcp_request(port, "GET", "/metrics");
   CHECK(m.body.find("\nctrace_record_targets 1\n") != std::string::npos);
@@ -264,7 +264,7 @@ TEST_CASE("Debian's Prometheus scrapes serve --metrics-address and stores the re
   w.go();
   REQUIRE(w.wait() == 0);
   // Nothing runs in the cgroups any more: the daemon's own count is final.
-  auto list = json::parse(daemon_request(sock, "GET", "/list").body);
+  auto list = json::parse(daemon_request(sock, "GET", "/list?format=json").body);
   const uint64_t recorded_a = list["traces"][0]["recorded"].get<uint64_t>();
   const uint64_t recorded_b = list["traces"][1]["recorded"].get<uint64_t>();
   CHECK(recorded_a >= 2000);  // 1000 getppid enters and exits, and the workload's own calls

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -184,7 +185,7 @@ TEST_CASE("serve answers malformed and oversized requests with 4xx and keeps ser
   auto full = daemon_request(sock, "POST", "/add?size=1K&name=t16&cgroup=" + cg.relative());
   CHECK(full.status == 429);
   CHECK(full.body.find("at most 16") != std::string::npos);
-  auto list = daemon_request(sock, "GET", "/list");
+  auto list = daemon_request(sock, "GET", "/list?format=json");
   CHECK(list.status == 200);
   CHECK(json::parse(list.body).at("traces").size() == 16);
   d->signal(SIGTERM);
@@ -332,9 +333,10 @@ TEST_CASE("serve answers traceloop's README session and requests with numeric id
   auto added = curl(sock, "http://localhost/add?name=sshd&cgrouppath=" + abs);
   CHECK(added.status == 201);
   CHECK(json::parse(added.body).at("id") == 0);
-  auto list = curl(sock, "http://localhost/list");
+  auto list = curl(sock, "http://localhost/list");  // traceloop's text, the path as given
   REQUIRE(list.status == 200);
-  auto traces = json::parse(list.body).at("traces");
+  CHECK(list.body == "0: [sshd] " + abs + "\n");
+  auto traces = json::parse(curl(sock, "http://localhost/list?format=json").body).at("traces");
   REQUIRE(traces.size() == 1);
   CHECK(traces[0].at("id") == 0);
   CHECK(traces[0].at("name") == "sshd");
@@ -532,12 +534,164 @@ TEST_CASE("dumps in a loop while 2 tasks per CPU hammer syscalls: every slot val
     int enters = 0, exits = 0;
     for (const auto& j : lines) {
       if (j.at("type") != "syscall" || j.at("tid") != w->pid() || j.at("name") != "getppid") continue;
-      enters += j.at("state") != "resumed";
-      exits += j.at("state") != "unfinished";
+      enters += j.at("state") != "enter_missing";
+      exits += j.at("state") != "exit_missing";
     }
     CHECK(enters == kCalls);
     CHECK(exits == kCalls);
   }
+  d->signal(SIGTERM);
+  CHECK(d->wait() == 0);
+}
+
+namespace {
+
+// traceloopctl (contrib/traceloopctl in traceloop's repository) sends every request as
+// `curl -fsS --unix-socket SOCKET URL`: a GET, and any status >= 400 fails the verb.
+Result traceloopctl_curl(const std::string& sock, const std::string& url) {
+  return run({"curl", "-fsS", "--unix-socket", sock, "http://localhost" + url});
+}
+
+// What its `current-cgroup` helper prints for a process: the cgroup2 mount point, then the
+// path of the process's "0::" line in /proc/PID/cgroup.
+std::string current_cgroup_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("0::", 0) == 0) return cgroup2_mount().string() + line.substr(3);
+  throw std::runtime_error("no 0:: line in /proc/" + std::to_string(pid) + "/cgroup");
+}
+
+// `grep -o PATTERN`: every match of each line, one per output line.
+std::vector<std::string> grep_o(const std::string& text, const std::string& pattern) {
+  std::regex re(pattern);
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line))
+    for (std::sregex_iterator it(line.begin(), line.end(), re), end; it != end; ++it)
+      if (it->length() > 0) out.push_back(it->str());
+  return out;
+}
+
+// `cut -d D -f N` (to_end: `-f N-`): fields are 1-based; a line without D is printed whole,
+// as cut does without -s.
+std::string cut(const std::string& line, char d, size_t n, bool to_end) {
+  if (line.find(d) == std::string::npos) return line;
+  std::vector<std::string> f(1);
+  for (char c : line)
+    if (c == d)
+      f.emplace_back();
+    else
+      f.back() += c;
+  std::string out;
+  for (size_t i = n; i <= (to_end ? f.size() : std::min(n, f.size())); ++i)
+    out += (i > n ? std::string(1, d) : "") + f[i - 1];
+  return out;
+}
+
+// list-sd-units: `grep -o '\[systemd_.*\]' | cut -d _ -f 2 | sort | uniq -c`, as unit -> count.
+std::map<std::string, int> sd_units(const std::string& list) {
+  std::map<std::string, int> units;
+  for (const auto& m : grep_o(list, R"(\[systemd_.*\])")) ++units[cut(m, '_', 2, false)];
+  return units;
+}
+
+// list-sd-traces SERVICE (and the -1/all of dump-sd, close-sd):
+// `grep -o "\[systemd_${SERVICE}.*\] " | cut -d _ -f 3- | cut -d ] -f 1`.
+std::vector<std::string> sd_traces(const std::string& list, const std::string& service) {
+  std::vector<std::string> ids;
+  for (const auto& m : grep_o(list, R"(\[systemd_)" + service + R"(.*\] )"))
+    ids.push_back(cut(cut(m, '_', 3, true), ']', 1, false));
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("traceloopctl's 11 verbs replayed as the script sends them parse as the script parses them",
+          "[serve][traceloop]") {
+  const auto sock = temp_socket("traceloopctl");
+  auto d = start_daemon(sock);
+  TestCgroup parent("ctrace-test-traceloopctl");
+  TestCgroup cg(parent, "app");
+  const std::string hello = "write(fd=1, buf=\"hello\\n\", count=6) = 6";
+  Workload w({"write-hello", "2"});
+  cg.add(w.pid());
+  // the script's CURRENT_CGROUP, as its current-cgroup helper prints it inside the unit
+  const std::string current = current_cgroup_of(w.pid());
+  CHECK(current == cg.path().string());
+
+  // add-current-cgroup NAME: /add?name=${NAME}&cgrouppath=${CURRENT_CGROUP}
+  auto added = traceloopctl_curl(sock, "/add?name=plain&cgrouppath=" + current);
+  REQUIRE(added.code == 0);
+  CHECK(json::parse(added.out).at("id") == 0);
+  // add-current-cgroup-sd SERVICE INVOCATION: /add?name=systemd_${SERVICE}_${INVOCATION}&cgrouppath=...
+  for (const char* inv : {"aaaa1111", "bbbb2222", "cccc3333"})
+    REQUIRE(traceloopctl_curl(sock,
+                              std::string("/add?name=systemd_app.service_") + inv + "&cgrouppath=" + current)
+                .code == 0);
+  REQUIRE(traceloopctl_curl(sock, "/add?name=systemd_db.service_dddd4444&cgrouppath=" + current).code == 0);
+  w.go();
+  REQUIRE(w.wait() == 0);
+
+  // list-all: /list, printed as it comes: traceloop's lines, the cgroup path as it was added
+  auto list = traceloopctl_curl(sock, "/list");
+  REQUIRE(list.code == 0);
+  CHECK(list.out == "0: [plain] " + current + "\n1: [systemd_app.service_aaaa1111] " + current +
+                        "\n2: [systemd_app.service_bbbb2222] " + current +
+                        "\n3: [systemd_app.service_cccc3333] " + current +
+                        "\n4: [systemd_db.service_dddd4444] " + current + "\n");
+  // list-sd-units: a count per unit
+  CHECK(sd_units(list.out) == std::map<std::string, int>{{"app.service", 3}, {"db.service", 1}});
+  // list-sd-traces SERVICE: the invocation ids, in /list order
+  CHECK(sd_traces(list.out, "app.service") == std::vector<std::string>{"aaaa1111", "bbbb2222", "cccc3333"});
+  CHECK(sd_traces(list.out, "db.service") == std::vector<std::string>{"dddd4444"});
+
+  // dump-id ID: /dump?id=${ID}; dump-name NAME: /dump-by-name?name=${NAME}; printed as they come
+  auto by_id = traceloopctl_curl(sock, "/dump?id=0");
+  REQUIRE(by_id.code == 0);
+  CHECK(by_id.out.rfind("# dump 1:", 0) == 0);
+  CHECK(occurrences(by_id.out, hello) == 2);
+  auto by_name = traceloopctl_curl(sock, "/dump-by-name?name=plain");
+  REQUIRE(by_name.code == 0);
+  CHECK(occurrences(by_name.out, hello) == 2);
+  // dump-sd SERVICE -1: the last id of list-sd-traces, then
+  // /dump-by-name?name=systemd_${SERVICE}_${INVOCATION}
+  auto newest = sd_traces(traceloopctl_curl(sock, "/list").out, "app.service");
+  REQUIRE(!newest.empty());
+  CHECK(newest.back() == "cccc3333");
+  auto sd_dump = traceloopctl_curl(sock, "/dump-by-name?name=systemd_app.service_" + newest.back());
+  REQUIRE(sd_dump.code == 0);
+  CHECK(occurrences(sd_dump.out, hello) == 2);
+  // dump-sd SERVICE INVOCATION
+  CHECK(occurrences(traceloopctl_curl(sock, "/dump-by-name?name=systemd_app.service_aaaa1111").out, hello) ==
+        2);
+
+  // close-sd SERVICE -1: /close-by-name?name=systemd_${SERVICE}_${ID} of the newest
+  auto last = sd_traces(traceloopctl_curl(sock, "/list").out, "app.service");
+  REQUIRE(!last.empty());
+  auto closed = traceloopctl_curl(sock, "/close-by-name?name=systemd_app.service_" + last.back());
+  REQUIRE(closed.code == 0);
+  CHECK(json::parse(closed.out).at("closed") == "systemd_app.service_cccc3333");
+  CHECK(sd_traces(traceloopctl_curl(sock, "/list").out, "app.service") ==
+        std::vector<std::string>{"aaaa1111", "bbbb2222"});
+  // close-sd SERVICE all: each of them, in the loop's order
+  for (const auto& id : sd_traces(traceloopctl_curl(sock, "/list").out, "app.service"))
+    CHECK(traceloopctl_curl(sock, "/close-by-name?name=systemd_app.service_" + id).code == 0);
+  CHECK(sd_traces(traceloopctl_curl(sock, "/list").out, "app.service").empty());
+  // close-sd SERVICE INVOCATION
+  CHECK(traceloopctl_curl(sock, "/close-by-name?name=systemd_db.service_dddd4444").code == 0);
+  CHECK(sd_units(traceloopctl_curl(sock, "/list").out).empty());
+
+  // close-id ID: /close?id=${ID}; close-name NAME: /close-by-name?name=${NAME}
+  REQUIRE(traceloopctl_curl(sock, "/add?name=second&cgrouppath=" + current).code == 0);
+  auto close_id = traceloopctl_curl(sock, "/close?id=0");
+  REQUIRE(close_id.code == 0);
+  CHECK(json::parse(close_id.out).at("closed") == "plain");
+  CHECK(traceloopctl_curl(sock, "/close-by-name?name=second").code == 0);
+  CHECK(traceloopctl_curl(sock, "/list").out.empty());
+  // an unknown trace fails the verb (curl -f on the 404), as a script can tell
+  CHECK(traceloopctl_curl(sock, "/dump?id=0").code != 0);
   d->signal(SIGTERM);
   CHECK(d->wait() == 0);
 }

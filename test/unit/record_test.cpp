@@ -230,7 +230,7 @@ TEST_CASE("json objects have the documented fields", "[record][json]") {
   CHECK(
       fx.json(calls[0]) ==
       R"({"type":"syscall","ts_ns":5,"cpu":0,"pid":40,"tid":42,"comm":"work","name":"write","state":"complete",)"
-      R"("args":[{"name":"fd","value":1},{"name":"buf","value":28672,"str":"hello\\n"},{"name":"count","value":6}],)"
+      R"("duration_ns":4,"args":[{"name":"fd","value":1},{"name":"buf","value":28672,"str":"hello\\n"},{"name":"count","value":6}],)"
       R"("ret":6,"errno":null})");
   auto o = enter(257, {static_cast<uint64_t>(-100), 1, 0, 0, 0, 0});
   std::vector<TraceEvent> oev{o, exit_of(o, -2, 9)};
@@ -279,7 +279,7 @@ TEST_CASE(
   CHECK(
       fx.json(calls[0]) ==
       R"({"type":"syscall","ts_ns":1000,"cpu":0,"pid":42,"tid":42,"pid_ns":7,"tid_ns":7,"comm":"work",)"
-      R"("name":"execve","state":"complete","args":[{"name":"filename","value":4096,"str":"/bin/sh"},)"
+      R"("name":"execve","state":"complete","duration_ns":1000,"args":[{"name":"filename","value":4096,"str":"/bin/sh"},)"
       R"({"name":"argv","value":8192,"list":["sh","-c","a long scri"],"truncated":true,"truncated_items":[2]},)"
       R"({"name":"envp","value":12288}],"ret":0,"errno":null})");
 
@@ -311,8 +311,9 @@ TEST_CASE("by thread, interleaved calls are whole calls at their enter's place",
   auto b = enter(110, {}, 200, 2);
   auto bx = exit_of(b, 1, 300);
   auto ax = exit_of(a, 3, 400);
-  auto lone_exit = exit_of(enter(35, {}, 0, 3), 0, 500);      // its enter was overwritten
-  auto lone_enter = enter(231, {1, 0, 0, 0, 0, 0}, 600, 1);   // exit_group: no exit
+  ax.strings.push_back({1, "abc", false, false});
+  auto lone_exit = exit_of(enter(35, {}, 0, 3), 0, 500);     // its enter was overwritten
+  auto lone_enter = enter(231, {1, 0, 0, 0, 0, 0}, 600, 1);  // exit_group: no exit
   std::vector<TraceEvent> ev{a, b, bx, ax, lone_exit, lone_enter};
   auto calls = enrich::pair_calls(ev, enrich::Pairing::ByThread);
   REQUIRE(calls.size() == 4);
@@ -321,12 +322,70 @@ TEST_CASE("by thread, interleaved calls are whole calls at their enter's place",
   CHECK(calls[0].exit == &ev[3]);
   CHECK(calls[1].state == enrich::TraceCall::State::Complete);
   CHECK(calls[1].exit == &ev[2]);
-  CHECK(calls[2].state == enrich::TraceCall::State::Resumed);
-  CHECK(calls[3].state == enrich::TraceCall::State::Unfinished);
-  // an enter whose exit never came stays unfinished beside the whole calls
+  CHECK(calls[2].state == enrich::TraceCall::State::EnterMissing);
+  CHECK(calls[3].state == enrich::TraceCall::State::ExitMissing);
+  // an enter whose exit never came stays ExitMissing beside the whole calls
   std::vector<TraceEvent> lost{a, b, bx};
   auto l = enrich::pair_calls(lost, enrich::Pairing::ByThread);
   REQUIRE(l.size() == 2);
-  CHECK(l[0].state == enrich::TraceCall::State::Unfinished);
+  CHECK(l[0].state == enrich::TraceCall::State::ExitMissing);
   CHECK(l[1].state == enrich::TraceCall::State::Complete);
+  // an enter, then its thread's exit of another call (the exits and enters between were
+  // overwritten): two halves, neither paired with the other
+  auto c = enter(0, {}, 700, 5);
+  auto dx = exit_of(enter(1, {}, 0, 5), 4, 800);
+  std::vector<TraceEvent> mismatch{c, dx};
+  auto m = enrich::pair_calls(mismatch, enrich::Pairing::ByThread);
+  REQUIRE(m.size() == 2);
+  CHECK(m[0].state == enrich::TraceCall::State::ExitMissing);
+  CHECK(m[1].state == enrich::TraceCall::State::EnterMissing);
+}
+
+TEST_CASE("a JSON dump is one object per call with its enter time and duration", "[record][pairing][json]") {
+  Fixture fx;
+  // read of thread 1 enters at 100 and exits at 400; thread 2's getppid falls between on the
+  // same CPU; thread 3's nanosleep exit has no enter (overwritten), thread 1's exit_group no exit
+  auto a = enter(0, {0, 0x1000, 10, 0, 0, 0}, 100, 1);
+  auto b = enter(110, {}, 200, 2);
+  auto ax = exit_of(a, 3, 400);
+  ax.strings.push_back({1, "abc", false, false});
+  auto lone_exit = exit_of(enter(35, {}, 0, 3), 0, 500);
+  auto lone_enter = enter(231, {1, 0, 0, 0, 0, 0}, 600, 1);
+  std::vector<TraceEvent> ev{a, b, exit_of(b, 1, 300), ax, lone_exit, lone_enter};
+  std::string out = commands::render_dump(output::Format::Json, {1, 6, 6, 0, 0, 0}, ev, fx.ctx);
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  REQUIRE(lines.size() == 5);  // the summary and 4 calls
+  CHECK(lines[0]["type"] == "dump");
+  const auto& read = lines[1];
+  CHECK(read["name"] == "read");
+  CHECK(read["tid"] == 1);
+  CHECK(read["state"] == "complete");
+  CHECK(read["ts_ns"] == 100);
+  CHECK(read["duration_ns"] == 300);
+  CHECK(read["args"][1]["str"] == "abc");  // captured at exit, shown with the enter's arguments
+  CHECK(read["args"][2]["value"] == 10);
+  CHECK(read["ret"] == 3);
+  CHECK(lines[2]["name"] == "getppid");
+  CHECK(lines[2]["duration_ns"] == 100);
+  CHECK(lines[3]["name"] == "nanosleep");
+  CHECK(lines[3]["state"] == "enter_missing");
+  CHECK(lines[3]["ts_ns"] == 500);  // the exit's time: the enter's is not known
+  CHECK(lines[3]["duration_ns"].is_null());
+  CHECK(lines[3]["ret"] == 0);
+  CHECK(lines[4]["name"] == "exit_group");
+  CHECK(lines[4]["state"] == "exit_missing");
+  CHECK(lines[4]["duration_ns"].is_null());
+  CHECK(lines[4]["ret"].is_null());
+  CHECK(lines[4]["args"][0]["value"] == 1);
+
+  // the same events as text keep strace's split lines
+  std::string text = commands::render_dump(output::Format::Text, {1, 6, 6, 0, 0, 0}, ev, fx.ctx);
+  CHECK(text.find("[work] read(fd=0, buf=0x1000, count=10)...\n") != std::string::npos);
+  CHECK(text.find("[work] ...read(buf=\"abc\") = 3\n") != std::string::npos);
+  CHECK(text.find("[work] ...nanosleep() = 0\n") != std::string::npos);
+  // (no format file for exit_group among the fixtures: its arguments are arg0..arg5)
+  CHECK(text.find("[work] exit_group(arg0=1, arg1=0, arg2=0, arg3=0, arg4=0, arg5=0)...\n") !=
+        std::string::npos);
 }

@@ -49,24 +49,32 @@ struct TraceEvent {
   std::vector<TraceString> strings;
 };
 
-// A line of output: a complete call, an enter still waiting for its exit, or an exit
-// whose enter is elsewhere (interleaved with other threads, or overwritten).
+// A line of text or a JSON object, from pair_calls(): a complete call, or one half of it.
 struct TraceCall {
-  enum class State { Complete, Unfinished, Resumed };
+  enum class State {
+    Complete,      // enter and exit
+    Unfinished,    // Adjacent: an enter whose exit is not next (strace's "name(args)...")
+    Resumed,       // Adjacent: an exit whose enter is not just before ("...name() = ret")
+    ExitMissing,   // ByThread: an enter whose exit is not in the ring (exit_group, still
+                   // running at the dump, or the exit overwritten or torn)
+    EnterMissing,  // ByThread: an exit whose enter is not in the ring (overwritten, torn, or
+                   // before the recording started)
+  };
   State state = State::Complete;
-  const TraceEvent* enter = nullptr;  // Complete, Unfinished
-  const TraceEvent* exit = nullptr;   // Complete, Resumed
+  const TraceEvent* enter = nullptr;  // Complete, Unfinished, ExitMissing
+  const TraceEvent* exit = nullptr;   // Complete, Resumed, EnterMissing
   const TraceEvent& first() const { return enter ? *enter : *exit; }
 };
 
+// "complete", "unfinished", "resumed", "exit_missing", "enter_missing".
 const char* to_string(TraceCall::State s);
 
 // How enters and exits become calls, from events sorted by time:
 //   Adjacent: an enter directly followed by the exit of the same thread is one call; anything
-//     else is unfinished/resumed, as strace prints calls that other threads interleave (text);
+//     else is Unfinished/Resumed, as strace prints calls that other threads interleave (text);
 //   ByThread: an enter and the next event of its thread, when that is its exit, are one call
-//     wherever other threads' events fall between (JSON: a script wants whole calls); a call at
-//     the enter's place in time.
+//     wherever other threads' events fall between, at the enter's place in time; an enter or
+//     exit without its other half is ExitMissing/EnterMissing (JSON: one object per call).
 enum class Pairing { Adjacent, ByThread };
 std::vector<TraceCall> pair_calls(const std::vector<TraceEvent>& sorted, Pairing pairing = Pairing::Adjacent);
 
@@ -99,7 +107,10 @@ struct DumpSummary {
 // lines, output/text/trace_text.cpp; json: one object per line; commands/dump.hpp writes a dump):
 //   {"type":"dump","dump","events","recorded","overwritten","torn","lost"}
 //   {"type":"syscall","ts_ns","cpu","pid","tid",["pid_ns","tid_ns"],["time"],"comm","name","state",
-//    "args":[{"name","value",["str"|"list"|"text"],["truncated"],["truncated_items"]}],"ret","errno"}
+//    "duration_ns","args":[{"name","value",["str"|"list"|"text"],["truncated"],["truncated_items"]}],
+//    "ret","errno"}
+// ts_ns, cpu and comm are the enter's (the exit's when there is no enter); duration_ns is exit
+// minus enter, null unless both are there; ret and errno are null without an exit.
 Schema trace_schema();
 Record summary_record(const DumpSummary& s);
 Record call_record(const TraceCall& c, const TraceContext& ctx);

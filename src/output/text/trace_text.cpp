@@ -104,7 +104,8 @@ std::string trace_text(const Record& r) {
   if (const Value* ns = r.get("tid_ns")) line += " (" + format_text(*ns, Column{}) + " in container)";
   line += " [" + str(r, "comm") + "] ";
   const std::string& state = str(r, "state");
-  if (state == "resumed") line += "...";
+  // strace's split lines; a record paired by thread without its other half reads the same
+  if (state == "resumed" || state == "enter_missing") line += "...";
   line += str(r, "name");
   line += '(';
   if (const Value* args = r.get("args"))
@@ -119,7 +120,7 @@ std::string trace_text(const Record& r) {
         line += arg_text(*arg);
       }
   line += ')';
-  if (state == "unfinished") return printable(line + "...");
+  if (state == "unfinished" || state == "exit_missing") return printable(line + "...");
   const Value* ret = r.get("ret");
   line += " = " + (ret ? format_text(*ret, Column{}) : "?");
   if (const std::string& err = str(r, "errno"); !err.empty()) line += " " + err;
