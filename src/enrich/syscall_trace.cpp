@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "ctrace/core/error.hpp"
@@ -64,11 +65,19 @@ bool is_fd_name(std::string_view n) {
   return n.size() >= 2 && n.substr(n.size() - 2) == "fd";  // fd, dfd, epfd, out_fd, pidfd...
 }
 
+// An address passed as an integer: mmap's, munmap's and ptrace's `unsigned long addr`, brk's
+// `brk`, mprotect's and madvise's `start`, mremap's `new_addr`, arch_prctl's FS/GS base.
+bool is_address(std::string_view syscall, const SyscallArg& a) {
+  return a.name == "addr" || a.name == "brk" || a.name == "start" || a.name == "new_addr" ||
+         (syscall == "arch_prctl" && a.name == "arg2");
+}
+
 // The value of an argument: pointers (NULL) and flags in hex in text, integers in decimal with
-// the width and signedness of their kernel type; JSON has the number. An address passed as an
-// integer (mmap's, munmap's, ptrace's `unsigned long addr`) is a pointer too.
-Value arg_value(const SyscallArg& a, uint64_t v) {
-  if (is_pointer(a.type) || a.name == "addr") return Spelled{v, v ? hex(v) : "NULL"};
+// the width and signedness of their kernel type; JSON has the number. mmap's offset is in hex
+// as strace prints it ("0x1000", and "0").
+Value arg_value(std::string_view syscall, const SyscallArg& a, uint64_t v) {
+  if (is_pointer(a.type) || is_address(syscall, a)) return Spelled{v, v ? hex(v) : "NULL"};
+  if (syscall == "mmap" && a.name == "off") return Spelled{v, v ? hex(v) : "0"};
   if (is_fd_name(a.name)) return static_cast<int64_t>(static_cast<int32_t>(v));
   if (!is_64bit(a.type)) v &= 0xffffffffULL;
   if (is_hex_name(a.name)) return Spelled{v, hex(v)};
@@ -102,7 +111,9 @@ std::vector<SyscallArg> shown_args(const TraceCall& c, const TraceContext& ctx, 
     return out;
   }
   if (f) {
-    for (size_t i = 0; i < f->args.size() && i < 6; ++i) {
+    // what strace leaves out for this call (fcntl's arg for F_GETFL, openat's mode without O_CREAT)
+    size_t n = std::min<size_t>(shown_arg_count(f->name, c.enter->args).value_or(6), 6);
+    for (size_t i = 0; i < f->args.size() && i < n; ++i) {
       out.push_back(f->args[i]);
       index.push_back(static_cast<int>(i));
     }
@@ -239,7 +250,7 @@ Record call_record(const TraceCall& c, const TraceContext& ctx) {
   for (size_t i = 0; i < shown.size(); ++i) {
     int k = index[i];
     uint64_t v = f.args[static_cast<size_t>(k)];
-    Object a{{"name", shown[i].name}, {"value", arg_value(shown[i], v)}};
+    Object a{{"name", shown[i].name}, {"value", arg_value(name, shown[i], v)}};
     if (const TraceString* s = find_string(c, k); s && is_sockaddr(shown[i])) {
       a.emplace_back("text", sockaddr_strace_text(s->bytes.data(), s->bytes.size()));
     } else if (s && s->is_list) {
@@ -255,7 +266,7 @@ Record call_record(const TraceCall& c, const TraceContext& ctx) {
     } else if (s) {
       a.emplace_back("str", escape_bytes(s->bytes));
       if (s->truncated) a.emplace_back("truncated", true);
-    } else if (auto sym = symbolic_arg(name, shown[i].name, v)) {
+    } else if (auto sym = symbolic_arg(name, shown[i].name, v, f.args)) {
       a.emplace_back("text", std::move(*sym));
     }
     args.emplace_back(std::move(a));
@@ -263,6 +274,8 @@ Record call_record(const TraceCall& c, const TraceContext& ctx) {
   r.set("args", std::move(args));
   if (c.exit && is_error(c.exit->ret))
     r.set("ret", c.exit->ret).set("errno", errno_name(static_cast<int>(-c.exit->ret)));
+  else if (auto text = c.exit ? symbolic_result(name, c.exit->ret, f.args) : std::nullopt)
+    r.set("ret", Spelled{static_cast<uint64_t>(c.exit->ret), std::move(*text)}).set("errno", Value{});
   else if (c.exit && returns_address(name))
     r.set("ret", Spelled{static_cast<uint64_t>(c.exit->ret), hex(static_cast<uint64_t>(c.exit->ret))})
         .set("errno", Value{});

@@ -22,7 +22,9 @@ namespace fs = std::filesystem;
 namespace ctrace::target {
 
 namespace {
-int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+int pidfd_open(pid_t pid) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
 
 constexpr const char* kCgroupPrefix = "ctrace-";
 
@@ -84,10 +86,12 @@ CommandRunner::CommandRunner(const std::vector<std::string>& argv, const CgroupF
   const pid_t parent = ::getpid();
   fs::path dir = cfs.mount / fmt::format("{}{}", kCgroupPrefix, parent);
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
-    throw Error("cannot create cgroup {}: {}; running a command needs root", dir.string(), errno_string(errno));
+    throw Error("cannot create cgroup {}: {}; running a command needs root", dir.string(),
+                errno_string(errno));
 
-  int go[2];
-  if (::pipe2(go, O_CLOEXEC) != 0) throw Error("pipe: {}", errno_string(errno));
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ < 0) {
     int err = errno;
@@ -103,12 +107,10 @@ CommandRunner::CommandRunner(const std::vector<std::string>& argv, const CgroupF
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(127);
     // ctrace's stdout carries only its own output (`-o json | jq`): CMD writes to stderr.
     ::dup2(STDERR_FILENO, STDOUT_FILENO);
-    ::close(go[1]);
-    char c;
-    if (::read(go[0], &c, 1) != 1) ::_exit(127);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
+    // It waits stopped, not in a syscall: kill() has returned before the probes attach, and
+    // SIGCONT resumes it straight into execve, so CMD's first recorded call is its execve
+    // (a read() on a pipe would end after the attach, a call of ctrace's own in the trace).
+    ::kill(::getpid(), SIGSTOP);
     ::execv(program.c_str(), args.data());
     int err = errno;
     // the operator's CMD, escaped as a log line would be
@@ -116,10 +118,17 @@ CommandRunner::CommandRunner(const std::vector<std::string>& argv, const CgroupF
     [[maybe_unused]] auto n = ::write(2, msg.data(), msg.size());
     ::_exit(127);
   }
-  ::close(go[0]);
-  go_fd_ = go[1];
   pidfd_ = pidfd_open(pid_);
-  {
+  int status = 0;
+  pid_t got;
+  while ((got = ::waitpid(pid_, &status, WUNTRACED)) < 0 && errno == EINTR) {
+  }
+  if (got == pid_ && !WIFSTOPPED(status)) {
+    // it ended before its exec (its parent check failed): wait() reports the status
+    exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    pid_ = -1;
+  }
+  if (pid_ > 0) {
     std::ofstream procs(dir / "cgroup.procs");
     procs << pid_ << std::flush;
     if (!procs) {
@@ -140,20 +149,17 @@ CommandRunner::CommandRunner(const std::vector<std::string>& argv, const CgroupF
 }
 
 void CommandRunner::start() {
-  if (go_fd_ < 0) return;
-  char c = 'g';
-  [[maybe_unused]] auto n = ::write(go_fd_, &c, 1);
-  ::close(go_fd_);
-  go_fd_ = -1;
+  if (started_ || pid_ <= 0) return;
+  started_ = true;
+  ::kill(pid_, SIGCONT);
 }
 
 int CommandRunner::wait(int sig) {
   if (exit_status_ >= 0) return exit_status_;
   if (pid_ <= 0) return 127;
-  if (go_fd_ >= 0) {
-    // never started: let it go away without running CMD
-    ::close(go_fd_);
-    go_fd_ = -1;
+  if (!started_) {
+    // never started: it goes away without running CMD
+    ::kill(pid_, SIGKILL);
   } else if (sig) {
     ::kill(pid_, sig);
     // CMD gets a few seconds to end on its own, then it is killed.
@@ -170,10 +176,9 @@ int CommandRunner::wait(int sig) {
 
 CommandRunner::~CommandRunner() {
   if (pid_ > 0) {
-    if (go_fd_ < 0) ::kill(pid_, SIGKILL);
+    ::kill(pid_, SIGKILL);
     wait();
   }
-  if (go_fd_ >= 0) ::close(go_fd_);
   if (pidfd_ >= 0) ::close(pidfd_);
   if (target_.cgroup_dir.empty()) return;
   // The cgroup may report busy for a moment after its last task was reaped.

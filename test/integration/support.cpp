@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <stdexcept>
 
 #include "ctrace/core/cgroup.hpp"
@@ -311,6 +313,70 @@ std::vector<unsigned> still_loaded(const std::vector<unsigned>& ids, std::chrono
     if (left.empty() || Clock::now() >= end) return left;
     ::usleep(100000);
   }
+}
+
+size_t call_at(const std::string& line, const std::string& name) {
+  for (size_t at = line.find(name + "("); at != std::string::npos; at = line.find(name + "(", at + 1))
+    if (at == 0 || !(std::isalnum(static_cast<unsigned char>(line[at - 1])) || line[at - 1] == '_'))
+      return at;
+  return std::string::npos;
+}
+
+std::optional<CallText> parse_call(const std::string& line, const std::string& name) {
+  auto open = call_at(line, name);
+  if (open == std::string::npos) return std::nullopt;
+  CallText c;
+  std::string cur;
+  int depth = 0;
+  bool quoted = false;
+  size_t i = open + name.size() + 1;
+  for (; i < line.size(); ++i) {
+    char ch = line[i];
+    if (quoted) {
+      cur += ch;
+      if (ch == '\\' && i + 1 < line.size())
+        cur += line[++i];
+      else if (ch == '"')
+        quoted = false;
+      continue;
+    }
+    if (ch == '"') quoted = true;
+    if (ch == ')' && depth == 0) break;
+    if (ch == '{' || ch == '[' || ch == '(') ++depth;
+    if (ch == '}' || ch == ']' || ch == ')') --depth;
+    if (ch == ',' && depth == 0) {
+      c.args.push_back(cur);
+      cur.clear();
+      if (i + 1 < line.size() && line[i + 1] == ' ') ++i;
+      continue;
+    }
+    cur += ch;
+  }
+  if (!cur.empty()) c.args.push_back(cur);
+  // strace pads short calls: "fcntl(3, F_GETFL)                       = 0x2 (flags O_RDWR)"
+  size_t eq = i < line.size() ? line.find_first_not_of(' ', i + 1) : std::string::npos;
+  if (eq != std::string::npos && line.compare(eq, 2, "= ") == 0) c.ret = line.substr(eq + 2);
+  return c;
+}
+
+// ctrace's "flags=O_RDONLY" -> "O_RDONLY", as strace prints it.
+std::vector<std::string> values(const CallText& c) {
+  std::vector<std::string> out;
+  for (const auto& a : c.args) {
+    size_t k = 0;
+    while (k < a.size() && (std::isalnum(static_cast<unsigned char>(a[k])) || a[k] == '_')) ++k;
+    out.push_back(k < a.size() && a[k] == '=' ? a.substr(k + 1) : a);
+  }
+  return out;
+}
+
+// The first line of `out` with `name(` and `needle`.
+std::string line_with(const std::string& out, const std::string& name, const std::string& needle) {
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line))
+    if (call_at(line, name) != std::string::npos && line.find(needle) != std::string::npos) return line;
+  return {};
 }
 
 }  // namespace ctrace::test

@@ -132,4 +132,18 @@ std::vector<unsigned> prog_ids_of(pid_t pid);
 std::vector<unsigned> still_loaded(const std::vector<unsigned>& ids,
                                    std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+// A strace-like line "name(a, {b, c}, [d]) = 3 ...": the arguments split at top-level commas
+// (quotes, braces, brackets kept whole), and what follows ") = ".
+struct CallText {
+  std::vector<std::string> args;
+  std::string ret;
+};
+// Where `name(` starts in `line` as a whole name ("prctl(" is not in "arch_prctl("); npos if not.
+size_t call_at(const std::string& line, const std::string& name);
+std::optional<CallText> parse_call(const std::string& line, const std::string& name);
+// The arguments without ctrace's "name=" ("flags=O_RDONLY" -> "O_RDONLY", as strace prints them).
+std::vector<std::string> values(const CallText& c);
+// The first line of `out` with the call `name(` and `needle`.
+std::string line_with(const std::string& out, const std::string& name, const std::string& needle);
+
 }  // namespace ctrace::test

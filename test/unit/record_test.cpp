@@ -1,4 +1,6 @@
 // ctrace record without a kernel: format files, argument rendering, escaping, pairing.
+#include <fcntl.h>
+
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -124,7 +126,7 @@ TEST_CASE("a syscall format file gives argument names and types and captures", "
 
 TEST_CASE("the formats of a directory are keyed by syscall nr", "[record][formats]") {
   auto f = enrich::SyscallFormats::load_dir(kFixtures);
-  CHECK(f.size() == 8);
+  CHECK(f.size() == 12);
   REQUIRE(f.find(257));
   CHECK(f.find(257)->name == "openat");
   CHECK(f.find(1)->name == "write");
@@ -166,10 +168,10 @@ TEST_CASE("a complete call shows named arguments and strings and the return valu
   e.cpu = 1;
   e.strings.push_back({1, "/etc/hostname", false, false});
   auto x = exit_of(e, -2, 1'500'001'000);
-  CHECK(
-      fx.line({e, x}) ==
-      "00:01.500000000 cpu#1 pid 42 [work] openat(dfd=AT_FDCWD, filename=\"/etc/hostname\", flags=O_RDONLY, "
-      "mode=0x0) = -2 ENOENT");
+  CHECK(fx.line({e, x}) ==
+        "00:01.500000000 cpu#1 pid 42 [work] openat(dfd=AT_FDCWD, filename=\"/etc/hostname\", "
+        "flags=O_RDONLY) = "
+        "-2 ENOENT");
 
   // write: buffer at enter, binary and truncated
   auto w = enter(1, {1, 0x7000, 300, 0, 0, 0});
@@ -387,5 +389,64 @@ TEST_CASE("a JSON dump is one object per call with its enter time and duration",
   CHECK(text.find("[work] ...nanosleep() = 0\n") != std::string::npos);
   // (no format file for exit_group among the fixtures: its arguments are arg0..arg5)
   CHECK(text.find("[work] exit_group(arg0=1, arg1=0, arg2=0, arg3=0, arg4=0, arg5=0)...\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("pointers in hex, fcntl by command, modes only when they mean something",
+          "[record][format][parity]") {
+  Fixture fx;
+  // brk and mprotect take addresses as unsigned longs: hex, NULL for 0
+  auto b = enter(12, {0, 0, 0, 0, 0, 0});
+  CHECK(fx.line({b, exit_of(b, 0x5572a000, 2000)}).find("brk(brk=NULL) = 0x5572a000") != std::string::npos);
+  auto b2 = enter(12, {395472192, 0, 0, 0, 0, 0});
+  CHECK(fx.line({b2, exit_of(b2, 395472192, 2000)}).find("brk(brk=0x17926d40) = 0x17926d40") !=
+        std::string::npos);
+  auto mp = enter(10, {0x7f0000001000, 4096, 0, 0, 0, 0});
+  CHECK(fx.line({mp, exit_of(mp, 0, 2000)})
+            .find("mprotect(start=0x7f0000001000, len=4096, prot=PROT_NONE) = 0") != std::string::npos);
+  // mmap's offset in hex, as strace prints it
+  auto m = enter(9, {0, 8192, 1, 2, 4, 65536});
+  CHECK(fx.line({m, exit_of(m, 0x7f0000001000, 2000)}).find("fd=4, off=0x10000) = 0x7f0000001000") !=
+        std::string::npos);
+
+  // fcntl: arg only when the command takes one, decoded by the command; F_GETFL's result as flags
+  auto getfl = enter(72, {3, F_GETFL, 0x5af7aa, 0, 0, 0});
+  CHECK(fx.line({getfl, exit_of(getfl, 0x8002, 2000)})
+            .find("fcntl(fd=3, cmd=F_GETFL) = 0x8002 (flags O_RDWR|O_LARGEFILE)") != std::string::npos);
+  auto setfl = enter(72, {3, F_SETFL, O_RDWR | O_NONBLOCK, 0, 0, 0});
+  CHECK(
+      fx.line({setfl, exit_of(setfl, 0, 2000)}).find("fcntl(fd=3, cmd=F_SETFL, arg=O_RDWR|O_NONBLOCK) = 0") !=
+      std::string::npos);
+  auto dup = enter(72, {3, F_DUPFD_CLOEXEC, 10, 0, 0, 0});
+  CHECK(fx.line({dup, exit_of(dup, 10, 2000)}).find("fcntl(fd=3, cmd=F_DUPFD_CLOEXEC, arg=10) = 10") !=
+        std::string::npos);
+  auto getfd = enter(72, {4, F_GETFD, 0, 0, 0, 0});
+  CHECK(fx.line({getfd, exit_of(getfd, 1, 2000)}).find("fcntl(fd=4, cmd=F_GETFD) = 0x1 (flags FD_CLOEXEC)") !=
+        std::string::npos);
+  CHECK(fx.line({getfd, exit_of(getfd, -9, 2000)}).find("fcntl(fd=4, cmd=F_GETFD) = -9 EBADF") !=
+        std::string::npos);
+  // JSON keeps the number
+  CHECK(fx.json(enrich::pair_calls({getfl, exit_of(getfl, 0x8002, 2000)})[0]).find(R"("ret":32770)") !=
+        std::string::npos);
+
+  // openat: mode with O_CREAT (octal, as strace), none without
+  auto cr = enter(257, {static_cast<uint64_t>(-100), 0x5000, O_WRONLY | O_CREAT | O_TRUNC, 0640, 0, 0});
+  cr.strings.push_back({1, "/tmp/x", false, false});
+  CHECK(fx.line({cr, exit_of(cr, 3, 2000)}).find("flags=O_WRONLY|O_CREAT|O_TRUNC, mode=0640) = 3") !=
+        std::string::npos);
+  auto tmp = enter(257, {static_cast<uint64_t>(-100), 0x5000, O_RDWR | O_TMPFILE, 0600, 0, 0});
+  CHECK(fx.line({tmp, exit_of(tmp, 3, 2000)}).find("flags=O_RDWR|O_TMPFILE, mode=0600) = 3") !=
+        std::string::npos);
+  auto ro = enter(257, {static_cast<uint64_t>(-100), 0x5000, O_RDONLY | O_DIRECTORY, 0x1234, 0, 0});
+  CHECK(fx.line({ro, exit_of(ro, 3, 2000)}).find("flags=O_RDONLY|O_DIRECTORY) = 3") != std::string::npos);
+
+  // futex: FUTEX_WAKE takes three arguments
+  auto fu = enter(202, {0x7ffc0000, 0x81, 1, 0, 0, 0});
+  CHECK(
+      fx.line({fu, exit_of(fu, 0, 2000)}).find("futex(uaddr=0x7ffc0000, op=FUTEX_WAKE_PRIVATE, val=1) = 0") !=
+      std::string::npos);
+  // ioctl's command by name
+  auto io = enter(16, {4, 0x5401, 0x7ffd0000, 0, 0, 0});
+  CHECK(fx.line({io, exit_of(io, -25, 2000)}).find("ioctl(fd=4, cmd=TCGETS, arg=0x7ffd0000) = -25 ENOTTY") !=
         std::string::npos);
 }

@@ -1,7 +1,10 @@
 #pragma once
-// Symbolic names of syscall arguments, as strace prints them: open flags, AT_FDCWD, socket
-// family/type, mmap prot/flags, clone flags, signals, fcntl commands, *_CLOEXEC flags.
-// Values come from the C library's headers; clone flags and signals from clone_flags.hpp.
+// Symbolic names of syscall arguments, as strace prints them: open flags and modes, AT_FDCWD,
+// socket family/type/protocol, mmap prot/flags, clone flags, signals, fcntl by command, *_CLOEXEC
+// flags, AT_* flags, statx masks, futex ops, ioctl commands, rlimits, prctl/arch_prctl options,
+// access modes, lseek whence, wait options, sigprocmask how. Names and values come from the C
+// library's and the kernel's headers (<sys/*.h>, <linux/*.h>); clone flags from clone_flags.hpp.
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -28,8 +31,22 @@ std::string fcntl_cmd_text(int cmd);
 // "SIGTERM"; "SIG123" when unknown; "0" for 0 (kill's existence check).
 std::string signal_text(int sig);
 
+// A call's raw arguments: what an argument whose meaning depends on another is read with
+// (fcntl's arg on its cmd, socket's protocol on its family).
+using CallArgs = std::array<uint64_t, 6>;
+
 // The symbolic form of argument `arg` (its name in the syscall's format file) of `syscall`,
 // when ctrace knows one; nullopt for plain numbers.
-std::optional<std::string> symbolic_arg(const std::string& syscall, const std::string& arg, uint64_t value);
+std::optional<std::string> symbolic_arg(const std::string& syscall, const std::string& arg, uint64_t value,
+                                        const CallArgs& call = {});
+
+// How many leading arguments strace shows when the others mean nothing for this call: fcntl's
+// arg for a command without one, open/openat's mode without O_CREAT or O_TMPFILE, futex's unused
+// ones for FUTEX_WAKE/FUTEX_WAIT. nullopt: all of them.
+std::optional<size_t> shown_arg_count(const std::string& syscall, const CallArgs& call);
+
+// A successful result strace decodes: "0x8002 (flags O_RDWR|O_LARGEFILE)" for fcntl F_GETFL,
+// "0x1 (flags FD_CLOEXEC)" for F_GETFD; nullopt for a plain number.
+std::optional<std::string> symbolic_result(const std::string& syscall, int64_t ret, const CallArgs& call);
 
 }  // namespace ctrace::enrich

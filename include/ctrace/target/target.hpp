@@ -119,8 +119,9 @@ std::string find_in_path(const std::string& name, const char* path_env);
 // killing what still runs in them.
 void remove_stale_cgroups(const CgroupFs& fs);
 
-// `-- CMD ARGS…`: a transient cgroup with CMD in it, held until start() so that no
-// syscall of CMD is missed; removed on destruction. CMD's stdout is ctrace's stderr.
+// `-- CMD ARGS…`: a transient cgroup with CMD in it, held stopped (SIGSTOP) until start() so
+// that no syscall of CMD is missed and none of ctrace's own before the exec is seen; removed on
+// destruction. CMD's stdout is ctrace's stderr.
 class CommandRunner {
  public:
   CommandRunner(const std::vector<std::string>& argv, const CgroupFs& fs);
@@ -142,7 +143,7 @@ class CommandRunner {
   Target target_;
   pid_t pid_ = -1;
   int pidfd_ = -1;
-  int go_fd_ = -1;
+  bool started_ = false;
   int exit_status_ = -1;
 };
 
