@@ -71,15 +71,6 @@ uint32_t uts_of(pid_t pid) {
   return static_cast<uint32_t>(st.st_ino);
 }
 
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  auto end = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() >= end) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
-
 // podman's cgroupfs manager makes a --cgroup-parent in every hierarchy (the v1 ones with a
 // `conmon` child) and removes none of them.
 void remove_cgroup_everywhere(const std::string& rel) {

@@ -33,15 +33,6 @@ bool alive(pid_t pid) {
   return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
 }
 
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
-}
-
 // The pids in `ctrace-PID`, the cgroup ctrace PID made for its `-- CMD`.
 std::vector<pid_t> procs_of_command_cgroup(pid_t ctrace_pid) {
   std::ifstream in(cgroup2_mount() / fmt::format("ctrace-{}", ctrace_pid) / "cgroup.procs");

@@ -26,6 +26,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Prometheus and the exporter are asked at most 5 times a second.
+constexpr std::chrono::milliseconds kPoll{200};
+
 std::string temp_socket(const std::string& tag) {
   return "/tmp/ctrace-test-metrics-" + tag + "-" + std::to_string(::getpid()) + ".sock";
 }
@@ -94,16 +97,6 @@ std::optional<std::string> prom_value(int port, const std::string& query, json* 
   return result[0]["value"][1].get<std::string>();
 }
 
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::seconds timeout) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return pred();
-}
-
 // Debian's real Prometheus on a loopback port, scraping `target` every second, with a temp
 // data dir; its log goes to a file, not to a pipe nobody drains.
 struct Prometheus {
@@ -129,8 +122,8 @@ struct Prometheus {
   }
   // Ready to answer queries; logs Prometheus's own log on failure.
   bool ready() {
-    bool ok = eventually([&] { return tcp_request(port, "GET", "/-/ready").status == 200; },
-                         std::chrono::seconds(30));
+    bool ok = wait_until([&] { return tcp_request(port, "GET", "/-/ready").status == 200; },
+                         std::chrono::seconds(30), kPoll);
     if (!ok) {
       std::ifstream f(dir / "prometheus.log");
       UNSCOPED_INFO(std::string(std::istreambuf_iterator<char>(f), {}));
@@ -198,8 +191,8 @@ TEST_CASE(
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // accepted and waiting for a request
     CHECK(tcp_request(port, "GET", "/metrics").status == 503);
     for (int fd : idle) ::close(fd);
-    CHECK(eventually([&] { return tcp_request(port, "GET", "/healthz").status == 200; },
-                     std::chrono::seconds(5)));
+    CHECK(wait_until([&] { return tcp_request(port, "GET", "/healthz").status == 200; },
+                     std::chrono::seconds(5), kPoll));
     httplib::Client c("127.0.0.1", port);
     auto big = c.Post("/metrics", std::string(8192, 'x'), "text/plain");
     REQUIRE(big);
@@ -275,23 +268,23 @@ TEST_CASE("Debian's Prometheus scrapes serve --metrics-address and stores the re
   REQUIRE(p.ready());
 
   // Two scrapes stored.
-  CHECK(eventually(
+  CHECK(wait_until(
       [&] {
         auto v = prom_value(prom_port, "count_over_time(ctrace_up[1m])");
         return v && std::stod(*v) >= 2;
       },
-      std::chrono::seconds(30)));
+      std::chrono::seconds(30), kPoll));
   json metric;
   CHECK(prom_value(prom_port, "ctrace_up", &metric) == "1");
   CHECK(metric.value("job", "") == "ctrace");
   CHECK(metric.value("instance", "") == target);
   CHECK(prom_value(prom_port, "ctrace_record_targets") == "2");
-  CHECK(eventually(
+  CHECK(wait_until(
       [&] {
         return prom_value(prom_port, "ctrace_record_events_total{trace=\"ta\"}") ==
                std::to_string(recorded_a);
       },
-      std::chrono::seconds(10)));
+      std::chrono::seconds(10), kPoll));
   CHECK(prom_value(prom_port, "ctrace_record_events_total{trace=\"tb\"}") == "0");
   CHECK(prom_value(prom_port, "ctrace_lost_events_total") == "0");
   // --bpf-stats: the kernel counted the recorder's runs (1000 getppid alone are 2000 runs).
@@ -373,13 +366,13 @@ TEST_CASE("Prometheus stores each container's exact counts from the host view, a
   };
   // Stored by Prometheus once the exporter read the maps after both workloads ended.
   const std::string getppid_a = "ctrace_container_syscalls_by_name_total" + sel(ca, ",syscall=\"getppid\"");
-  CHECK(eventually([&] { return prom_value(p.port, getppid_a) == "1000"; }, std::chrono::seconds(15)));
-  CHECK(eventually(
+  CHECK(wait_until([&] { return prom_value(p.port, getppid_a) == "1000"; }, std::chrono::seconds(15), kPoll));
+  CHECK(wait_until(
       [&] {
         return prom_sum(p.port, "ctrace_container_block_io_bytes_total" + sel(cb, ",direction=\"write\"")) >=
                16.0 * 1024 * 1024 * 0.9;
       },
-      std::chrono::seconds(15)));
+      std::chrono::seconds(15), kPoll));
   std::this_thread::sleep_for(std::chrono::seconds(2));  // two more scrapes: the values are final
   json metric;
   CHECK(prom_value(p.port, getppid_a, &metric) == "1000");
@@ -407,7 +400,7 @@ TEST_CASE("Prometheus stores each container's exact counts from the host view, a
   // How their processes went: a's workload exited 0 without an exec in a; b exec'd dd, which
   // exited 0; c exec'd one sh that exited 3, and one shell died of SIGKILL.
   const std::string kill_c = "ctrace_container_signals_total" + sel(cc, ",signal=\"SIGKILL\"");
-  CHECK(eventually([&] { return prom_value(p.port, kill_c) == "1"; }, std::chrono::seconds(15)));
+  CHECK(wait_until([&] { return prom_value(p.port, kill_c) == "1"; }, std::chrono::seconds(15), kPoll));
   CHECK(prom_value(p.port, "ctrace_container_execs_total" + sel(ca)) == "0");
   CHECK(prom_value(p.port, "ctrace_container_exits_total" + sel(ca, ",reason=\"ok\"")) == "1");
   CHECK(prom_value(p.port, "ctrace_container_exits_total" + sel(ca, ",reason=\"code\"")) == "0");
@@ -435,20 +428,20 @@ TEST_CASE("Prometheus stores each container's exact counts from the host view, a
     }
   }
   const std::string churn_sel = "{container=~\"" + churn_prefix + ".*\"}";
-  CHECK(eventually(
+  CHECK(wait_until(
       [&] {
         auto v =
             prom_value(p.port, "count(count by (container) (last_over_time(ctrace_container_syscalls_total" +
                                    churn_sel + "[5m])))");
         return v == "200";
       },
-      std::chrono::seconds(20)));
-  CHECK(eventually(
+      std::chrono::seconds(20), kPoll));
+  CHECK(wait_until(
       [&] {
         return container_series(tcp_request(port, "GET", "/metrics").body, churn_prefix) == 0 &&
                !prom_value(p.port, "count(ctrace_container_syscalls_total" + churn_sel + ")").has_value();
       },
-      std::chrono::seconds(20)));
+      std::chrono::seconds(20), kPoll));
   // The siblings a and b are still there (their cgroups exist): only the gone ones were dropped.
   auto text = tcp_request(port, "GET", "/metrics").body;
   CHECK(container_series(text, ca) >= 12);
@@ -529,7 +522,7 @@ TEST_CASE("serve metrics: a container's nested cgroups are one series whose coun
   // The whole container gone: after the grace period, its series too.
   two.reset();
   scope.reset();
-  CHECK(eventually([&] { return scrape().find(me[0]) == std::string::npos; }, std::chrono::seconds(10)));
+  CHECK(wait_until([&] { return scrape().find(me[0]) == std::string::npos; }, std::chrono::seconds(10), kPoll));
   d->signal(SIGTERM);
   CHECK(d->wait() == 0);
 }

@@ -304,6 +304,16 @@ std::vector<unsigned> prog_ids_of(pid_t pid) {
   return ids;
 }
 
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds poll) {
+  auto end = Clock::now() + timeout;
+  while (!done()) {
+    if (Clock::now() >= end) return done();
+    std::this_thread::sleep_for(poll);
+  }
+  return true;
+}
+
 std::vector<unsigned> still_loaded(const std::vector<unsigned>& ids, std::chrono::milliseconds timeout) {
   auto end = Clock::now() + timeout;
   for (;;) {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -120,6 +121,10 @@ class Workload {
  private:
   Process proc_;
 };
+
+// Calls `done` every `poll` until it is true or `timeout` has passed; its last answer.
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds poll = std::chrono::milliseconds(20));
 
 // IDs of loaded BPF programs whose name starts with "handle_" (ctrace's naming).
 std::vector<unsigned> ctrace_prog_ids();
