@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* ctrace serve --record-all: every container recorded, each in a region of one ring
- * (record.bpf.h), and its failures caught as they happen.
+ * (record.bpf.h), and its failures caught as they happen (record --postmortem: one region).
  * - record_groups maps a cgroup v2 id to its region. sys_enter/sys_exit look the current
  *   task's cgroup up first thing: a task outside every recorded group costs one hash lookup.
  * - cgroup_mkdir: a cgroup made inside a kept one (a container's) writes to its parent's
@@ -11,8 +11,9 @@
  * - cgroup_rmdir: the cgroup leaves record_groups; its region stays with user space, which
  *   keeps it for dumps and post-mortems until the ring needs it.
  * - sched_process_exit: a failure of a recorded task (a death by a fatal signal that was not
- *   a stop asked for, or the pid namespace's init exiting non-zero) freezes the task's group
- *   (its region is not written until user space has written the evidence down) and is sent.
+ *   a stop asked for, or the pid namespace's init, or record's -- CMD, exiting non-zero)
+ *   freezes the task's group (its region is not written until user space has written the
+ *   evidence down) and is sent.
  *   The SIGKILLs a dying init's pid namespace sends the rest are no failure of their own.
  * - signal_generate: who sent a recorded task a fatal signal, kept for its death.
  * - mark_victim: the OOM killer's victim in a recorded group, with its memory cgroup. */
@@ -55,6 +56,9 @@ struct {
 	__uint(max_entries, 256 * 4096);
 } record_all_events SEC(".maps");
 
+/* record --postmortem -- CMD: CMD is the init of what is recorded (its exit != 0 is a failure) */
+const volatile __u32 targ_init_tgid = 0;
+
 CTRACE_LOST_COUNTER(record_all_lost);   /* events user space was not told */
 CTRACE_LOST_COUNTER(record_budget_full); /* new cgroups that found no free region */
 CTRACE_LOST_COUNTER(record_frozen);      /* syscall events not written: the group was frozen */
@@ -66,8 +70,8 @@ static __always_inline struct record_group *current_group(void)
 	return bpf_map_lookup_elem(&record_groups, &id);
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
+/* sys_enter and sys_exit: value is the syscall number or the result */
+static __always_inline int record_call(struct pt_regs *regs, long value, bool exit)
 {
 	struct record_group *g = current_group();
 
@@ -77,21 +81,21 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 		count_lost(&record_frozen);
 		return 0;
 	}
-	return record_enter(regs, id, g->region, (__u32)g->owner);
+	if (exit)
+		return record_exit(regs, value, g->region, (__u32)g->owner);
+	return record_enter(regs, value, g->region, (__u32)g->owner);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
+{
+	return record_call(regs, id, false);
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 {
-	struct record_group *g = current_group();
-
-	if (!g || is_self())
-		return 0;
-	if (g->frozen) {
-		count_lost(&record_frozen);
-		return 0;
-	}
-	return record_exit(regs, ret, g->region, (__u32)g->owner);
+	return record_call(regs, ret, true);
 }
 
 static __always_inline struct record_all_event *new_event(__u32 kind, __u64 cgroup_id, struct record_group *g)
@@ -222,6 +226,7 @@ int BPF_PROG(handle_sched_process_exit, struct task_struct *task, bool group_dea
 	struct record_sender *s;
 	struct record_group *g;
 	__u32 code, sig, ns_pid, tgid;
+	bool init;
 	__u64 id;
 
 	if (!group_dead)
@@ -233,25 +238,26 @@ int BPF_PROG(handle_sched_process_exit, struct task_struct *task, bool group_dea
 	code = task_exit_status(task, true);
 	sig = code & 0x7f;
 	ns_pid = ns_tgid_of(task);
+	tgid = BPF_CORE_READ(task, tgid);
+	init = ns_pid == 1 || (targ_init_tgid && tgid == targ_init_tgid);
 	if (sig) {
 		/* a stop asked for (SIGTERM honoured, ^C, a hangup) or a closed pipe is no failure */
 		if (!fatal_signal(sig) || sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGPIPE)
 			return 0;
 		if (sig == SIGKILL && ns_pid != 1 && pid_ns_ending(task))
 			return 0;
-	} else if (ns_pid != 1 || code == 0) {
+	} else if (!init || code == 0) {
 		return 0;
 	}
 	g->frozen = 1;
 	e = new_event(RECORD_ALL_DEATH, id, g);
 	if (!e)
 		return 0;
-	tgid = BPF_CORE_READ(task, tgid);
 	e->tgid = tgid;
 	e->tid = BPF_CORE_READ(task, pid);
 	e->ns_pid = ns_pid;
 	e->exit_code = code;
-	if (ns_pid == 1)
+	if (init)
 		e->flags |= RECORD_ALL_F_NS_INIT;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	s = sig ? bpf_map_lookup_elem(&record_senders, &tgid) : NULL;

@@ -28,7 +28,7 @@ enum record_all_kind {
 };
 
 /* record_all_event.flags */
-#define RECORD_ALL_F_NS_INIT 0x1      /* the task is pid 1 of its pid namespace */
+#define RECORD_ALL_F_NS_INIT 0x1      /* the task is pid 1 of its pid namespace (or record's -- CMD) */
 #define RECORD_ALL_F_SENDER 0x2       /* sender_* hold who sent the fatal signal */
 #define RECORD_ALL_F_FROM_KERNEL 0x4  /* ... and the kernel sent it (a fault, the OOM killer) */
 #define RECORD_ALL_F_CGROUP_OOM 0x8   /* OOM: a memory cgroup's limit, not the host's memory */

@@ -53,7 +53,16 @@ void write_file(const fs::path& p, const std::string& data) {
     out.flush();
     if (!out) throw Error("writing {}: {}", tmp.string(), errno_string(errno));
   }
-  fs::rename(tmp, p);
+  std::error_code ec;
+  fs::rename(tmp, p, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw Error("writing {}: {}", p.string(), ec.message());
+  }
+}
+
+std::string document(const ordered_json& doc) {
+  return doc.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace
@@ -74,7 +83,7 @@ fs::path PostmortemStore::write(const ordered_json& doc, const std::string& text
   fs::path txt = json;
   txt.replace_extension(".txt");
   write_file(txt, text);
-  write_file(json, doc.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n");
+  write_file(json, document(doc));
   prune();
   return json;
 }
@@ -96,6 +105,10 @@ void PostmortemStore::prune() {
                    limits_.max_files, limits_.max_bytes);
     }
   }
+}
+
+void write_postmortem(const fs::path& file, const Postmortem& pm, bool text) {
+  write_file(file, text ? pm.text : document(pm.doc));
 }
 
 ordered_json PostmortemStore::list() const {

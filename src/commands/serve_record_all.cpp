@@ -8,16 +8,12 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <thread>
 
-#include "ctrace/commands/dump.hpp"
 #include "ctrace/core/error.hpp"
-#include "ctrace/core/escape.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/core/time.hpp"
 #include "ctrace/enrich/container_info.hpp"
-#include "ctrace/enrich/flags.hpp"
 #include "ctrace/enrich/names.hpp"
 #include "ctrace/output/formatter.hpp"
 #include "ctrace/probe/event_loop.hpp"
@@ -26,21 +22,7 @@ namespace ctrace::commands {
 
 namespace {
 
-using nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
-
-// A failure's events come together (an OOM kill, then the victim's death; a worker's crash,
-// then its init's exit): they are gathered this long into one post-mortem.
-constexpr auto kSettle = std::chrono::milliseconds(300);
-constexpr size_t kTaskEvents = 200;        // the dying task's last enters and exits
-constexpr size_t kContainerEvents = 1000;  // the container's
-constexpr uint64_t kErrorWindowNs = 10'000'000'000;  // errno counts of the last 10 s
-constexpr size_t kExecs = 20;
-
-// si_code values of a fault (SEGV_*, BUS_*, ILL_*, FPE_*, TRAP_* are > 0 for those signals).
-bool is_fault(int sig, int code) {
-  return code > 0 && (sig == 4 || sig == 5 || sig == 7 || sig == 8 || sig == 11);
-}
 
 struct Owner {
   uint64_t id = 0;  // its cgroup id, the owner in the kernel's table
@@ -186,187 +168,39 @@ struct RecordAllService::Impl {
   void tick() {
     auto now = Clock::now();
     for (auto& [id, o] : owners)
-      if (!o.triggers.empty() && now - o.first >= kSettle) postmortem(o);
-  }
-
-  // {"pid","tid","pid_ns","comm","init"} of a trigger's task.
-  static ordered_json task_object(const record_all_event& e) {
-    return {{"pid", e.tgid},
-            {"tid", e.tid},
-            {"pid_ns", e.ns_pid},
-            {"comm", std::string(e.comm)},
-            {"init", (e.flags & RECORD_ALL_F_NS_INIT) != 0}};
-  }
-
-  // What happened, in a line: "killed by SIGSEGV (pid 8812 [worker], fault)". Raw: the logger
-  // escapes it, the text file through escape_text().
-  std::string summary(const record_all_event& e) const {
-    std::string who = fmt::format("pid {} [{}]", e.tgid, e.comm);
-    if (e.kind == RECORD_ALL_OOM) {
-      std::string limit = e.memcg_limit_pages && e.memcg_limit_pages < (1ULL << 50) / 4096
-                              ? fmt::format(", memory limit {} MiB", e.memcg_limit_pages * 4096 / (1 << 20))
-                              : "";
-      return fmt::format("OOM-killed: {}{}{}", who, limit,
-                         (e.flags & RECORD_ALL_F_CGROUP_OOM) ? "" : ", the host's memory");
-    }
-    int sig = static_cast<int>(e.exit_code & 0x7f);
-    if (!sig)
-      return fmt::format("{} exited with {} ({})", (e.flags & RECORD_ALL_F_NS_INIT) ? "init" : "process",
-                         (e.exit_code >> 8) & 0xff, who);
-    std::string from;
-    if (e.flags & RECORD_ALL_F_SENDER) {
-      if (is_fault(sig, e.sender.code))
-        from = ", fault";
-      else if (e.flags & RECORD_ALL_F_FROM_KERNEL)
-        from = ", by the kernel";
-      else
-        from = fmt::format(", sent by pid {} [{}]", e.sender.tgid, e.sender.comm);
-    }
-    return fmt::format("killed by {} ({}{}{})", enrich::signal_text(sig), who, from,
-                       (e.exit_code & 0x80) ? ", core dumped" : "");
-  }
-
-  ordered_json trigger_object(const record_all_event& e) {
-    ordered_json j;
-    j["kind"] = e.kind == RECORD_ALL_OOM ? "oom" : ((e.exit_code & 0x7f) ? "signal" : "exit");
-    j["summary"] = summary(e);
-    j["time"] = format_utc(wall.to_wall_ns(e.ts_ns), TimePrecision::Micros);
-    j["task"] = task_object(e);
-    if (e.kind == RECORD_ALL_OOM) {
-      j["oom"] = {{"cgroup_limit", (e.flags & RECORD_ALL_F_CGROUP_OOM) != 0},
-                  {"memcg_limit_bytes", e.memcg_limit_pages * 4096},
-                  {"memcg_usage_bytes", e.memcg_usage_pages * 4096},
-                  {"rss_bytes", e.rss_pages * 4096},
-                  {"total_vm_bytes", e.total_vm_pages * 4096}};
-      return j;
-    }
-    int sig = static_cast<int>(e.exit_code & 0x7f);
-    if (!sig) {
-      j["exit_code"] = (e.exit_code >> 8) & 0xff;
-      return j;
-    }
-    j["signal"] = enrich::signal_text(sig);
-    j["core_dumped"] = (e.exit_code & 0x80) != 0;
-    if (e.flags & RECORD_ALL_F_SENDER) {
-      ordered_json s{{"kernel", (e.flags & RECORD_ALL_F_FROM_KERNEL) != 0},
-                     {"fault", is_fault(sig, e.sender.code)},
-                     {"si_code", e.sender.code}};
-      if (!(e.flags & RECORD_ALL_F_FROM_KERNEL)) {
-        s["pid"] = e.sender.tgid;
-        s["comm"] = std::string(e.sender.comm);
-        s["cgroup_id"] = e.sender.cgroup_id;
-        if (auto c = resolver.lookup_cached(e.sender.cgroup_id)) s["container"] = c->display_name();
-      }
-      j["sender"] = s;
-    }
-    return j;
-  }
-
-  // The JSON objects of a dump's calls (render_dump's lines, the summary line left out).
-  static ordered_json call_objects(const std::string& ndjson) {
-    ordered_json out = ordered_json::array();
-    std::istringstream in(ndjson);
-    for (std::string line; std::getline(in, line);) {
-      auto j = ordered_json::parse(line, nullptr, false);
-      if (!j.is_discarded() && j.value("type", "") != "dump") out.push_back(std::move(j));
-    }
-    return out;
-  }
-
-  template <typename Pred>
-  static std::vector<enrich::TraceEvent> last(const std::vector<enrich::TraceEvent>& events, size_t n, Pred keep) {
-    std::vector<enrich::TraceEvent> out;
-    for (auto it = events.rbegin(); it != events.rend() && out.size() < n; ++it)
-      if (keep(*it)) out.push_back(*it);
-    std::reverse(out.begin(), out.end());
-    return out;
+      if (!o.triggers.empty() && now - o.first >= kPostmortemSettle) postmortem(o);
   }
 
   void postmortem(Owner& o) {
-    auto d = all->dump(o.region, o.id);
+    PostmortemInput in{std::move(o.triggers), all->dump(o.region, o.id), all->counters(), {}};
+    o.triggers.clear();
     for (uint64_t cg : o.frozen) all->thaw(cg);  // the evidence is copied: the group may write again
     o.frozen.clear();
-    auto triggers = std::move(o.triggers);
-    o.triggers.clear();
-    // the most telling first: an OOM kill explains the SIGKILL that follows it
-    const record_all_event* cause = &triggers.front();
-    for (const auto& t : triggers)
-      if (t.kind == RECORD_ALL_OOM) {
-        cause = &t;
-        break;
-      }
-    const std::string reason = cause->kind == RECORD_ALL_OOM ? "oom" : ((cause->exit_code & 0x7f) ? "signal" : "exit");
-    enrich::TraceContext ctx{names, formats, all->start_ns(), enrich::TimestampFormat::Wall, wall};
-    auto task_events = last(d.events, kTaskEvents, [&](const enrich::TraceEvent& ev) { return ev.pid == cause->tgid; });
-    auto events = last(d.events, kContainerEvents, [](const enrich::TraceEvent&) { return true; });
-    auto summary_of = [&](const std::vector<enrich::TraceEvent>& evs) {
-      enrich::DumpSummary s = d.summary();
-      s.events = evs.size();
-      return s;
-    };
-
-    ordered_json doc;
-    doc["type"] = "postmortem";
-    doc["time"] = format_utc(wall.to_wall_ns(cause->ts_ns), TimePrecision::Micros);
-    doc["reason"] = reason;
-    doc["summary"] = summary(*cause);
-    ordered_json container{{"name", o.info.display_name()}, {"id", o.info.id},          {"runtime", o.info.runtime},
-                           {"image", o.info.image},         {"cgroup", o.info.cgroup}, {"cgroup_id", o.id},
-                           {"trace", o.trace}};
+    in.container = {{"name", o.info.display_name()}, {"id", o.info.id},          {"runtime", o.info.runtime},
+                    {"image", o.info.image},         {"cgroup", o.info.cgroup}, {"cgroup_id", o.id},
+                    {"trace", o.trace}};
     if (!o.info.pod.empty()) {
-      container["pod"] = o.info.pod;
-      container["namespace"] = o.info.pod_namespace;
+      in.container["pod"] = o.info.pod;
+      in.container["namespace"] = o.info.pod_namespace;
     }
-    doc["container"] = container;
-    doc["cause"] = trigger_object(*cause);
-    ordered_json all_triggers = ordered_json::array();
-    for (const auto& t : triggers) all_triggers.push_back(trigger_object(t));
-    doc["events"] = all_triggers;
-    // errno counts of the last seconds before the failure, by syscall
-    std::map<std::pair<int, int64_t>, uint64_t> errors;
-    for (const auto& ev : d.events)
-      if (!ev.enter && is_syscall_error(ev.ret) && ev.ts_ns + kErrorWindowNs >= cause->ts_ns && ev.ts_ns <= cause->ts_ns)
-        ++errors[{ev.nr, -ev.ret}];
-    ordered_json errs = ordered_json::array();
-    for (const auto& [k, n] : errors)
-      errs.push_back({{"syscall", names.name(k.first)}, {"errno", enrich::errno_name(static_cast<int>(k.second))}, {"count", n}});
-    doc["errors_last_10s"] = errs;
-    auto execs_events = last(d.events, kExecs, [&](const enrich::TraceEvent& ev) {
-      std::string n = names.name(ev.nr);
-      return ev.enter && (n == "execve" || n == "execveat");
-    });
-    doc["execs"] = call_objects(render_dump(output::Format::Json, summary_of(execs_events), execs_events, ctx));
-    doc["task_calls"] = call_objects(render_dump(output::Format::Json, summary_of(task_events), task_events, ctx));
-    doc["calls"] = call_objects(render_dump(output::Format::Json, summary_of(events), events, ctx));
-    auto c = all->counters();
-    doc["recorder"] = {{"events", d.events.size()},  {"recorded", d.stats.recorded},
-                       {"overwritten", d.stats.overwritten}, {"torn", d.torn},
-                       {"lost", c.lost},                {"frozen_not_recorded", c.frozen}};
-
-    std::string text = fmt::format("# post-mortem of {}: {}\n# time: {}\n", escape_text(o.info.display_name()),
-                                   escape_text(summary(*cause)), doc["time"].get<std::string>());
-    for (const auto& t : triggers)
-      if (&t != cause) text += fmt::format("# also: {}\n", escape_text(summary(t)));
-    for (const auto& e : errs)
-      text += fmt::format("# errors in the last 10 s: {} {} x{}\n", e["syscall"].get<std::string>(),
-                          e["errno"].get<std::string>(), e["count"].get<uint64_t>());
-    text += fmt::format("\n# the last calls of pid {} [{}]\n", cause->tgid, escape_text(cause->comm));
-    text += render_dump(output::Format::Text, summary_of(task_events), task_events, ctx);
-    text += "\n# the last calls of the container\n";
-    text += render_dump(output::Format::Text, summary_of(events), events, ctx);
+    PostmortemContext ctx{names, formats, wall, all->start_ns(), [this](uint64_t cgroup_id) {
+                            auto c = resolver.lookup_cached(cgroup_id);
+                            return c ? c->display_name() : std::string();
+                          }};
+    Postmortem pm = make_postmortem(in, ctx);
 
     std::string where;
     if (store) {
       try {
-        where = " — " + store->write(doc, text).string();
+        where = " — " + store->write(pm.doc, pm.text).string();
       } catch (const std::exception& ex) {
         where = fmt::format(" (post-mortem not written: {})", ex.what());
       }
     }
     std::string runtime = o.info.runtime.empty() ? "" : fmt::format(" ({} {})", o.info.runtime, o.info.id.substr(0, 12));
-    spdlog::warn("container {}{} died: {}{}", o.info.display_name(), runtime, summary(*cause), where);
+    spdlog::warn("container {}{} died: {}{}", o.info.display_name(), runtime, pm.summary, where);
     std::lock_guard lock(metrics_mutex);
-    ++postmortems[{o.info.display_name(), reason}];
+    ++postmortems[{o.info.display_name(), pm.reason}];
   }
 
   void run() {

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 
 #include "ctrace/core/error.hpp"
@@ -67,6 +68,7 @@ RecordAll::RecordAll(unsigned self_tgid, const RecordAllOptions& opts, const enr
 
   m.skel.load([&](record_all_lbpf* s) {
     s->rodata->targ_self_tgid = self_tgid;
+    s->rodata->targ_init_tgid = opts.init_tgid;
     s->rodata->targ_slots_per_cpu = m.slots_per_cpu;
     s->rodata->targ_ncpus = static_cast<uint32_t>(m.ncpus);
     s->rodata->targ_string_size = static_cast<uint32_t>(m.decoder->string_size());
@@ -152,6 +154,16 @@ void RecordAll::release(uint32_t region) {
     spdlog::warn("giving back region {}: {}", region, errno_string(errno));
 }
 
+void RecordAll::reassign(uint64_t from, uint64_t to, uint32_t region) {
+  std::lock_guard lock(mutex_);
+  bpf_map_delete_elem(impl_->groups_fd(), &from);
+  std::vector<uint64_t> zero(static_cast<size_t>(impl_->ncpus), 0);
+  bpf_map_update_elem(impl_->skel->maps.record_head.map_fd, &region, zero.data(), BPF_ANY);
+  record_group g{to, region, 0, 1};
+  if (bpf_map_update_elem(impl_->groups_fd(), &to, &g, BPF_ANY) != 0)
+    spdlog::warn("recording cgroup {}: {}", to, errno_string(errno));
+}
+
 void RecordAll::thaw(uint64_t cgroup_id) {
   std::lock_guard lock(mutex_);
   record_group g{};
@@ -196,26 +208,31 @@ namespace {
 
 class RegionRecorder final : public TraceRecorder {
  public:
-  RegionRecorder(std::shared_ptr<RecordAll> all, uint32_t region, uint64_t owner)
-      : all_(std::move(all)), region_(region), owner_(owner) {}
-  // a region's heads start at 0 for each owner (RecordAll::release)
-  RecorderDump dump() override { return all_->dump(region_, owner_); }
+  RegionRecorder(std::shared_ptr<RecordAll> all, uint32_t region, uint64_t owner, bool follow)
+      : all_(std::move(all)), region_(region), owner_(owner), follow_(follow) {}
+  // a region's heads start at 0 for each owner (RecordAll::release, reassign)
+  RecorderDump dump() override { return all_->dump(region_, owner_.load()); }
   RecorderStats stats() const override { return all_->stats(region_); }
   uint64_t start_ns() const override { return all_->start_ns(); }
-  // a re-created container gets a region of its own (a new cgroup, a new owner)
-  void retarget(const target::Target&) override {}
+  void retarget(const target::Target& t) override {
+    if (!follow_ || t.cgroup_id == owner_) return;
+    all_->reassign(owner_, t.cgroup_id, region_);
+    owner_ = t.cgroup_id;
+  }
   uint64_t capacity() const override { return all_->region_capacity(); }
 
  private:
   std::shared_ptr<RecordAll> all_;
   uint32_t region_;
-  uint64_t owner_;
+  std::atomic<uint64_t> owner_;
+  bool follow_;
 };
 
 }  // namespace
 
-std::unique_ptr<TraceRecorder> region_recorder(std::shared_ptr<RecordAll> all, uint32_t region, uint64_t owner) {
-  return std::make_unique<RegionRecorder>(std::move(all), region, owner);
+std::unique_ptr<TraceRecorder> region_recorder(std::shared_ptr<RecordAll> all, uint32_t region, uint64_t owner,
+                                               bool follow) {
+  return std::make_unique<RegionRecorder>(std::move(all), region, owner, follow);
 }
 
 }  // namespace ctrace::probe

@@ -48,6 +48,10 @@ unsigned Runner::self_tgid() const {
   return static_cast<unsigned>(::getpid());
 }
 
+pid_t Runner::command_pid() const {
+  return command_ ? command_->pid() : 0;
+}
+
 StopReason Runner::run(const std::string& message) {
   if (command_) loop_.stop_when_readable(command_->exit_fd(), StopReason::TargetExited);
   if (duration_.count() > 0) loop_.stop_after(duration_);

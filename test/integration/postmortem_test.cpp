@@ -3,6 +3,7 @@
 // matches `docker inspect` and whose calls hold the workload's own last calls, none for a
 // container that ends well (in the same run), one per death of a restart loop; and 200 cgroups
 // of containers through a small budget: all recorded, the budget message once, nothing leaked.
+// record --postmortem: the same post-mortem for one target, without the daemon.
 #include <signal.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -24,16 +26,6 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-template <typename F>
-bool eventually(F f, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (f()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return f();
-}
 
 // `ctrace serve --record-all` on a socket and a post-mortem directory of its own.
 class RecordAll {
@@ -136,10 +128,10 @@ TEST_CASE("serve --record-all writes one post-mortem per failed docker container
   REQUIRE(run(docker_cmd({"kill", "-s", "KILL", killed.name()})).code == 0);
   REQUIRE(killed.wait_stopped());
   INFO("serve: " << daemon.process().err());
-  REQUIRE(eventually([&] {
+  REQUIRE(wait_until([&] {
     return daemon.of(failed.name()).size() == 1 && daemon.of(segv.name()).size() == 1 &&
            daemon.of(killed.name()).size() == 1;
-  }));
+  }, std::chrono::seconds(30)));
 
   // exit 3: docker says so; the failing openat with ENOENT comes before the init's exit_group(3)
   auto pm = daemon.of(failed.name()).at(0);
@@ -232,11 +224,12 @@ TEST_CASE("serve --record-all: an OOM kill is the reason, and a restart loop lea
   oom.go();
   loop.go();
   REQUIRE(oom.wait_stopped());
-  REQUIRE(eventually([&] {
+  REQUIRE(wait_until([&] {
     return inspect(loop, "{{.RestartCount}} {{.State.Status}}") == "3 exited";
   }, std::chrono::seconds(60)));
   INFO("serve: " << daemon.process().err());
-  REQUIRE(eventually([&] { return daemon.of(oom.name()).size() == 1 && daemon.of(loop.name()).size() == 4; }));
+  REQUIRE(wait_until([&] { return daemon.of(oom.name()).size() == 1 && daemon.of(loop.name()).size() == 4; },
+                           std::chrono::seconds(30)));
   std::this_thread::sleep_for(std::chrono::seconds(1));
 
   auto pm = daemon.of(oom.name());
@@ -300,7 +293,7 @@ TEST_CASE("serve --record-all: 200 cgroups of containers in a budget of 16 regio
       // the trace of this one holds exactly its 7 getppid calls (enter and exit each)
       std::string name = id(i).substr(0, 12);
       INFO("list: " << daemon.get("/list?format=json").dump());
-      REQUIRE(eventually([&] { return daemon.trace(name).is_object(); }));
+      REQUIRE(wait_until([&] { return daemon.trace(name).is_object(); }, std::chrono::seconds(30)));
       auto dump = daemon_request(daemon.socket(), "GET", "/dump?name=" + name + "&format=json").body;
       size_t getppid = 0;
       std::istringstream in(dump);
@@ -328,4 +321,99 @@ TEST_CASE("serve --record-all: 200 cgroups of containers in a budget of 16 regio
   alive.clear();
   // no map made per container: the same maps before and after
   CHECK(maps() == maps_before);
+}
+
+namespace {
+
+// `ctrace record --postmortem FILE ARGS...`: its result, and the file's text (nullopt: none).
+struct RecordRun {
+  Result result;
+  std::optional<std::string> file;
+};
+
+RecordRun record_postmortem(const std::string& tag, std::vector<std::string> args) {
+  fs::path file = fs::temp_directory_path() / ("ctrace-test-" + tag + "-" + std::to_string(::getpid()));
+  fs::remove(file);
+  std::vector<std::string> argv{ctrace_bin(), "record", "--postmortem", file.string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  RecordRun r{run(argv), std::nullopt};
+  if (std::ifstream in(file); in) r.file = std::string(std::istreambuf_iterator<char>(in), {});
+  fs::remove(file);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("record --postmortem -- CMD: a failure is written down with its reason, an exit 0 leaves nothing",
+          "[record][postmortem]") {
+  // exit 3 after a failing openat: the JSON document
+  auto failed = record_postmortem("pm-rec-exit", {"-o", "json", "--", "sh", "-c", "cat /ctrace-missing; exit 3"});
+  INFO("stderr: " << failed.result.err);
+  CHECK(failed.result.code == 3);
+  REQUIRE(failed.file);
+  json pm = json::parse(*failed.file);
+  CHECK(pm["reason"] == "exit");
+  CHECK(pm["cause"]["exit_code"] == 3);
+  CHECK(pm["cause"]["task"]["init"] == true);
+  long open = find_call(pm["calls"], [](const json& c) {
+    return c["name"] == "openat" && has_arg(c, "filename", "/ctrace-missing") && c["errno"] == "ENOENT";
+  });
+  long exit = find_call(pm["calls"], [&](const json& c) {
+    return c["name"] == "exit_group" && c["pid"] == pm["cause"]["task"]["pid"] && has_arg(c, "error_code", 3);
+  });
+  CHECK(open >= 0);
+  CHECK(exit > open);
+  REQUIRE(!pm["task_calls"].empty());
+  CHECK(pm["task_calls"].back()["name"] == "exit_group");
+  CHECK(failed.result.err.find("failed: init exited with 3") != std::string::npos);
+  CHECK(failed.result.out.empty());  // the run ended by itself: no dump on stdout
+
+  // a fault, in text (record's default -o)
+  auto segv = record_postmortem("pm-rec-segv", {"--", CTRACE_SEGV_HELPER_BIN});
+  INFO("stderr: " << segv.result.err);
+  CHECK(segv.result.code == 128 + SIGSEGV);
+  REQUIRE(segv.file);
+  CHECK(segv.file->find("killed by SIGSEGV") != std::string::npos);
+  CHECK(segv.file->find(", fault)") != std::string::npos);
+  CHECK(segv.file->find("# the last calls of pid ") != std::string::npos);
+
+  // the same run, ending well: nothing written (the two above are the positive control)
+  auto fine = record_postmortem("pm-rec-ok", {"--", "sh", "-c", "cat /etc/passwd >/dev/null"});
+  INFO("stderr: " << fine.result.err);
+  CHECK(fine.result.code == 0);
+  CHECK(!fine.file);
+  CHECK(fine.result.err.find("ended well: no post-mortem") != std::string::npos);
+
+  // bad input: exit 2, one line
+  auto filtered = record_postmortem("pm-rec-usage", {"--syscalls", "read", "--", "true"});
+  CHECK(filtered.result.code == 2);
+  CHECK(filtered.result.err.find("--postmortem records every syscall") != std::string::npos);
+  auto nowhere = run({ctrace_bin(), "record", "--postmortem", "/ctrace-no-such-dir/pm.json", "--", "true"});
+  CHECK(nowhere.code == 2);
+  CHECK(nowhere.err.find("is not a directory") != std::string::npos);
+}
+
+TEST_CASE("record --postmortem -c CGROUP: a SIGKILL from outside names its sender, and the run ends with the cgroup",
+          "[record][postmortem]") {
+  TestCgroup cg("ctrace-test-pm-kill");
+  Process sleeper({"sleep", "600"});
+  cg.add(sleeper.pid());
+  fs::path file = fs::temp_directory_path() / ("ctrace-test-pm-kill-" + std::to_string(::getpid()) + ".json");
+  fs::remove(file);
+  Process ct({ctrace_bin(), "record", "--postmortem", file.string(), "-o", "json", "-c", cg.relative()});
+  REQUIRE(ct.wait_for_stderr("Collecting events"));
+  sleeper.signal(SIGKILL);
+  sleeper.wait();
+  CHECK(ct.wait() == 0);  // the cgroup is empty: the run ends by itself
+  INFO("stderr: " << ct.err());
+  std::ifstream in(file);
+  REQUIRE(in);
+  json pm = json::parse(in);
+  fs::remove(file);
+  CHECK(pm["reason"] == "signal");
+  CHECK(pm["cause"]["signal"] == "SIGKILL");
+  CHECK(pm["cause"]["task"]["pid"] == sleeper.pid());
+  CHECK(pm["cause"]["sender"]["kernel"] == false);
+  CHECK(pm["cause"]["sender"]["pid"] == ::getpid());
+  CHECK(pm["container"]["cgroup_id"] == cg.id());
 }

@@ -30,6 +30,7 @@ struct RecordAllOptions {
   uint64_t budget_bytes = kDefaultBudget;  // the whole ring, allocated at start
   uint64_t size_bytes = kDefaultSize;      // a region: budget / size regions (at most kMaxRegions)
   int string_size = 64;
+  unsigned init_tgid = 0;  // record --postmortem -- CMD: CMD exiting non-zero is a failure
 };
 
 struct RecordAllCounters {
@@ -64,6 +65,9 @@ class RecordAll {
   void forget(uint64_t cgroup_id);
   // The region is free again: its heads back to 0, its slots for the next new cgroup.
   void release(uint32_t region);
+  // The group `from` (gone: its container was re-created) gives its region to `to`, kept, with
+  // its heads back to 0.
+  void reassign(uint64_t from, uint64_t to, uint32_t region);
   // Lets a frozen group write again (its failure is written down).
   void thaw(uint64_t cgroup_id);
 
@@ -80,6 +84,9 @@ class RecordAll {
 };
 
 // One region as a TraceRecorder: what serve's /list and /dump show of a recorded container.
-std::unique_ptr<TraceRecorder> region_recorder(std::shared_ptr<RecordAll> all, uint32_t region, uint64_t owner);
+// `follow`: retarget() gives the region to the re-created container (record --postmortem);
+// else a re-created container gets a region of its own (serve).
+std::unique_ptr<TraceRecorder> region_recorder(std::shared_ptr<RecordAll> all, uint32_t region, uint64_t owner,
+                                               bool follow = false);
 
 }  // namespace ctrace::probe

@@ -34,6 +34,8 @@ class Runner {
   const target::Target& target() const { return *target_; }
   const target::CgroupFs& cgroup_fs() const { return cgroup_fs_; }
   unsigned self_tgid() const;
+  // `-- CMD`'s pid (0: none).
+  pid_t command_pid() const;
   StopToken& stop() { return stop_; }
   // For what a command watches besides its probe (a terminal's keys, the host view's ring),
   // added before the driver runs.
