@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -321,6 +322,64 @@ TEST_CASE("serve --record-all: 200 cgroups of containers in a budget of 16 regio
   alive.clear();
   // no map made per container: the same maps before and after
   CHECK(maps() == maps_before);
+}
+
+TEST_CASE("serve --record-all: a post-mortem is complete while HTTP clients keep the daemon dumping another",
+          "[postmortem]") {
+  RecordAll daemon("pm-busy", {"--record-budget", "64M", "--record-size", "16M"});
+  TestCgroup parent("ctrace-test-pm-busy");
+  const std::string busy_id = "b05ee000" + std::string(56, '0'), failing_id = "fa11ed00" + std::string(56, '0');
+  TestCgroup busy_cg(parent, "docker-" + busy_id + ".scope");
+  TestCgroup failing_cg(parent, "docker-" + failing_id + ".scope");
+  // the busy container fills its 16M region (25,000 slots) with 400,000 events
+  Workload w({"getppid", "200000"});
+  busy_cg.add(w.pid());
+  w.go();
+  REQUIRE(w.wait() == 0);
+  const std::string busy = busy_id.substr(0, 12), failing = failing_id.substr(0, 12);
+  REQUIRE(wait_until([&] { return daemon.trace(busy).is_object(); }, std::chrono::seconds(30)));
+
+  // two clients dump it without a pause
+  std::atomic<bool> stop{false};
+  std::atomic<int> dumps{0}, bad{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 2; ++i)
+    clients.emplace_back([&] {
+      while (!stop) {
+        auto r = daemon_request(daemon.socket(), "GET", "/dump?name=" + busy + "&format=json");
+        (r.status == 200 && r.body.size() > 1000000 ? dumps : bad)++;
+      }
+    });
+  REQUIRE(wait_until([&] { return dumps >= 2; }, std::chrono::seconds(60)));
+
+  // meanwhile the other one fails: a failing openat in a child, then a SIGSEGV of its own
+  Process crash({"sh", "-c", "echo $$ > " + (failing_cg.path() / "cgroup.procs").string() +
+                                 "; cat /ctrace-missing-busy; exec " CTRACE_SEGV_HELPER_BIN});
+  crash.wait();
+  INFO("serve: " << daemon.process().err());
+  bool written = wait_until([&] { return daemon.of(failing).size() == 1; }, std::chrono::seconds(30));
+  const int dumps_meanwhile = dumps;
+  stop = true;
+  for (auto& t : clients) t.join();
+  REQUIRE(written);
+  CHECK(bad == 0);
+  CHECK(dumps_meanwhile >= 2);
+
+  json pm = daemon.of(failing).at(0);
+  CHECK(pm["reason"] == "signal");
+  CHECK(pm["cause"]["signal"] == "SIGSEGV");
+  CHECK(pm["cause"]["sender"]["fault"] == true);
+  long open = find_call(pm["calls"], [](const json& c) {
+    return c["name"] == "openat" && has_arg(c, "filename", "/ctrace-missing-busy") && c["errno"] == "ENOENT";
+  });
+  long exec = find_call(pm["calls"], [](const json& c) {
+    return c["name"] == "execve" && has_arg(c, "filename", CTRACE_SEGV_HELPER_BIN);
+  });
+  CHECK(open >= 0);
+  CHECK(exec > open);
+  // the dying task's calls (from the write that moved sh into the cgroup) hold its exec
+  CHECK(find_call(pm["task_calls"], [](const json& c) { return c["name"] == "execve"; }) >= 0);
+  CHECK(pm["recorder"]["torn"] == 0);
 }
 
 namespace {
