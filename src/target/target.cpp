@@ -1,17 +1,24 @@
 #include "ctrace/target/target.hpp"
 
 #include <fmt/format.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <sstream>
+#include <thread>
+#include <utility>
 
 #include "ctrace/core/cgroup.hpp"
 #include "ctrace/core/cli_checks.hpp"
 #include "ctrace/core/error.hpp"
+#include "ctrace/core/unique_fd.hpp"
 #include "ctrace/enrich/container_info.hpp"
 #include "ctrace/enrich/uts.hpp"
 
@@ -317,20 +324,90 @@ constexpr int kTreeDepth = 12;
 constexpr size_t kTreeWatches = 4096;
 }  // namespace
 
+// --container NAME with a new id: resolve() on a thread, asked again while it works (asks
+// coalesce), the answer kept for read() and an eventfd written.
+struct TargetWatch::NameLookup {
+  NameLookup(const TargetOptions& o, const CgroupFs& f) : opts(o), fs(f) {
+    done = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (done < 0) throw Error("eventfd: {}", errno_string(errno));
+    thread = std::thread([this] { run(); });
+  }
+  ~NameLookup() {
+    {
+      std::lock_guard lock(mutex);
+      stop = true;
+    }
+    cv.notify_one();
+    thread.join();  // a lookup in flight ends at the runtime client's deadline
+    ::close(done);
+  }
+  void ask() {
+    {
+      std::lock_guard lock(mutex);
+      asked = true;
+    }
+    cv.notify_one();
+  }
+  std::optional<Target> take() {
+    std::lock_guard lock(mutex);
+    return std::exchange(found, std::nullopt);
+  }
+  void run() {
+    std::unique_lock lock(mutex);
+    for (;;) {
+      cv.wait(lock, [this] { return asked || stop; });
+      if (stop) return;
+      asked = false;
+      lock.unlock();
+      std::optional<Target> t;
+      try {
+        t = resolve(opts, fs);
+      } catch (const Error&) {
+        // not there (yet): the next mkdir asks again
+      }
+      lock.lock();
+      if (t) {
+        found = std::move(t);
+        uint64_t one = 1;
+        [[maybe_unused]] ssize_t n = ::write(done, &one, sizeof one);
+      }
+    }
+  }
+
+  const TargetOptions opts;
+  const CgroupFs fs;
+  int done = -1;
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool asked = false, stop = false;
+  std::optional<Target> found;
+  std::thread thread;
+};
+
 TargetWatch::TargetWatch(const Target& target, const TargetOptions& opts, const CgroupFs& fs)
     : opts_(opts), fs_(fs), dir_(target.cgroup_dir), follow_(!opts.container.empty() || opts.wait) {
-  fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (fd_ < 0) throw Error("inotify_init1: {}", errno_string(errno));
-  if (::inotify_add_watch(fd_, dir_.parent_path().c_str(), kWatchMask) < 0) {
-    int err = errno;
-    ::close(fd_);
+  UniqueFd ep(::epoll_create1(EPOLL_CLOEXEC)), in(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+  if (ep.get() < 0 || in.get() < 0) throw Error("watching the target: {}", errno_string(errno));
+  if (::inotify_add_watch(in.get(), dir_.parent_path().c_str(), kWatchMask) < 0)
     throw Error("watching {} for the removal of the target: {}", dir_.parent_path().string(),
-                errno_string(err));
+                errno_string(errno));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  if (::epoll_ctl(ep.get(), EPOLL_CTL_ADD, in.get(), &ev) != 0)
+    throw Error("watching the target: {}", errno_string(errno));
+  if (follow_ && !opts.container.empty()) {
+    lookup_ = std::make_unique<NameLookup>(opts, fs);
+    if (::epoll_ctl(ep.get(), EPOLL_CTL_ADD, lookup_->done, &ev) != 0)
+      throw Error("watching the target: {}", errno_string(errno));
   }
+  fd_ = ep.release();
+  inotify_ = in.release();
   id_ = target.cgroup_id;
 }
 
 TargetWatch::~TargetWatch() {
+  lookup_.reset();
+  ::close(inotify_);
   ::close(fd_);
 }
 
@@ -343,25 +420,33 @@ bool TargetWatch::gone() const {
   }
 }
 
-std::optional<Target> TargetWatch::find_again() const {
+std::optional<Target> TargetWatch::find_again() {
   try {
     std::error_code ec;
     // The directory back where it was: the same cgroup path, and for a container the same id
     // (docker, podman, containerd and CRI-O keep it across a restart) — followed at once, from
-    // the runtime's first calls in it, before any name lookup (the engine's API can take most
-    // of a second to answer while a container starts).
+    // the runtime's first calls in it, before any name lookup.
     if (fs::is_directory(dir_, ec) && (opts_.container.empty() || enrich::container_id_of(dir_.filename())))
       return from_dir(dir_, fs_, opts_.exact, "");
-    if (!opts_.container.empty()) return resolve(opts_, fs_);  // a new id: by its name
-    return std::nullopt;
   } catch (const Error&) {
-    return std::nullopt;  // not (or no longer) there
+    // not (or no longer) there
   }
+  if (!lookup_) return std::nullopt;
+  // a new id: by its name, on the lookup's thread; an answer is taken while its cgroup is there
+  if (auto t = lookup_->take()) {
+    try {
+      if (t->cgroup_id != id_ && cgroup::cgroup_id(t->cgroup_dir) == t->cgroup_id) return t;
+    } catch (const Error&) {
+      // gone again
+    }
+  }
+  lookup_->ask();
+  return std::nullopt;
 }
 
 void TargetWatch::watch_tree(const fs::path& dir, int depth) {
   if (depth > kTreeDepth || tree_.size() >= kTreeWatches) return;
-  int wd = ::inotify_add_watch(fd_, dir.c_str(), kWatchMask);
+  int wd = ::inotify_add_watch(inotify_, dir.c_str(), kWatchMask);
   if (wd < 0) return;  // removed meanwhile: nothing to watch
   tree_[wd] = {dir, depth};
   // Watched before listed: a directory made between the two is seen either way.
@@ -373,7 +458,7 @@ void TargetWatch::watch_tree(const fs::path& dir, int depth) {
 }
 
 void TargetWatch::unwatch_tree() {
-  for (const auto& [wd, where] : tree_) ::inotify_rm_watch(fd_, wd);
+  for (const auto& [wd, where] : tree_) ::inotify_rm_watch(inotify_, wd);
   tree_.clear();
 }
 
@@ -381,8 +466,12 @@ TargetWatch::Change TargetWatch::read(Target& target) {
   // The events only say that something changed in a watched directory: what matters is read
   // from the tree itself, so a lost or coalesced event changes nothing. A directory created
   // in the watched tree is watched in turn.
+  if (lookup_) {
+    uint64_t n = 0;
+    [[maybe_unused]] ssize_t r = ::read(lookup_->done, &n, sizeof n);
+  }
   alignas(inotify_event) char buf[4096];
-  for (ssize_t n; (n = ::read(fd_, buf, sizeof buf)) > 0;) {
+  for (ssize_t n; (n = ::read(inotify_, buf, sizeof buf)) > 0;) {
     for (ssize_t off = 0; off < n;) {
       const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
       off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
@@ -405,7 +494,7 @@ TargetWatch::Change TargetWatch::read(Target& target) {
   if (!t) return Change::None;
   t->description = target.description;
   unwatch_tree();
-  ::inotify_add_watch(fd_, t->cgroup_dir.parent_path().c_str(), kWatchMask);
+  ::inotify_add_watch(inotify_, t->cgroup_dir.parent_path().c_str(), kWatchMask);
   dir_ = t->cgroup_dir;
   id_ = t->cgroup_id;
   removed_ = false;

@@ -78,7 +78,9 @@ std::vector<ContainerMatch> find_containers(const std::filesystem::path& mount, 
 // target that is followed (a container, or --wait), when it is back. A container may come back
 // anywhere in the tree (another --cgroup-parent, a new slice): while it is gone, every cgroup
 // directory is watched for mkdir (directories created meanwhile too), and the container is
-// resolved again by id or name at each one.
+// resolved again by id or name at each one. A new id is looked up by name on a thread of the
+// watch's own (the engine's API can take most of a second to answer while a container starts):
+// read() never waits for it, and fd() becomes readable when the answer is in.
 class TargetWatch {
  public:
   TargetWatch(const Target& target, const TargetOptions& opts, const CgroupFs& fs);
@@ -97,14 +99,17 @@ class TargetWatch {
 
  private:
   bool gone() const;
-  std::optional<Target> find_again() const;
+  std::optional<Target> find_again();
   void watch_tree(const std::filesystem::path& dir, int depth);
   void unwatch_tree();
   TargetOptions opts_;
   CgroupFs fs_;
   std::filesystem::path dir_;
   uint64_t id_ = 0;
-  int fd_ = -1;
+  int fd_ = -1;       // epoll: the inotify fd and the name lookup's eventfd
+  int inotify_ = -1;
+  struct NameLookup;
+  std::unique_ptr<NameLookup> lookup_;  // --container NAME only
   bool follow_ = false;
   bool removed_ = false;
   // While a followed container is gone: watch descriptor -> (cgroup directory, depth).
