@@ -452,8 +452,25 @@ TEST_CASE("record --postmortem -- CMD: a failure is written down with its reason
   CHECK(nowhere.err.find("is not a directory") != std::string::npos);
 }
 
-TEST_CASE("record --postmortem -c CGROUP: a SIGKILL from outside names its sender, and the run ends with the cgroup",
+TEST_CASE("record --postmortem -c CGROUP: a SIGKILL from outside names its sender, a SIGTERM honoured leaves nothing",
           "[record][postmortem]") {
+  {
+    // SIGTERM, the stop someone asked for: no failure (the SIGKILL below is the positive control)
+    TestCgroup cg("ctrace-test-pm-term");
+    Process sleeper({"sleep", "600"});
+    cg.add(sleeper.pid());
+    fs::path file = fs::temp_directory_path() / ("ctrace-test-pm-term-" + std::to_string(::getpid()) + ".json");
+    fs::remove(file);
+    Process ct({ctrace_bin(), "record", "--postmortem", file.string(), "-c", cg.relative()});
+    REQUIRE(ct.wait_for_stderr("Collecting events"));
+    sleeper.signal(SIGTERM);
+    sleeper.wait();
+    CHECK(ct.wait() == 0);
+    INFO("stderr: " << ct.err());
+    CHECK(!fs::exists(file));
+    CHECK(ct.err().find("ended well: no post-mortem") != std::string::npos);
+    CHECK(ct.out().empty());
+  }
   TestCgroup cg("ctrace-test-pm-kill");
   Process sleeper({"sleep", "600"});
   cg.add(sleeper.pid());
