@@ -102,8 +102,9 @@ class RecordCommand final : public Command {
       if (postmortem) {
         all_->events().consume();  // a death just before the end
         if (!triggers_.empty()) write_postmortem_now(run.target());
-        // the target ended by itself: only a failure is written down
-        if (run.stop().reason() == StopReason::TargetExited) {
+        // the target ended by itself: only a failure is written down, and the end's dump is
+        // --dump-on-exit's to ask for
+        if (run.stop().reason() == StopReason::TargetExited && !dump_on_exit_) {
           if (!written_) spdlog::info("{} ended well: no post-mortem", run.target().description);
           return;
         }

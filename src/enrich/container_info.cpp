@@ -54,7 +54,10 @@ constexpr int kMaxDepth = 12;
 constexpr auto kRetryFirst = std::chrono::seconds(1);
 constexpr auto kRetryMax = std::chrono::seconds(30);
 constexpr auto kRescanEvery = std::chrono::milliseconds(500);
+// A Docker or podman name can change (docker rename): looked at again this often.
+constexpr auto kRenameCheck = std::chrono::seconds(10);
 constexpr auto kHttpTimeout = std::chrono::milliseconds(1000);
+constexpr size_t kMaxQueuedJobs = 1024;
 
 std::string normalize(std::string p) {
   if (p.empty() || p[0] != '/') p.insert(0, "/");
@@ -90,6 +93,12 @@ struct ContainerResolver::Impl {
     Clock::time_point retry_at;
     Clock::duration backoff = kRetryFirst;
     std::string alias;  // a nested cgroup: the container cgroup it folds into
+    bool deferred = false;  // its runtime's socket is being asked on the worker thread
+  };
+  // A container that only a runtime's API can name, asked by the worker without `mutex`.
+  struct SocketJob {
+    std::string path;
+    ContainerInfo info;
   };
 
   fs::path mount;
@@ -111,6 +120,8 @@ struct ContainerResolver::Impl {
   std::mutex fast_mutex;
   std::unordered_map<uint64_t, Fast> fast;
   std::unordered_set<uint64_t> queued;
+  std::deque<SocketJob> socket_jobs;
+  std::unordered_set<std::string> socket_queued;
   std::condition_variable wake;
   bool stopping = false;
   std::thread worker;
@@ -124,23 +135,38 @@ struct ContainerResolver::Impl {
     if (worker.joinable()) worker.join();
   }
 
+  // Call with fast_mutex held.
+  void start_worker() {
+    if (!worker.joinable()) worker = std::thread([this] { work(); });
+    wake.notify_one();
+  }
+
   void work() {
     std::unique_lock fl(fast_mutex);
     for (;;) {
-      wake.wait(fl, [&] { return stopping || !queued.empty(); });
+      wake.wait(fl, [&] { return stopping || !queued.empty() || !socket_jobs.empty(); });
       if (stopping) return;
+      if (!socket_jobs.empty()) {
+        SocketJob job = std::move(socket_jobs.front());
+        socket_jobs.pop_front();
+        fl.unlock();
+        std::string hostname = job.info.hostname;  // the live task's, which the API's does not replace
+        from_sockets(job.info);
+        if (!hostname.empty()) job.info.hostname = hostname;
+        finish(job);
+        fl.lock();
+        continue;
+      }
       uint64_t id = *queued.begin();
       fl.unlock();
       Fast f;
       {
         std::lock_guard lock(mutex);
         if (const std::string* path = path_of(id)) {
-          f.info = lookup_path(*path);
-          auto e = cache.find(normalize(*path));
-          if (e != cache.end() && !e->second.alias.empty()) e = cache.find(e->second.alias);
-          if (e != cache.end()) {
-            f.complete = e->second.complete;
-            f.retry_at = e->second.retry_at;
+          f.info = lookup_path(*path, false);
+          if (const Entry* e = entry_of(*path)) {
+            f.complete = e->complete;
+            f.retry_at = e->retry_at;
           }
         } else {
           f.retry_at = Clock::now() + kRetryFirst;  // gone, or not there yet
@@ -150,6 +176,60 @@ struct ContainerResolver::Impl {
       if (fast.size() >= kMaxCached) fast.clear();
       fast[id] = std::move(f);
       queued.erase(id);
+    }
+  }
+
+  // The cache entry of a path, a nested cgroup's being its container's.
+  const Entry* entry_of(const std::string& raw) const {
+    auto e = cache.find(normalize(raw));
+    if (e != cache.end() && !e->second.alias.empty()) e = cache.find(e->second.alias);
+    return e == cache.end() ? nullptr : &e->second;
+  }
+
+  // When a named container is looked at again: a name its runtime can change, now and then.
+  static Clock::time_point next_check(const ContainerInfo& info, Clock::time_point now) {
+    bool renamable = info.is_container() && (info.runtime == "docker" || info.runtime == "podman");
+    return renamable ? now + kRenameCheck : Clock::time_point::max();
+  }
+
+  // A socket's answer: into the cache, and into what the event path reads. Without a name (a
+  // 404 while a container starts, a timeout) it changes nothing a name was already given.
+  void finish(const SocketJob& job) {
+    bool named = !job.info.name.empty();
+    auto now = Clock::now();
+    std::lock_guard lock(mutex);
+    if (auto e = cache.find(job.path); e != cache.end() && e->second.deferred) {
+      e->second.deferred = false;
+      if (named || !e->second.complete) e->second.info = job.info;
+      if (named) {
+        e->second.complete = true;
+        e->second.retry_at = next_check(job.info, now);
+      }
+    }
+    std::lock_guard fl(fast_mutex);
+    socket_queued.erase(job.path);  // under `mutex` too, so that defer() never waits for a job that ended
+    for (auto& kv : fast)
+      if (Fast& f = kv.second; f.info && f.info->cgroup == job.path && (named || !f.complete)) {
+        f.info = job.info;
+        if (named) {
+          f.complete = true;
+          f.retry_at = next_check(job.info, now);
+        }
+      }
+  }
+
+  // Call with `mutex` held; the worker asks the socket and calls finish().
+  // A full queue: nothing is deferred, and the entry is retried as a miss is.
+  void defer(Entry& e, const std::string& path) {
+    std::lock_guard fl(fast_mutex);
+    if (!socket_queued.insert(path).second) {
+      e.deferred = true;  // already asked: its answer will do
+    } else if (socket_jobs.size() < kMaxQueuedJobs) {
+      e.deferred = true;
+      socket_jobs.push_back({path, *e.info});
+      start_worker();
+    } else {
+      socket_queued.erase(path);
     }
   }
 
@@ -193,14 +273,17 @@ struct ContainerResolver::Impl {
     return nullptr;
   }
 
-  std::optional<ContainerInfo> lookup_path(const std::string& raw) {
+  // `wait` false: what the path and the runtimes' files say now; a name only a socket gives
+  // is asked on the worker thread (defer) and is in the cache when it comes.
+  std::optional<ContainerInfo> lookup_path(const std::string& raw, bool wait) {
     std::string path = normalize(raw);
     auto now = Clock::now();
     auto it = cache.find(path);
     if (it != cache.end()) {
       // A nested cgroup stands for its container: one entry holds the container's info.
-      if (!it->second.alias.empty()) return lookup_path(it->second.alias);
-      if (it->second.complete || now < it->second.retry_at) return it->second.info;
+      if (!it->second.alias.empty()) return lookup_path(it->second.alias, wait);
+      // complete: retry_at is the next rename check, or never
+      if (now < it->second.retry_at || (it->second.deferred && !wait)) return it->second.info;
     }
     if (cache.size() >= kMaxCached) {
       cache.clear();
@@ -209,13 +292,36 @@ struct ContainerResolver::Impl {
     auto located = locate(path);
     if (located && located->cgroup != path) {
       cache[path].alias = located->cgroup;
-      return lookup_path(located->cgroup);
+      return lookup_path(located->cgroup, wait);
     }
     Clock::duration backoff = it != cache.end() ? it->second.backoff : kRetryFirst;
+    // A rename check: the name known stands until the runtime gives one (maybe the same).
+    std::optional<ContainerInfo> named;
+    if (it != cache.end() && it->second.complete && it->second.info && !it->second.info->name.empty())
+      named = it->second.info;
     Entry& e = cache[path];
     e.info = located;
-    if (e.info) enrich(*e.info);
+    e.deferred = false;
+    if (e.info) {
+      from_cgroup(*e.info);
+      if (names && e.info->is_container()) from_files(*e.info);
+      if (names) from_tasks(*e.info);
+      if (names && e.info->is_container() && wants_socket(*e.info)) {
+        if (wait)
+          from_sockets(*e.info);
+        else
+          defer(e, path);
+      }
+    }
     e.complete = !names || (e.info && (!e.info->name.empty() || !e.info->is_container()));
+    if (named && !e.complete) {
+      e.info = std::move(named);
+      e.complete = true;
+    }
+    if (e.complete) {
+      e.retry_at = names && e.info ? next_check(*e.info, now) : Clock::time_point::max();
+      return e.info;
+    }
     // A miss or a container without its name yet: look again later, less often each time.
     e.backoff = std::min<Clock::duration>(backoff * 2, kRetryMax);
     e.retry_at = now + backoff;
@@ -265,18 +371,16 @@ struct ContainerResolver::Impl {
     return found;
   }
 
-  void enrich(ContainerInfo& info) {
+  void from_cgroup(ContainerInfo& info) {
     try {
       info.cgroup_id = cgroup::cgroup_id(mount / fs::path(info.cgroup).relative_path());
     } catch (const Error&) {
       info.cgroup_id = 0;  // gone: what the path says is still worth a name
     }
-    if (names && info.is_container()) from_runtimes(info);
-    if (names) from_tasks(info);
   }
 
-  // The runtimes' own records, cheapest first; sockets only when no file named it.
-  void from_runtimes(ContainerInfo& info) {
+  // The runtimes' own files, cheapest first (a runc container is named by its id).
+  void from_files(ContainerInfo& info) {
     const auto* st = runc_by(info.id, "");
     if (st) {
       if (info.runtime.empty()) info.runtime = st->runtime;
@@ -292,17 +396,31 @@ struct ContainerResolver::Impl {
     if (info.name.empty() && (info.runtime == "podman" || info.runtime.empty()) &&
         detail::apply_podman_storage(info, paths))
       info.runtime = "podman";
-    auto http = [&](const fs::path& sock, const char* runtime, const std::string& target) {
-      std::error_code ec;
-      if (!info.name.empty() || !(info.runtime == runtime || info.runtime.empty()) ||
-          !fs::exists(root / sock, ec))
-        return;
-      auto r = unix_http_request(root / sock, "GET", target, kHttpTimeout);
-      if (r && r->status == 200 && detail::apply_docker_json(info, r->body)) info.runtime = runtime;
-    };
-    http(paths.docker_socket, "docker", "/containers/" + info.id + "/json");
-    http(paths.podman_socket, "podman", "/v4.0.0/libpod/containers/" + info.id + "/json");
     if (info.name.empty() && info.runtime == "runc") info.name = info.id;
+  }
+
+  // The runtime sockets that could name what no file named: docker's, then podman's.
+  std::vector<std::pair<fs::path, std::string>> sockets_for(const ContainerInfo& info) const {
+    std::vector<std::pair<fs::path, std::string>> out;
+    if (!info.name.empty()) return out;
+    std::error_code ec;
+    for (const auto& [sock, runtime] : {std::pair{&paths.docker_socket, "docker"}, {&paths.podman_socket, "podman"}})
+      if ((info.runtime == runtime || info.runtime.empty()) && fs::exists(paths.root / *sock, ec))
+        out.emplace_back(paths.root / *sock, runtime);
+    return out;
+  }
+  bool wants_socket(const ContainerInfo& info) const { return !sockets_for(info).empty(); }
+
+  // GET /containers/ID/json on each (blocks up to kHttpTimeout each); reads only what the
+  // constructor set, so the worker calls it without `mutex`.
+  void from_sockets(ContainerInfo& info) const {
+    for (const auto& [sock, runtime] : sockets_for(info)) {
+      if (!info.name.empty()) break;
+      std::string target = runtime == "docker" ? "/containers/" + info.id + "/json"
+                                                : "/v4.0.0/libpod/containers/" + info.id + "/json";
+      auto r = unix_http_request(sock, "GET", target, kHttpTimeout);
+      if (r && r->status == 200 && detail::apply_docker_json(info, r->body)) info.runtime = runtime;
+    }
   }
 
   // Hostname and UTS namespace from a live task of the container, as the kernel has them.
@@ -336,7 +454,7 @@ std::optional<ContainerInfo> ContainerResolver::lookup(uint64_t cgroup_id) {
   std::lock_guard lock(impl_->mutex);
   const std::string* path = impl_->path_of(cgroup_id);
   if (!path) return std::nullopt;
-  return impl_->lookup_path(*path);
+  return impl_->lookup_path(*path, true);
 }
 
 std::optional<ContainerInfo> ContainerResolver::lookup_cached(uint64_t cgroup_id) {
@@ -344,21 +462,18 @@ std::optional<ContainerInfo> ContainerResolver::lookup_cached(uint64_t cgroup_id
   auto& im = *impl_;
   std::lock_guard lock(im.fast_mutex);
   auto it = im.fast.find(cgroup_id);
-  bool again = it == im.fast.end() || (!it->second.complete && Clock::now() >= it->second.retry_at);
-  if (again && im.queued.size() < kMaxQueued && im.queued.insert(cgroup_id).second) {
-    if (!im.worker.joinable()) im.worker = std::thread([&im] { im.work(); });
-    im.wake.notify_one();
-  }
+  bool again = it == im.fast.end() || Clock::now() >= it->second.retry_at;
+  if (again && im.queued.size() < kMaxQueued && im.queued.insert(cgroup_id).second) im.start_worker();
   if (it == im.fast.end()) return std::nullopt;
   return it->second.info;
 }
 
-std::optional<ContainerInfo> ContainerResolver::lookup_path(const std::string& cgroup_path) {
+std::optional<ContainerInfo> ContainerResolver::lookup_path(const std::string& cgroup_path, bool wait) {
   std::lock_guard lock(impl_->mutex);
-  return impl_->lookup_path(cgroup_path);
+  return impl_->lookup_path(cgroup_path, wait);
 }
 
-std::vector<ContainerInfo> ContainerResolver::list(bool all) {
+std::vector<ContainerInfo> ContainerResolver::list(bool all, bool wait) {
   std::lock_guard lock(impl_->mutex);
   auto& im = *impl_;
   std::vector<ContainerInfo> out;
@@ -368,15 +483,15 @@ std::vector<ContainerInfo> ContainerResolver::list(bool all) {
     std::string rel = "/" + dir.lexically_relative(im.mount).generic_string();
     if (rel == "/.") rel = "/";
     auto pids = static_cast<uint32_t>(pids_in(dir).size());
-    auto info = rel == "/" ? std::nullopt : im.lookup_path(rel);
+    auto info = rel == "/" ? std::nullopt : im.lookup_path(rel, wait);
     try {
       uint64_t id = cgroup::cgroup_id(dir);
       if (im.id_paths.size() < kMaxCached) im.id_paths[id] = rel;
       // What ps/top just resolved, the event path finds without waiting.
+      const Impl::Entry* e = rel == "/" ? nullptr : im.entry_of(rel);
       std::lock_guard fl(im.fast_mutex);
       if (im.fast.size() < kMaxCached)
-        im.fast[id] = {info, !info || !info->is_container() || !info->name.empty(),
-                       Clock::now() + kRetryFirst};
+        im.fast[id] = e ? Impl::Fast{info, e->complete, e->retry_at} : Impl::Fast{info, true, Clock::time_point::max()};
     } catch (const Error&) {
       // not a cgroup (fixture trees) or removed while walking
     }

@@ -12,7 +12,11 @@ GroupBy parse_group_by(const std::string& s) {
 }
 
 HostGroups::HostGroups(const std::filesystem::path& mount, GroupBy by, enrich::RuntimePaths paths)
-    : by_(by), cgroup_names_(mount), resolver_(mount, std::move(paths)) {}
+    : by_(by), cgroup_names_(mount), resolver_(mount, std::move(paths)) {
+  // The containers there at the start, named before the first interval (the loop has not
+  // started: waiting for a socket here costs no tick); later ones are named off the loop.
+  if (by_ != GroupBy::Cgroup) resolver_.list();
+}
 
 HostGroups::CgroupState& HostGroups::state_of(uint64_t id) {
   auto [it, fresh] = cgroups_.try_emplace(id);
@@ -21,12 +25,11 @@ HostGroups::CgroupState& HostGroups::state_of(uint64_t id) {
 }
 
 void HostGroups::resolve(CgroupState& s) {
-  if (s.resolved || by_ == GroupBy::Cgroup) return;
+  if (by_ == GroupBy::Cgroup) return;
   if (s.path.rfind("cgroup:", 0) == 0) return;  // gone before we knew its path
-  if (auto info = resolver_.lookup_path(s.path)) {
-    s.info = std::move(info);
-    s.resolved = !s.info->name.empty();
-  }
+  // Every interval: the resolver's cache answers, and a name that came (or changed: docker
+  // rename) since the last one is in it.
+  if (auto info = resolver_.lookup_path(s.path, /*wait=*/false)) s.info = std::move(info);
 }
 
 void HostGroups::on_event(const CgroupEvent& e) {
@@ -40,7 +43,7 @@ void HostGroups::on_event(const CgroupEvent& e) {
 
 std::vector<std::pair<uint64_t, std::string>> HostGroups::running_containers() {
   std::vector<std::pair<uint64_t, std::string>> out;
-  for (const auto& c : resolver_.list())
+  for (const auto& c : resolver_.list(/*all=*/false, /*wait=*/false))
     if (c.cgroup_id) out.emplace_back(c.cgroup_id, c.cgroup);
   return out;
 }

@@ -9,9 +9,11 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "../../src/enrich/container_sources.hpp"
@@ -47,7 +49,8 @@ RuntimePaths fixture_paths() {
 }
 
 // A fake runtime API: answers each connection with `body` (chunked or with Content-Length)
-// and remembers the request lines it got.
+// and remembers the request lines it got; hold() keeps every answer until release(), and
+// answered() counts the answers the client was still there to take.
 class FakeApi {
  public:
   FakeApi(fs::path sock, std::string body, bool chunked) : sock_(std::move(sock)) {
@@ -70,8 +73,12 @@ class FakeApi {
         ssize_t n;
         while (req.find("\r\n\r\n") == std::string::npos && (n = ::recv(c, buf, sizeof buf, 0)) > 0)
           req.append(buf, static_cast<size_t>(n));
-        requests_.push_back(req.substr(0, req.find("\r\n")));
-        std::string target = requests_.back();
+        std::string target = req.substr(0, req.find("\r\n"));
+        {
+          std::unique_lock lock(mutex_);
+          requests_.push_back(target);
+          gate_.wait(lock, [&] { return !held_ || stop_; });
+        }
         bool known = target.find(known_) != std::string::npos;
         std::string b = known ? body : R"({"message":"No such container"})";
         std::string resp = std::string("HTTP/1.1 ") + (known ? "200 OK" : "404 Not Found") +
@@ -87,13 +94,17 @@ class FakeApi {
         } else {
           resp += "Content-Length: " + std::to_string(b.size()) + "\r\n\r\n" + b;
         }
-        (void)!::send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
+        if (::send(c, resp.data(), resp.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(resp.size())) ++answered_;
         ::close(c);
       }
     });
   }
   ~FakeApi() {
-    stop_ = true;
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    gate_.notify_all();
     ::shutdown(fd_, SHUT_RDWR);
     // wake accept() with one last connection
     int c = ::socket(AF_UNIX, SOCK_STREAM, 0);
@@ -107,7 +118,22 @@ class FakeApi {
     ::unlink(sock_.c_str());
   }
   void known(std::string id) { known_ = std::move(id); }
-  const std::vector<std::string>& requests() const { return requests_; }
+  std::vector<std::string> requests() {
+    std::lock_guard lock(mutex_);
+    return requests_;
+  }
+  void hold() {
+    std::lock_guard lock(mutex_);
+    held_ = true;
+  }
+  void release() {
+    {
+      std::lock_guard lock(mutex_);
+      held_ = false;
+    }
+    gate_.notify_all();
+  }
+  int answered() const { return answered_; }
 
  private:
   fs::path sock_;
@@ -115,6 +141,10 @@ class FakeApi {
   std::atomic<bool> stop_{false};
   std::string known_ = "/containers/";
   std::vector<std::string> requests_;
+  std::mutex mutex_;
+  std::condition_variable gate_;
+  bool held_ = false;
+  std::atomic<int> answered_{0};
   std::thread thread_;
 };
 
@@ -287,6 +317,36 @@ TEST_CASE("resolver: Docker API over its unix socket when no file names the cont
     // cached: no second request
     CHECK(r.lookup_path("/docker/" + G)->name == "legacy");
     CHECK(api.requests().size() == 1);
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("resolver: lookup_path(wait=false) does not wait for the socket; its answer names the container later",
+          "[container_info]") {
+  fs::path dir = temp_dir();
+  RuntimePaths p = fixture_paths();
+  p.docker_socket = dir / "docker.sock";
+  {
+    FakeApi api(p.docker_socket, R"({"Id":")" + G + R"(","Name":"/legacy","Config":{"Image":"busybox:1.36"}})",
+                false);
+    api.hold();  // Docker while it starts a container: the answer comes only after we go on
+    ContainerResolver r(kMount, p);
+    auto c = r.lookup_path("/docker/" + G, /*wait=*/false);
+    REQUIRE(c);
+    CHECK(c->id == G);
+    CHECK(c->runtime == "docker");
+    CHECK(c->name.empty());
+    CHECK(r.lookup_path("/docker/" + G, false)->name.empty());  // asked already: no second request
+    // Released only now: a lookup that had waited for this answer would have timed out and hung up.
+    api.release();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (r.lookup_path("/docker/" + G, false)->name.empty() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(r.lookup_path("/docker/" + G, false)->name == "legacy");
+    CHECK(r.lookup_path("/docker/" + G)->image == "busybox:1.36");  // complete: the waiting form asks nothing
+    REQUIRE(api.requests().size() == 1);
+    CHECK(api.requests()[0] == "GET /containers/" + G + "/json HTTP/1.1");
+    CHECK(api.answered() == 1);  // the worker was still there to read it
   }
   fs::remove_all(dir);
 }

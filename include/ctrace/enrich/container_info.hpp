@@ -3,7 +3,9 @@
 // command (ps, top, --container NAME, the `container` field of events, the exporter).
 // Resolution order: cgroup path patterns first, then the runtimes' own files or HTTP/1.1 on
 // their unix sockets. Cached, with a negative cache that is retried: a name that is not there
-// yet appears later. Never called per event on a hot path without the cache.
+// yet appears later. Never called per event on a hot path without the cache. Sockets answer
+// late while a container starts (~0.7 s for Docker): lookup_cached() and the `wait` false forms
+// leave them to one background thread, so that an event loop never waits for them.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -65,10 +67,14 @@ class ContainerResolver {
   // For the event path: what the cache holds now, never blocking on files or sockets. A cgroup
   // not resolved yet is queued for a background thread and nullopt is returned this time.
   std::optional<ContainerInfo> lookup_cached(uint64_t cgroup_id);
-  std::optional<ContainerInfo> lookup_path(const std::string& cgroup_path);
+  // `wait` false, for an event loop: the path and the runtimes' files only, never a socket; a
+  // container only Docker's or podman's API can name is asked on the background thread, and a
+  // later call finds its name (the first ones return it unnamed).
+  std::optional<ContainerInfo> lookup_path(const std::string& cgroup_path, bool wait = true);
 
   // Every container on the host (ps); with `all`, also plain cgroups that hold processes.
-  std::vector<ContainerInfo> list(bool all = false);
+  // `wait`: as for lookup_path.
+  std::vector<ContainerInfo> list(bool all = false, bool wait = true);
 
   // --container QUERY: id prefix (>= 4 chars), full name, "pod/container" or
   // "namespace/pod/container", or cgroup directory name; "namespace/pod" or "pod" gives the pod's

@@ -2,7 +2,8 @@
 // HostGroups: which container, pod or cgroup each cgroup counted by HostView belongs to. Paths
 // come from the cgroup_mkdir/rmdir events (so a cgroup that is gone still has one) or a walk of
 // the tree; names from the shared ContainerResolver, looked up when a cgroup appears, at each
-// interval until found, and when it goes away.
+// interval (a name comes late, or changes), and when it goes away, never waiting for a runtime's socket (those are
+// asked on the resolver's thread: an interval ticks on time while Docker starts a container).
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -48,7 +49,6 @@ class HostGroups {
   struct CgroupState {
     std::string path;  // relative to the mount
     std::optional<enrich::ContainerInfo> info;
-    bool resolved = false;  // a named container, or nothing more to learn
     std::optional<std::chrono::steady_clock::time_point> removed_at;
   };
   CgroupState& state_of(uint64_t id);
