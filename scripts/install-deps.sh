@@ -10,6 +10,8 @@ packages=(
   libcpp-httplib-dev prometheus-cpp-dev
   # tests
   catch2 jq util-linux procps iproute2 curl strace
+  # the docker test that checks stat against perf stat -G (the seed's method)
+  linux-perf
   # fuzzing (scripts/fuzz.sh): clang-14 with libFuzzer and the sanitizer runtimes
   clang-14 libclang-rt-14-dev
   # deploy/ checks and the exporter's tests: prometheus ships promtool; python3-yaml

@@ -413,6 +413,17 @@ bool DockerContainer::wait_stopped(std::chrono::milliseconds timeout) {
       timeout);
 }
 
+void DockerContainer::rename(const std::string& to) {
+  auto r = run(docker_cmd({"rename", name_, to}));
+  if (r.code != 0) throw std::runtime_error("docker rename " + name_ + " " + to + " failed: " + r.err);
+  name_ = to;
+}
+
+std::filesystem::path docker_root_dir() {
+  docker_image();  // the engine runs
+  return trim(run(docker_cmd({"info", "-f", "{{.DockerRootDir}}"})).out);
+}
+
 int DockerContainer::exit_code() const {
   return std::stoi(run(docker_cmd({"inspect", "-f", "{{.State.ExitCode}}", name_})).out);
 }

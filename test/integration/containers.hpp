@@ -104,6 +104,7 @@ class DockerContainer {
   void go();
   bool wait_stopped(std::chrono::milliseconds timeout = std::chrono::seconds(30));
   int exit_code() const;  // docker inspect's State.ExitCode
+  void rename(const std::string& to);  // docker rename (and rm -f by the new name at the end)
 
  private:
   std::string name_, id_, cgroup_;
@@ -121,6 +122,8 @@ std::vector<std::string> docker_cmd(std::vector<std::string> args);
 // stopped at the process's exit with its roots and /docker cgroups removed. Then the busybox
 // image ("ctrace-busybox:test", docker import). Returns the image.
 const std::string& docker_image();
+// The engine's data root (docker info's DockerRootDir): /var/lib/docker, or the temp one above.
+std::filesystem::path docker_root_dir();
 
 // The busybox image for podman ("localhost/ctrace-busybox:test"), imported on first use.
 const std::string& podman_image();

@@ -2,14 +2,19 @@
 // its containers from the engine's API, --container NAME traces exactly one of two, and exec,
 // exit and signal name the container of every event, docker kill's SIGKILL from outside too.
 #include <signal.h>
+#include <sys/syscall.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
 
 #include "containers.hpp"
 #include "stream_support.hpp"
 
 using namespace ctrace::test;
 using nlohmann::json;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -196,4 +201,128 @@ TEST_CASE("docker: exec --container NAME follows rm -f and a new run under the s
   // named once the resolver has the new cgroup (in the background: the first events may say null)
   for (const auto& e : events)
     if (!e["container"].is_null()) CHECK(e["container"] == name);
+}
+
+TEST_CASE("docker: names from config.v2.json under the default data root, the API out of reach",
+          "[docker][names]") {
+  DockerContainer c(container_name("dk-files"), {"sleep", "60"});
+  const std::string root = docker_root_dir().string();
+  // In a mount namespace of its own: /run/docker.sock is /dev/null (no API), and the engine's
+  // data root is at /var/lib/docker (where a stock engine keeps it), or, for the control, nothing is.
+  auto ps = [&](bool files) {
+    return run({"unshare", "-m", "--propagation", "private", "sh", "-c",
+                "set -e; mount --bind /dev/null /run/docker.sock\n"
+                "if [ \"$1\" != /var/lib/docker ]; then\n"
+                "  mount -t tmpfs ctrace-test /var/lib\n"
+                "  if [ \"$2\" = yes ]; then mkdir /var/lib/docker; mount --bind \"$1\" /var/lib/docker; fi\n"
+                "elif [ \"$2\" != yes ]; then mount -t tmpfs ctrace-test /var/lib/docker/containers; fi\n"
+                "exec \"$3\" ps -o json",
+                "sh", root, files ? "yes" : "no", ctrace_bin()});
+  };
+  auto row_of = [&](const Result& r) {
+    INFO(r.out << r.err);
+    REQUIRE(r.code == 0);
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);)
+      if (auto row = json::parse(line); row.value("id", "") == c.id()) return row;
+    FAIL("no row for " << c.id());
+    return json();
+  };
+  json named = row_of(ps(true));
+  CHECK(named["name"] == c.name());
+  CHECK(named["runtime"] == "docker");
+  CHECK(named["image"] == docker_image());
+  // the control: neither the files nor the API, only the cgroup path's id
+  json unnamed = row_of(ps(false));
+  CHECK(unnamed["name"] == c.id().substr(0, 12));
+  CHECK(unnamed["runtime"] == "docker");
+}
+
+TEST_CASE("docker: a running top shows docker rename's new name", "[docker][top][names]") {
+  DockerContainer c(container_name("dk-old"), {"sleep", "60"});
+  const std::string before = c.name(), after = container_name("dk-new");
+  Process p({ctrace_bin(), "top", "-o", "json", "-i", "0.25", "-c", "docker"});
+  REQUIRE(p.wait_for_stdout("\"" + before + "\""));
+  c.rename(after);
+  // looked at again within 10 s (and the API's answer): the next rows carry the new name
+  REQUIRE(p.wait_for_stdout("\"" + after + "\"", std::chrono::seconds(40)));
+  p.signal(SIGINT);
+  REQUIRE(p.wait() == 0);
+  std::vector<std::string> names;
+  std::istringstream in(p.out());
+  for (std::string line; std::getline(in, line);)
+    if (auto row = json::parse(line); row.value("id", "") == c.id()) names.push_back(row["container"]);
+  REQUIRE(!names.empty());
+  CHECK(names.front() == before);
+  CHECK(names.back() == after);
+  // one change, never back, never the short id between them
+  auto first_new = std::find(names.begin(), names.end(), after);
+  CHECK(std::all_of(names.begin(), first_new, [&](const std::string& n) { return n == before; }));
+  CHECK(std::all_of(first_new, names.end(), [&](const std::string& n) { return n == after; }));
+}
+
+TEST_CASE("docker: stat --container NAME counts what perf stat -G docker/ID counts, call by call",
+          "[docker][stat][perf]") {
+  // The seed's own check. The container blocks opening a fifo (a call begun before either tracer
+  // attaches, which neither counts) until both are ready, then forks 30 cats that fail and 30
+  // that succeed, and exits.
+  DockerContainer c(container_name("dk-perf"), {"/bin/sh", "-c",
+                                                "mkfifo /ctl/fifo && read x </ctl/fifo && i=0 && "
+                                                "while [ $i -lt 30 ]; do cat /ctl/nope 2>/dev/null; "
+                                                "cat /ctl/fifo.txt >/dev/null; i=$((i+1)); done"});
+  const fs::path ctl = c.ctl();
+  std::ofstream(ctl / "fifo.txt") << "ctrace\n";
+  REQUIRE(wait_until(
+      [&] {
+        std::ifstream f("/proc/" + std::to_string(c.pid()) + "/syscall");
+        std::string nr;
+        return fs::exists(ctl / "fifo") && f >> nr && nr == std::to_string(SYS_openat);
+      },
+      std::chrono::seconds(30)));
+  Process stat({ctrace_bin(), "stat", "--container", c.name(), "-o", "json"});
+  REQUIRE(stat.wait_for_stderr("Collecting events"));
+  // perf counts from before it starts its command until the command ends (-a: every CPU)
+  Process perf({"sh", "-c",
+                "ulimit -n \"$(ulimit -Hn)\" && exec perf stat -a -x, -o \"$1/perf.csv\" -e 'syscalls:sys_enter_*' "
+                "-G \"docker/$2\" -- sh -c 'touch \"$1/ready\"; while [ ! -e \"$1/done\" ]; do sleep 0.05; done' "
+                "sh \"$1\"",
+                "sh", ctl.string(), c.id()});
+  REQUIRE(wait_until([&] { return fs::exists(ctl / "ready"); }, std::chrono::seconds(60)));
+  std::ofstream(ctl / "fifo") << "go\n";
+  REQUIRE(c.wait_stopped(std::chrono::seconds(60)));
+  CHECK(c.exit_code() == 0);
+  std::ofstream(ctl / "done") << "done\n";
+  INFO("perf: " << perf.err());
+  REQUIRE(perf.wait() == 0);
+  stat.signal(SIGINT);
+  REQUIRE(stat.wait() == 0);
+  INFO("ctrace: " << stat.err());
+
+  std::map<std::string, uint64_t> ours, theirs;
+  const json summary = json::parse(stat.out());  // kept: the loop walks into it
+  for (const auto& s : summary["syscalls"]) ours[s["name"].get<std::string>()] = s["count"].get<uint64_t>();
+  std::ifstream csv(ctl / "perf.csv");
+  const std::string prefix = "syscalls:sys_enter_";
+  for (std::string line; std::getline(csv, line);) {
+    auto at = line.find(prefix);
+    if (at == std::string::npos || line[0] < '0' || line[0] > '9') continue;  // "<not counted>", comments
+    std::string name = line.substr(at + prefix.size(), line.find(',', at) - at - prefix.size());
+    if (name == "sendfile64") name = "sendfile";  // the kernel's SYSCALL_DEFINE name; x86_64's table says sendfile
+    if (uint64_t n = std::stoull(line); n) theirs[name] = n;
+  }
+  INFO("perf.csv has " << theirs.size() << " syscalls, ctrace " << ours.size());
+  CHECK(theirs["execve"] == 60);  // the workload ran inside perf's window
+  CHECK(ours["execve"] == 60);
+  // exit_group never returns: ctrace counts calls at their exit (docs/commands/stat.md)
+  CHECK(theirs["exit_group"] == 61);
+  CHECK(ours.count("exit_group") == 0);
+  theirs.erase("exit_group");
+  for (const auto& [name, n] : theirs) {
+    INFO(name);
+    CHECK(ours[name] == n);
+  }
+  for (const auto& [name, n] : ours) {
+    INFO(name);
+    CHECK(theirs[name] == n);
+  }
 }
