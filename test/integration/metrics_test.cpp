@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -16,6 +17,7 @@
 
 #include "ctrace/commands/metrics_server.hpp"
 #include "ctrace/commands/serve_protocol.hpp"
+#include "containers.hpp"
 #include "support.hpp"
 
 using namespace ctrace::test;
@@ -523,6 +525,45 @@ TEST_CASE("serve metrics: a container's nested cgroups are one series whose coun
   two.reset();
   scope.reset();
   CHECK(wait_until([&] { return scrape().find(me[0]) == std::string::npos; }, std::chrono::seconds(10), kPoll));
+  d->signal(SIGTERM);
+  CHECK(d->wait() == 0);
+}
+
+TEST_CASE("serve metrics: a real Docker container's series, labelled with its name from the engine",
+          "[metrics][docker]") {
+  // It waits opening a fifo (begun before the exporter attaches: never counted) and then runs
+  // cat 10 times: exactly 10 execve in its series.
+  DockerContainer c(container_name("dk-metrics"),
+                    {"/bin/sh", "-c", "mkfifo /ctl/fifo && read x </ctl/fifo && i=0 && "
+                                      "while [ $i -lt 10 ]; do cat /ctl/nope 2>/dev/null; i=$((i+1)); done"});
+  REQUIRE(wait_until(
+      [&] {
+        std::ifstream f("/proc/" + std::to_string(c.pid()) + "/syscall");
+        std::string nr;
+        return std::filesystem::exists(c.ctl() / "fifo") && f >> nr && nr == std::to_string(SYS_openat);
+      },
+      std::chrono::seconds(30)));
+  const int port = free_port();
+  auto d = start_serve(temp_socket("docker"), {"--metrics-address", "127.0.0.1:" + std::to_string(port),
+                                               "--metrics-syscalls", "execve,openat"});
+  auto scrape = [&] { return tcp_request(port, "GET", "/metrics").body; };
+  const std::vector<std::string> labels = {"container=\"" + c.name() + "\"", "id=\"" + c.id().substr(0, 12) + "\"",
+                                           "runtime=\"docker\""};
+  auto by_name = [&](const std::string& text, const std::string& syscall) {
+    auto l = labels;
+    l.push_back("syscall=\"" + syscall + "\"");
+    return exported(text, "ctrace_container_syscalls_by_name_total", l);
+  };
+  std::ofstream(c.ctl() / "fifo") << "go\n";
+  REQUIRE(c.wait_stopped());
+  CHECK(c.exit_code() == 0);
+  std::string text;
+  // the last interval of the container, before its series goes with its cgroup
+  CHECK(wait_until([&] { return by_name(text = scrape(), "execve") == 10; }, std::chrono::seconds(10), kPoll));
+  INFO(text);
+  CHECK(by_name(text, "execve") == 10);
+  CHECK(by_name(text, "openat") >= 10);  // each cat's open of /ctl/nope, and the loader's
+  CHECK(exported(text, "ctrace_container_syscalls_total", labels) >= 20);
   d->signal(SIGTERM);
   CHECK(d->wait() == 0);
 }
