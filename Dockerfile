@@ -19,25 +19,37 @@
 #   docker build --build-arg CTRACE_VMLINUX_H=vmlinux.h -t ctrace .
 # (CO-RE relocates the programs at load time, so any recent kernel's vmlinux.h will do.)
 
-FROM debian:12 AS build
+# From a tree built already (the tests do this, in seconds): a context holding this Dockerfile,
+# scripts/install-deps.sh and DIR from `cmake --install build --prefix DIR --strip`, and
+#   docker build --build-arg CTRACE_PREBUILT=DIR -t ctrace CONTEXT
+# The build stage then only copies DIR (the classic builder runs every stage: it stays cheap).
+# CTRACE_BUILD_BASE and CTRACE_BASE name other base images (the tests' own, from debootstrap).
+ARG CTRACE_BUILD_BASE=debian:12
+ARG CTRACE_BASE=debian:12-slim
+
+FROM ${CTRACE_BUILD_BASE} AS build
+ARG CTRACE_PREBUILT=
 COPY scripts/install-deps.sh /tmp/install-deps.sh
-RUN /tmp/install-deps.sh && rm -rf /var/lib/apt/lists/*
+RUN [ -n "$CTRACE_PREBUILT" ] || { /tmp/install-deps.sh && apt-get clean && rm -rf /var/lib/apt/lists/*; }
 WORKDIR /src
 COPY . .
 # A path relative to the build context; empty: generate vmlinux.h from the build host's BTF.
 ARG CTRACE_VMLINUX_H=
-RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCTRACE_BUILD_TESTS=OFF \
+RUN if [ -n "$CTRACE_PREBUILT" ]; then cp -a "/src/$CTRACE_PREBUILT" /install; else \
+      cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCTRACE_BUILD_TESTS=OFF \
         ${CTRACE_VMLINUX_H:+-DCTRACE_VMLINUX_H=/src/$CTRACE_VMLINUX_H} \
-    && ninja -C /build ctrace \
-    && cmake --install /build --prefix /install --strip
+      && ninja -C /build ctrace \
+      && cmake --install /build --prefix /install --strip; \
+    fi
 
 # libbpf, libelf, zlib, libseccomp, libcap, fmt and spdlog are linked in; cpp-httplib and prometheus-cpp
 # are shared libraries in Debian, so the runtime image installs those two, for ctrace serve's
-# module (lib/ctrace/ctrace-http.so, loaded by serve only).
-FROM debian:12-slim
+# module (lib/ctrace/ctrace-http.so, loaded by serve only). apt-get clean: a base made with
+# debootstrap has no hook that empties /var/cache/apt (Debian's official images do).
+FROM ${CTRACE_BASE}
 RUN apt-get update -qq \
     && apt-get install -y -qq --no-install-recommends libcpp-httplib0.11 libprometheus-cpp-core1.0 \
-    && rm -rf /var/lib/apt/lists/*
+    && apt-get clean && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log
 COPY --from=build /install/ /usr/local/
 ENTRYPOINT ["/usr/local/bin/ctrace"]
 CMD ["--help"]

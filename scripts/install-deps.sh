@@ -20,6 +20,8 @@ packages=(
   runc podman busybox-static
   # a real Docker engine (Debian's 20.10): the docker tests start their own dockerd when none runs
   docker.io
+  # the image test: a local debian:12-slim (no registry here)
+  debootstrap
   # bench/footprint.sh: peak RSS of each command (GNU time)
   time
 )

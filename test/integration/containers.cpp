@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,12 +53,6 @@ void make_busybox_rootfs(const fs::path& root) {
   std::ofstream(root / "etc/group") << "root:x:0:\n";
 }
 
-fs::path make_temp_dir(const std::string& what) {
-  std::string tmpl = (fs::temp_directory_path() / ("ctrace-" + what + "-XXXXXX")).string();
-  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp " + tmpl);
-  return tmpl;
-}
-
 std::string cgroup_of(pid_t pid) {
   auto rel = cgroup::cgroup_of_pid(pid, "/proc");
   if (!rel) throw std::runtime_error("no cgroup v2 entry for pid " + std::to_string(pid));
@@ -95,6 +90,12 @@ std::string trim(std::string s) {
 }
 
 }  // namespace
+
+fs::path make_temp_dir(const std::string& what) {
+  std::string tmpl = (fs::temp_directory_path() / ("ctrace-" + what + "-XXXXXX")).string();
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp " + tmpl);
+  return tmpl;
+}
 
 std::string container_name(const std::string& base) {
   return base + "-" + std::to_string(::getpid());
@@ -411,6 +412,24 @@ bool DockerContainer::wait_stopped(std::chrono::milliseconds timeout) {
         return r.code != 0 || trim(r.out) == "exited";
       },
       timeout);
+}
+
+std::vector<std::string> fifo_held(const std::string& script) {
+  return {"/bin/sh", "-c", "mkfifo /ctl/fifo && read x </ctl/fifo && " + script};
+}
+
+bool DockerContainer::wait_fifo_blocked(std::chrono::milliseconds timeout) const {
+  return wait_until(
+      [&] {
+        std::ifstream f("/proc/" + std::to_string(pid_) + "/syscall");
+        std::string nr;
+        return fs::exists(ctl_ / "fifo") && f >> nr && nr == std::to_string(SYS_openat);
+      },
+      timeout);
+}
+
+void DockerContainer::release_fifo() const {
+  std::ofstream(ctl_ / "fifo") << "go\n";
 }
 
 void DockerContainer::rename(const std::string& to) {

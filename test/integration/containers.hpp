@@ -25,6 +25,8 @@ struct ContainerOptions {
 
 // Prefix for the names of test containers: unique per test process.
 std::string container_name(const std::string& base);
+// A new directory /tmp/ctrace-WHAT-XXXXXX.
+std::filesystem::path make_temp_dir(const std::string& what);
 
 // `runc run -d` of a busybox-static bundle in a temp dir; `runc delete -f` and removal of the
 // bundle (and of the cgroup runc made) on destruction. The command's stdout/stderr go to a file
@@ -102,6 +104,9 @@ class DockerContainer {
   uint64_t cgroup_id() const { return cgroup_id_; }  // read at start: the cgroup goes with the container
   const std::filesystem::path& ctl() const { return ctl_; }  // the host side of /ctl
   void go();
+  // For a command from fifo_held(): wait until it is blocked opening its fifo, then let it go.
+  bool wait_fifo_blocked(std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
+  void release_fifo() const;
   bool wait_stopped(std::chrono::milliseconds timeout = std::chrono::seconds(30));
   int exit_code() const;  // docker inspect's State.ExitCode
   void rename(const std::string& to);  // docker rename (and rm -f by the new name at the end)
@@ -112,6 +117,11 @@ class DockerContainer {
   std::filesystem::path ctl_;
   pid_t pid_ = -1;
 };
+
+// A command that makes the fifo /ctl/fifo, blocks opening it, then runs the shell `script`: the
+// blocked open began before any tracer attached (counted by none), the polling of a held
+// command's `sleep` loop would be counted by whichever attached first.
+std::vector<std::string> fifo_held(const std::string& script);
 
 // The docker CLI that goes with Debian's engine (a newer client may come first on PATH).
 std::vector<std::string> docker_cmd(std::vector<std::string> args);

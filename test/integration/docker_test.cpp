@@ -2,7 +2,6 @@
 // its containers from the engine's API, --container NAME traces exactly one of two, and exec,
 // exit and signal name the container of every event, docker kill's SIGKILL from outside too.
 #include <signal.h>
-#include <sys/syscall.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -266,19 +265,11 @@ TEST_CASE("docker: stat --container NAME counts what perf stat -G docker/ID coun
   // The seed's own check. The container blocks opening a fifo (a call begun before either tracer
   // attaches, which neither counts) until both are ready, then forks 30 cats that fail and 30
   // that succeed, and exits.
-  DockerContainer c(container_name("dk-perf"), {"/bin/sh", "-c",
-                                                "mkfifo /ctl/fifo && read x </ctl/fifo && i=0 && "
-                                                "while [ $i -lt 30 ]; do cat /ctl/nope 2>/dev/null; "
-                                                "cat /ctl/fifo.txt >/dev/null; i=$((i+1)); done"});
+  DockerContainer c(container_name("dk-perf"), fifo_held("i=0; while [ $i -lt 30 ]; do cat /ctl/nope 2>/dev/null; "
+                                                        "cat /ctl/fifo.txt >/dev/null; i=$((i+1)); done"));
   const fs::path ctl = c.ctl();
   std::ofstream(ctl / "fifo.txt") << "ctrace\n";
-  REQUIRE(wait_until(
-      [&] {
-        std::ifstream f("/proc/" + std::to_string(c.pid()) + "/syscall");
-        std::string nr;
-        return fs::exists(ctl / "fifo") && f >> nr && nr == std::to_string(SYS_openat);
-      },
-      std::chrono::seconds(30)));
+  REQUIRE(c.wait_fifo_blocked());
   Process stat({ctrace_bin(), "stat", "--container", c.name(), "-o", "json"});
   REQUIRE(stat.wait_for_stderr("Collecting events"));
   // perf counts from before it starts its command until the command ends (-a: every CPU)
@@ -288,7 +279,7 @@ TEST_CASE("docker: stat --container NAME counts what perf stat -G docker/ID coun
                 "sh \"$1\"",
                 "sh", ctl.string(), c.id()});
   REQUIRE(wait_until([&] { return fs::exists(ctl / "ready"); }, std::chrono::seconds(60)));
-  std::ofstream(ctl / "fifo") << "go\n";
+  c.release_fifo();
   REQUIRE(c.wait_stopped(std::chrono::seconds(60)));
   CHECK(c.exit_code() == 0);
   std::ofstream(ctl / "done") << "done\n";

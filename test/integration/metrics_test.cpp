@@ -5,7 +5,6 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -534,15 +533,8 @@ TEST_CASE("serve metrics: a real Docker container's series, labelled with its na
   // It waits opening a fifo (begun before the exporter attaches: never counted) and then runs
   // cat 10 times: exactly 10 execve in its series.
   DockerContainer c(container_name("dk-metrics"),
-                    {"/bin/sh", "-c", "mkfifo /ctl/fifo && read x </ctl/fifo && i=0 && "
-                                      "while [ $i -lt 10 ]; do cat /ctl/nope 2>/dev/null; i=$((i+1)); done"});
-  REQUIRE(wait_until(
-      [&] {
-        std::ifstream f("/proc/" + std::to_string(c.pid()) + "/syscall");
-        std::string nr;
-        return std::filesystem::exists(c.ctl() / "fifo") && f >> nr && nr == std::to_string(SYS_openat);
-      },
-      std::chrono::seconds(30)));
+                    fifo_held("i=0; while [ $i -lt 10 ]; do cat /ctl/nope 2>/dev/null; i=$((i+1)); done"));
+  REQUIRE(c.wait_fifo_blocked());
   const int port = free_port();
   auto d = start_serve(temp_socket("docker"), {"--metrics-address", "127.0.0.1:" + std::to_string(port),
                                                "--metrics-syscalls", "execve,openat"});
@@ -554,7 +546,7 @@ TEST_CASE("serve metrics: a real Docker container's series, labelled with its na
     l.push_back("syscall=\"" + syscall + "\"");
     return exported(text, "ctrace_container_syscalls_by_name_total", l);
   };
-  std::ofstream(c.ctl() / "fifo") << "go\n";
+  c.release_fifo();
   REQUIRE(c.wait_stopped());
   CHECK(c.exit_code() == 0);
   std::string text;

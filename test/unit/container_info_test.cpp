@@ -321,7 +321,7 @@ TEST_CASE("resolver: Docker API over its unix socket when no file names the cont
   fs::remove_all(dir);
 }
 
-TEST_CASE("resolver: lookup_path(wait=false) does not wait for the socket; its answer names the container later",
+TEST_CASE("resolver: lookup_path(wait=false) does not wait for the socket, whose answer names the container later",
           "[container_info]") {
   fs::path dir = temp_dir();
   RuntimePaths p = fixture_paths();
