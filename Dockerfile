@@ -30,7 +30,7 @@ ARG CTRACE_BASE=debian:12-slim
 FROM ${CTRACE_BUILD_BASE} AS build
 ARG CTRACE_PREBUILT=
 COPY scripts/install-deps.sh /tmp/install-deps.sh
-RUN [ -n "$CTRACE_PREBUILT" ] || { /tmp/install-deps.sh && apt-get clean && rm -rf /var/lib/apt/lists/*; }
+RUN [ -n "$CTRACE_PREBUILT" ] || { /tmp/install-deps.sh --build && apt-get clean && rm -rf /var/lib/apt/lists/*; }
 WORKDIR /src
 COPY . .
 # A path relative to the build context; empty: generate vmlinux.h from the build host's BTF.

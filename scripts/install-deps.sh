@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Installs what ctrace needs to build and test on Debian 12 (run as root).
+# --build: only what building ctrace needs (the Dockerfile's build stage).
 set -euo pipefail
-packages=(
-  # build
+case "${1:-}" in
+  "" | --build) ;;
+  *) echo "usage: $0 [--build]" >&2; exit 2 ;;
+esac
+build=(
   cmake ninja-build g++ pkg-config make ccache
   clang llvm bpftool
   libbpf-dev libelf-dev zlib1g-dev libseccomp-dev libcap-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libcpp-httplib-dev prometheus-cpp-dev
+)
+packages=(
+  "${build[@]}"
   # tests
   catch2 jq util-linux procps iproute2 curl strace
   # the docker test that checks stat against perf stat -G (the seed's method)
@@ -28,6 +35,7 @@ packages=(
 # kubectl (kustomize, offline) from Debian's kubernetes-client, unless one is installed already
 # (another package owning /usr/bin/kubectl would conflict).
 command -v kubectl >/dev/null || packages+=(kubernetes-client)
+[[ ${1:-} == --build ]] && packages=("${build[@]}")
 export DEBIAN_FRONTEND=noninteractive
 missing=()
 for p in "${packages[@]}"; do

@@ -10,6 +10,7 @@
 
 #include "ctrace/commands/stream.hpp"
 #include "ctrace/core/model.hpp"
+#include "ctrace/enrich/flags.hpp"
 extern "C" {
 #include "bpf/exec.h"
 #include "bpf/exit.h"
@@ -48,8 +49,7 @@ void decode_signal(const signal_event& e, const TaskFields& task, EventNames& na
 // oom_score_adj.
 void decode_oomkill(const oomkill_event& e, const TaskFields* task, uint64_t page_size, FieldSink& out);
 
-// "SIGTERM" (glibc's abbreviation), "SIGRT3", or "signal 99".
-std::string signal_name(int sig);
+using enrich::signal_name;  // "SIGTERM", "SIGRTMIN+3", "signal 99"
 // A --signal LIST: names with or without SIG, any case, or numbers 1..64; the mask the BPF
 // program takes (bit sig - 1). Throws UsageError.
 uint64_t parse_signal_list(const std::string& list);

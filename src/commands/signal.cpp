@@ -15,14 +15,6 @@
 
 namespace ctrace::commands {
 
-std::string signal_name(int sig) {
-  if (sig >= 1 && sig < 32)
-    if (const char* abbrev = ::sigabbrev_np(sig)) return std::string("SIG") + abbrev;
-  if (sig == SIGRTMIN) return "SIGRTMIN";
-  if (sig > SIGRTMIN && sig <= SIGRTMAX) return "SIGRTMIN+" + std::to_string(sig - SIGRTMIN);
-  return "signal " + std::to_string(sig);
-}
-
 uint64_t parse_signal_list(const std::string& list) {
   uint64_t mask = 0;
   std::stringstream in(list);

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <utility>
 
+#include "ctrace/enrich/flags.hpp"
+
 namespace ctrace::enrich {
 
 namespace {
@@ -49,11 +51,6 @@ constexpr Bit kBits[] = {
 
 constexpr uint64_t kCloneSignalMask = 0xff;
 
-std::string signal_name(int sig) {
-  if (const char* abbrev = ::sigabbrev_np(sig)) return fmt::format("SIG{}", abbrev);
-  return fmt::format("SIG{}", sig);
-}
-
 }  // namespace
 
 std::vector<std::string> clone_flag_names(uint64_t flags, CloneFlagsAbi abi) {
@@ -70,7 +67,7 @@ std::vector<std::string> clone_flag_names(uint64_t flags, CloneFlagsAbi abi) {
       rest &= ~b.value;
     }
   }
-  if (signal) names.push_back(signal_name(signal));
+  if (signal) names.push_back(signal_text(signal));
   if (rest) names.push_back(fmt::format("{:#x}", rest));
   return names;
 }

@@ -453,11 +453,24 @@ std::string fcntl_cmd_text(int cmd) {
   }
 }
 
+namespace {
+// glibc's abbreviation of a classic signal (1..31), or null.
+const char* classic_abbrev(int sig) { return sig >= 1 && sig < 32 ? ::sigabbrev_np(sig) : nullptr; }
+}  // namespace
+
 std::string signal_text(int sig) {
   if (sig == 0) return "0";
-  if (const char* abbrev = ::sigabbrev_np(sig)) return fmt::format("SIG{}", abbrev);
-  if (sig >= SIGRTMIN && sig <= SIGRTMAX) return fmt::format("SIGRT_{}", sig - SIGRTMIN);
+  if (const char* abbrev = classic_abbrev(sig)) return fmt::format("SIG{}", abbrev);
+  constexpr int kKernelRtMin = 32, kKernelRtMax = 64;  // strace counts from the kernel's, not glibc's
+  if (sig >= kKernelRtMin && sig <= kKernelRtMax) return fmt::format("SIGRT_{}", sig - kKernelRtMin);
   return fmt::format("SIG{}", sig);
+}
+
+std::string signal_name(int sig) {
+  if (const char* abbrev = classic_abbrev(sig)) return fmt::format("SIG{}", abbrev);
+  if (sig == SIGRTMIN) return "SIGRTMIN";
+  if (sig > SIGRTMIN && sig <= SIGRTMAX) return fmt::format("SIGRTMIN+{}", sig - SIGRTMIN);
+  return fmt::format("signal {}", sig);
 }
 
 std::optional<std::string> symbolic_arg(const std::string& syscall, const std::string& arg, uint64_t value,

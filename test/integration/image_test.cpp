@@ -1,5 +1,5 @@
 // The Docker image as the Dockerfile's header documents it: built from this tree's own build
-// (`cmake --install`, CTRACE_PREBUILT) on a debian:12-slim made here with debootstrap, its size
+// (`cmake --install`, CTRACE_PREBUILT) on a debian:12-slim made here by scripts/make-debian-base.sh, its size
 // over that base bounded, and run exactly as documented: ps names a docker container, and stat
 // --container NAME counts its calls. Hidden ("[.image]"): test/CMakeLists.txt runs it alone, with
 // the time a debootstrap and an apt-get take, and not in sanitizer builds (the image holds a plain
@@ -55,24 +55,12 @@ std::vector<std::string> documented_run_options() {
   return opts;
 }
 
-// A base image named `name` from `debootstrap --variant=minbase bookworm`, slimmed as Debian's
-// own debian:12-slim is (no docs, man pages or locales, now or from later installs).
+// A base image named `name`: scripts/make-debian-base.sh (debootstrap, slimmed as debian:12-slim).
 void make_debian_slim(const std::string& name) {
-  fs::path root = make_temp_dir("debootstrap");
-  auto r = run({"debootstrap", "--variant=minbase", "bookworm", (root / "fs").string(), "http://deb.debian.org/debian"},
+  auto r = run({"env", "DOCKER=" + docker_cmd({})[0],
+                (fs::path(CTRACE_SOURCE_DIR) / "scripts/make-debian-base.sh").string(), name},
                std::chrono::seconds(600));
-  INFO("debootstrap: " << r.out.substr(r.out.size() > 2000 ? r.out.size() - 2000 : 0) << r.err);
-  REQUIRE(r.code == 0);
-  r = run({"sh", "-c",
-           "cd \"$1\" && rm -rf usr/share/doc/* usr/share/man/* usr/share/info/* usr/share/locale/* "
-           "var/cache/apt/* var/lib/apt/lists/* && "
-           "printf 'path-exclude /usr/share/doc/*\\npath-exclude /usr/share/man/*\\n"
-           "path-exclude /usr/share/info/*\\npath-exclude /usr/share/locale/*\\n' >etc/dpkg/dpkg.cfg.d/slim && "
-           "tar -c . | \"$2\" import - \"$3\"",
-           "sh", (root / "fs").string(), docker_cmd({})[0], name},
-          std::chrono::seconds(300));
-  fs::remove_all(root);
-  INFO(r.err);
+  INFO("make-debian-base.sh: " << r.out << r.err);
   REQUIRE(r.code == 0);
 }
 

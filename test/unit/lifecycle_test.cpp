@@ -127,6 +127,12 @@ TEST_CASE("signal names and --signal lists") {
   CHECK(signal_name(SIGRTMIN) == "SIGRTMIN");
   CHECK(signal_name(SIGRTMIN + 3) == "SIGRTMIN+3");
   CHECK(signal_name(99) == "signal 99");
+  // the same signals in syscall arguments, as strace spells them (the kernel's RT numbering)
+  CHECK(enrich::signal_text(SIGTERM) == "SIGTERM");
+  CHECK(enrich::signal_text(SIGRTMIN) == "SIGRT_" + std::to_string(SIGRTMIN - 32));
+  CHECK(enrich::signal_text(32) == "SIGRT_0");
+  CHECK(enrich::signal_text(0) == "0");
+  CHECK(enrich::signal_text(99) == "SIG99");
   CHECK(parse_signal_list("TERM,kill,SIGSEGV,10") ==
         ((1ULL << (SIGTERM - 1)) | (1ULL << (SIGKILL - 1)) | (1ULL << (SIGSEGV - 1)) | (1ULL << 9)));
   CHECK(parse_signal_list("64") == 1ULL << 63);

@@ -28,8 +28,12 @@ std::string mmap_prot_text(uint64_t prot);
 std::string mmap_flags_text(uint64_t flags);
 // "F_SETFD"; the number when unknown.
 std::string fcntl_cmd_text(int cmd);
-// "SIGTERM"; "SIG123" when unknown; "0" for 0 (kill's existence check).
+// A signal in a syscall's arguments, as strace spells it: "SIGTERM", "SIGRT_3" (the kernel's
+// numbering: 35), "SIG123" when unknown, "0" for 0 (kill's existence check).
 std::string signal_text(int sig);
+// A signal as `kill -l` spells it, for the lifecycle commands' output and --signal lists:
+// "SIGTERM", "SIGRTMIN+3" (glibc's SIGRTMIN), "signal 99".
+std::string signal_name(int sig);
 
 // A call's raw arguments: what an argument whose meaning depends on another is read with
 // (fcntl's arg on its cmd, socket's protocol on its family).
