@@ -21,6 +21,7 @@
 #include "ctrace/commands/command.hpp"
 #include "ctrace/commands/stream.hpp"
 #include "ctrace/core/error.hpp"
+#include "ctrace/enrich/flags.hpp"
 #include "ctrace/core/log.hpp"
 #include "ctrace/enrich/container_info.hpp"
 #include "ctrace/enrich/names.hpp"
@@ -438,12 +439,8 @@ class AdviseSeccomp {
 
 // "CHOWN" for CAP_CHOWN (libcap's name, as docker --cap-add and Kubernetes spell it).
 std::string cap_name(uint32_t cap) {
-  char* n = cap_to_name(static_cast<cap_value_t>(cap));
-  std::string s = n ? n : std::to_string(cap);
-  if (n) cap_free(n);
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
-  if (s.rfind("CAP_", 0) == 0) s.erase(0, 4);
-  return s;
+  auto s = enrich::capability_text(cap);
+  return s ? s->substr(4) : std::to_string(cap);
 }
 
 // CAP_SYS_ADMIN where memory is mapped: the kernel's overcommit heuristic (__vm_enough_memory()

@@ -17,7 +17,9 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/capability.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,6 +77,67 @@ std::string c_hex(uint64_t v) {
 // strace's file modes: "%#03o" ("0644", "000").
 std::string octal_mode(uint64_t mode) {
   return fmt::format("0{:02o}", mode & 0xffffffffULL);
+}
+
+// mknod's mode: the file type, then the permissions ("S_IFIFO|0640"; "0600" for a regular file).
+std::string mknod_mode_text(uint64_t mode) {
+  const char* type = nullptr;
+  switch (mode & S_IFMT) {
+    case S_IFREG: type = "S_IFREG"; break;
+    case S_IFCHR: type = "S_IFCHR"; break;
+    case S_IFBLK: type = "S_IFBLK"; break;
+    case S_IFIFO: type = "S_IFIFO"; break;
+    case S_IFSOCK: type = "S_IFSOCK"; break;
+    default: break;
+  }
+  std::string perms = octal_mode(mode & ~static_cast<uint64_t>(S_IFMT));
+  return type ? fmt::format("{}|{}", type, perms) : perms;
+}
+
+bool mknod_has_dev(uint64_t mode) {
+  return (mode & S_IFMT) == S_IFCHR || (mode & S_IFMT) == S_IFBLK;
+}
+
+// prctl's second argument, where strace names it.
+std::optional<std::string> prctl_arg2_text(uint64_t option, uint64_t arg2) {
+  switch (option & 0xffffffffULL) {
+    case PR_SET_PDEATHSIG:
+      return signal_text(static_cast<int32_t>(arg2));
+    case PR_CAPBSET_READ:
+    case PR_CAPBSET_DROP:
+      if (auto name = capability_text(static_cast<uint32_t>(arg2))) return name;
+      return fmt::format("{} /* CAP_??? */", c_hex(arg2));
+    case PR_SET_DUMPABLE:
+      return name_text(arg2, {{0, "SUID_DUMP_DISABLE"}, {1, "SUID_DUMP_USER"}, {2, "SUID_DUMP_ROOT"}});
+    default:
+      return std::nullopt;
+  }
+}
+
+// How many of prctl's five arguments strace prints for an option: none after the option for
+// the getters that take none, one for those that take one, all five otherwise.
+size_t prctl_shown_args(uint64_t option) {
+  switch (option & 0xffffffffULL) {
+    case PR_GET_DUMPABLE:
+    case PR_GET_KEEPCAPS:
+    case PR_GET_SECCOMP:
+    case PR_GET_TIMERSLACK:
+      return 1;
+    case PR_SET_PDEATHSIG:
+    case PR_GET_PDEATHSIG:
+    case PR_CAPBSET_READ:
+    case PR_CAPBSET_DROP:
+    case PR_SET_DUMPABLE:
+    case PR_SET_KEEPCAPS:
+    case PR_SET_CHILD_SUBREAPER:
+    case PR_GET_CHILD_SUBREAPER:
+    case PR_SET_NAME:
+    case PR_GET_NAME:
+    case PR_SET_TIMERSLACK:
+      return 2;
+    default:
+      return 5;
+  }
 }
 
 std::string at_flags_text(uint64_t flags) {
@@ -466,6 +529,15 @@ std::string signal_text(int sig) {
   return fmt::format("SIG{}", sig);
 }
 
+std::optional<std::string> capability_text(uint32_t cap) {
+  char* n = cap_to_name(static_cast<cap_value_t>(cap));  // libcap: "cap_sys_admin", or the number
+  std::string s = n ? n : "";
+  if (n) cap_free(n);
+  if (s.rfind("cap_", 0) != 0) return std::nullopt;
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
+  return s;
+}
+
 std::string signal_name(int sig) {
   if (const char* abbrev = classic_abbrev(sig)) return fmt::format("SIG{}", abbrev);
   if (sig == SIGRTMIN) return "SIGRTMIN";
@@ -485,6 +557,9 @@ std::optional<std::string> symbolic_arg(const std::string& syscall, const std::s
       a == "mode")
     return octal_mode(value);
   if (s == "umask" && a == "mask") return octal_mode(value);
+  if ((s == "mknod" || s == "mknodat") && a == "mode") return mknod_mode_text(value);
+  if ((s == "mknod" || s == "mknodat") && a == "dev")
+    return fmt::format("makedev({:#x}, {:#x})", major(value), minor(value));
   if ((s == "socket" || s == "socketpair") && a == "family") return address_family_text(i32);
   if ((s == "socket" || s == "socketpair") && a == "type") return socket_type_text(value);
   if ((s == "socket" || s == "socketpair") && a == "protocol")
@@ -516,6 +591,7 @@ std::optional<std::string> symbolic_arg(const std::string& syscall, const std::s
     return bits_text(value, {CT_BIT(EFD_CLOEXEC), CT_BIT(EFD_NONBLOCK), CT_BIT(EFD_SEMAPHORE)});
   if (s == "arch_prctl" && a == "option") return arch_prctl_text(value);
   if (s == "prctl" && a == "option") return prctl_option_text(value);
+  if (s == "prctl" && a == "arg2") return prctl_arg2_text(call[0], value);
   if ((s == "prlimit64" || s == "getrlimit" || s == "setrlimit") && a == "resource")
     return rlimit_resource_text(value);
   if ((s == "access" || s == "faccessat" || s == "faccessat2") && a == "mode") return access_mode_text(value);
@@ -548,6 +624,10 @@ std::optional<size_t> shown_arg_count(const std::string& syscall, const CallArgs
                    (call[s == "open" ? 1 : 2] & O_TMPFILE) == static_cast<uint64_t>(O_TMPFILE);
     if (!creates) return s == "open" ? 2 : 3;
   }
+  if (s == "prctl") return prctl_shown_args(call[0]);
+  // the device means something only for a device file
+  if (s == "mknod") return mknod_has_dev(call[1]) ? 3 : 2;
+  if (s == "mknodat") return mknod_has_dev(call[2]) ? 4 : 3;
   if (s == "futex") {
     uint64_t cmd = call[1] & FUTEX_CMD_MASK;
     if (cmd == FUTEX_WAKE) return 3;

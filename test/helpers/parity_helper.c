@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <asm/prctl.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -43,6 +45,21 @@ int main(int argc, char** argv) {
   syscall(SYS_arch_prctl, ARCH_GET_FS, &fs);
   char name[16];
   syscall(SYS_prctl, PR_GET_NAME, name, 0, 0, 0);
+  syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  syscall(SYS_prctl, PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  syscall(SYS_prctl, PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0);
+  syscall(SYS_prctl, PR_GET_KEEPCAPS, 0, 0, 0, 0);
+  syscall(SYS_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0);
+  syscall(SYS_prctl, PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
+  char node[4096];
+  snprintf(node, sizeof node, "%s/parity-fifo", argv[1]);
+  unlink(node);
+  syscall(SYS_mknodat, AT_FDCWD, node, S_IFIFO | 0640, 0);
+  unlink(node);
+  snprintf(node, sizeof node, "%s/parity-null", argv[1]);
+  unlink(node);
+  syscall(SYS_mknodat, AT_FDCWD, node, S_IFCHR | 0600, makedev(1, 3));
+  unlink(node);
   struct rlimit old;
   syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &old);
   syscall(SYS_access, path, R_OK | W_OK);

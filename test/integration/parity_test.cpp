@@ -83,6 +83,14 @@ TEST_CASE("record prints the calls strace names as strace does, field by field",
       {"arch_prctl", 0, "ARCH_SET_FS", {0}, {1}, Ret::Same, true},
       {"arch_prctl", 0, "ARCH_GET_FS", {0}, {}, Ret::Same},
       {"prctl", 0, "PR_GET_NAME", {0}, {}, Ret::Same},
+      {"prctl", 1, "SIGKILL", {0, 1}, {}, Ret::Same, true},  // PR_SET_PDEATHSIG
+      {"prctl", 1, "0", {0, 1}, {}, Ret::Same, true},        // PR_SET_PDEATHSIG, 0: none
+      {"prctl", 0, "PR_CAPBSET_READ", {0, 1}, {}, Ret::Same, true},   // CAP_SYS_ADMIN = 1
+      {"prctl", 0, "PR_GET_KEEPCAPS", {0}, {}, Ret::Same, true},      // the option alone
+      {"prctl", 0, "PR_SET_DUMPABLE", {0, 1}, {}, Ret::Same, true},   // SUID_DUMP_USER
+      {"prctl", 0, "PR_GET_NO_NEW_PRIVS", {0, 1, 2, 3, 4}, {}, Ret::Same, true},
+      {"mknodat", 2, "S_IFIFO|0640", {0, 1, 2}, {}, Ret::Same, true},  // no device
+      {"mknodat", 2, "S_IFCHR|0600", {0, 1, 2, 3}, {}, Ret::Same, true},  // makedev(0x1, 0x3)
       {"prlimit64", 1, "RLIMIT_NOFILE", {0, 1, 2}, {}, Ret::Same},
       {"access", 1, "R_OK|W_OK", {0, 1}, {}, Ret::Same, true},
       {"lseek", 2, "SEEK_SET", {0, 1, 2}, {}, Ret::Same, true},

@@ -34,6 +34,8 @@ std::string signal_text(int sig);
 // A signal as `kill -l` spells it, for the lifecycle commands' output and --signal lists:
 // "SIGTERM", "SIGRTMIN+3" (glibc's SIGRTMIN), "signal 99".
 std::string signal_name(int sig);
+// "CAP_SYS_ADMIN" (libcap's name, upper case); nullopt for a number libcap does not know.
+std::optional<std::string> capability_text(uint32_t cap);
 
 // A call's raw arguments: what an argument whose meaning depends on another is read with
 // (fcntl's arg on its cmd, socket's protocol on its family).
