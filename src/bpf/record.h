@@ -31,7 +31,7 @@ enum record_capture {
  * k * RECORD_ARGV_ARG; record_str.len = strings read | RECORD_ARGV_MORE when argv goes on
  * | bit RECORD_ARGV_CUT_SHIFT + k when string k was longer than its part */
 #define RECORD_ARGV_MAX 8
-#define RECORD_ARGV_ARG 32
+#define RECORD_ARGV_ARG 33 /* 32 bytes and the NUL: strace's default -s 32; 8 x 33 fill a slot's string */
 #define RECORD_ARGV_COUNT CTRACE_ARGV_COUNT
 #define RECORD_ARGV_MORE CTRACE_ARGV_MORE
 #define RECORD_ARGV_CUT_SHIFT CTRACE_ARGV_CUT_SHIFT

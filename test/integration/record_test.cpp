@@ -329,9 +329,9 @@ TEST_CASE("record decodes argv, sockaddr, flags and errno names as strace does",
   CHECK(ours.out.find("family=AF_INET, type=SOCK_STREAM|SOCK_CLOEXEC") != std::string::npos);
 }
 
-TEST_CASE("execve argv strings of 30, 31 and 32 bytes: only the one longer than the 31-byte part is cut",
+TEST_CASE("execve argv strings of 31, 32 and 33 bytes: only the one longer than strace's 32 is cut",
           "[record][decode]") {
-  const std::string a30(30, 'a'), b31(31, 'b'), c32(32, 'c');
+  const std::string a30(31, 'a'), b31(32, 'b'), c32(33, 'c');
   auto r =
       run({ctrace_bin(), "record", "-o", "json", "--syscalls", "execve", "--", "/bin/true", a30, b31, c32});
   REQUIRE(r.code == 0);
@@ -343,12 +343,12 @@ TEST_CASE("execve argv strings of 30, 31 and 32 bytes: only the one longer than 
       if (c.at("name") == "execve" && a.at("name") == "argv" && a.at("list").size() == 4) argv = a;
   REQUIRE(argv);
   INFO(argv->dump());
-  CHECK(argv->at("list") == json::array({"/bin/true", a30, b31, c32.substr(0, 31)}));
-  CHECK(argv->at("truncated_items") == json::array({3}));  // the 32-byte one, and only it
+  CHECK(argv->at("list") == json::array({"/bin/true", a30, b31, c32.substr(0, 32)}));
+  CHECK(argv->at("truncated_items") == json::array({3}));  // the 33-byte one, and only it
   CHECK_FALSE(argv->contains("truncated"));
 
   auto text = run({ctrace_bin(), "record", "--syscalls", "execve", "--", "/bin/true", a30, b31, c32});
   REQUIRE(text.code == 0);
-  CHECK(text.out.find("argv=[\"/bin/true\", \"" + a30 + "\", \"" + b31 + "\", \"" + c32.substr(0, 31) +
+  CHECK(text.out.find("argv=[\"/bin/true\", \"" + a30 + "\", \"" + b31 + "\", \"" + c32.substr(0, 32) +
                       "\"...]") != std::string::npos);
 }
