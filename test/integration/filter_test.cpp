@@ -26,7 +26,7 @@ constexpr int kCalls = 6;
 // What a command is asked and how its output is counted per workload.
 struct Probe {
   std::string command;
-  std::vector<std::string> args;  // beyond the target (and -o json)
+  std::vector<std::string> args;                      // beyond the target (and -o json)
   std::function<std::vector<std::string>()> actions;  // each workload's calls: kCalls events
   // The events of `pid` in ctrace's stdout; stat: the target's sum (pid unused).
   std::function<size_t(const std::string& out, pid_t pid)> count;
@@ -160,10 +160,11 @@ TEST_CASE("filter matrix: tcpconnect", "[filter][tcpconnect]") {
 }
 
 TEST_CASE("filter matrix: unshare", "[filter][unshare]") {
-  check_matrix({"unshare",
-                {},
-                [] { return times("unshare", "0x00020000"); },  // CLONE_NEWNS: the UTS namespace stays (--uts)
-                [](const std::string& out, pid_t pid) { return events_of(out, "unshare", pid); }});
+  check_matrix(
+      {"unshare",
+       {},
+       [] { return times("unshare", "0x00020000"); },  // CLONE_NEWNS: the UTS namespace stays (--uts)
+       [](const std::string& out, pid_t pid) { return events_of(out, "unshare", pid); }});
 }
 
 TEST_CASE("filter matrix: record", "[filter][record]") {

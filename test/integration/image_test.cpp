@@ -76,7 +76,8 @@ TEST_CASE("image: built from this tree's install on a debootstrap debian:12-slim
           "[.image][docker]") {
   docker_image();  // the engine runs
   const std::string tag = "ctrace-test-" + std::to_string(::getpid());
-  const std::string base = tag + "/debian:12-slim", build_base = tag + "/debian:12", image = tag + "/ctrace:test";
+  const std::string base = tag + "/debian:12-slim", build_base = tag + "/debian:12",
+                    image = tag + "/ctrace:test";
   struct Images {  // removed however the test ends
     std::vector<std::string> names;
     ~Images() { run(docker_cmd({"rmi", "-f", names[0], names[1], names[2]}), std::chrono::seconds(120)); }
@@ -154,5 +155,4 @@ TEST_CASE("image: built from this tree's install on a debootstrap debian:12-slim
   CHECK(count["execve"] == 10);
   CHECK(errors["openat"] >= 10);  // each cat's /ctl/nope
   CHECK(count["clone"] + count["fork"] + count["vfork"] + count["clone3"] == 10);
-
 }

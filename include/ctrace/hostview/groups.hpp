@@ -2,8 +2,9 @@
 // HostGroups: which container, pod or cgroup each cgroup counted by HostView belongs to. Paths
 // come from the cgroup_mkdir/rmdir events (so a cgroup that is gone still has one) or a walk of
 // the tree; names from the shared ContainerResolver, looked up when a cgroup appears, at each
-// interval (a name comes late, or changes), and when it goes away, never waiting for a runtime's socket (those are
-// asked on the resolver's thread: an interval ticks on time while Docker starts a container).
+// interval (a name comes late, or changes), and when it goes away, never waiting for a
+// runtime's socket (those are asked on the resolver's thread: an interval ticks on time while
+// Docker starts a container).
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
