@@ -81,12 +81,13 @@ class FakeRecorder final : public probe::TraceRecorder {
 };
 
 struct Harness {
+  fs::path dir_;  // the fake mounts file, removed at the end (the run leaves nothing in /tmp)
   std::unique_ptr<commands::ServeApi> daemon;
   commands::SocketHttpServer server{8};
   Harness() {
     char tmpl[] = "/tmp/ctrace-fuzz-XXXXXX";
     if (!::mkdtemp(tmpl)) std::abort();
-    fs::path dir = tmpl;
+    fs::path dir = dir_ = tmpl;
     std::ofstream(dir / "mounts") << "cgroup2 " << kMount.string() << " cgroup2 rw 0 0\n";
     target::CgroupFs cfs{kMount, dir / "mounts", dir / "proc"};
     enrich::SyscallFormats formats =
@@ -96,6 +97,10 @@ struct Harness {
                                         return std::make_unique<FakeRecorder>(o);
                                       });
     daemon->routes(server);
+  }
+  ~Harness() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
   }
 };
 
