@@ -84,6 +84,20 @@ void remove_cgroup_everywhere(const std::string& rel) {
   }
 }
 
+// runc makes linux.cgroupsPath in every v1 hierarchy too (hybrid mode), parents and all, and
+// deletes only the container's own directory: the parents it leaves empty there go. Only v1's:
+// the v2 parents are the tests' (TestCgroup) or go below.
+void remove_v1_parents(const std::string& rel) {
+  std::ifstream mounts("/proc/self/mounts");
+  for (std::string dev, dir, type, rest; mounts >> dev >> dir >> type && std::getline(mounts, rest);) {
+    if (type != "cgroup") continue;
+    const fs::path top(dir);
+    for (fs::path d = (top / fs::path(rel).relative_path()).parent_path();
+         d.string().size() > top.string().size() && d.string().rfind(top.string(), 0) == 0; d = d.parent_path())
+      if (::rmdir(d.c_str()) != 0) break;  // not empty (a sibling), or not there
+  }
+}
+
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
@@ -139,6 +153,7 @@ RuncContainer::~RuncContainer() {
   std::error_code ec;
   fs::remove_all(bundle_, ec);
   // runc removes the container's cgroup; the per-test parent it created is ours to remove.
+  remove_v1_parents(cgroup_);
   fs::path dir = cgroup::find_cgroup2_mount() / fs::path(cgroup_).relative_path();
   for (fs::path d = dir.parent_path(); d.filename().string().rfind("ctrace-test-", 0) == 0;
        d = d.parent_path())
