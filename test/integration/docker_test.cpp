@@ -162,9 +162,7 @@ TEST_CASE("docker: stat --container follows docker restart from the runtime's fi
   p.signal(SIGINT);
   REQUIRE(p.wait() == 0);
   INFO("ctrace: " << p.err());
-  std::map<std::string, uint64_t> count;
-  const json stat = json::parse(p.out());  // kept: the loop below walks into it
-  for (const auto& s : stat["syscalls"]) count[s["name"].get<std::string>()] = s["count"].get<uint64_t>();
+  auto count = syscall_counts(json::parse(p.out()));
   // runc's init in the new cgroup: its groups and capabilities, then the exec of `sleep 60`; the
   // old `sleep` made none of these (it slept until SIGKILL)
   CHECK(count["setgroups"] >= 1);
@@ -221,9 +219,8 @@ TEST_CASE("docker: names from config.v2.json under the default data root, the AP
   auto row_of = [&](const Result& r) {
     INFO(r.out << r.err);
     REQUIRE(r.code == 0);
-    std::istringstream in(r.out);
-    for (std::string line; std::getline(in, line);)
-      if (auto row = json::parse(line); row.value("id", "") == c.id()) return row;
+    for (const auto& row : json_lines(r.out))
+      if (row.value("id", "") == c.id()) return row;
     FAIL("no row for " << c.id());
     return json();
   };
@@ -248,9 +245,8 @@ TEST_CASE("docker: a running top shows docker rename's new name", "[docker][top]
   p.signal(SIGINT);
   REQUIRE(p.wait() == 0);
   std::vector<std::string> names;
-  std::istringstream in(p.out());
-  for (std::string line; std::getline(in, line);)
-    if (auto row = json::parse(line); row.value("id", "") == c.id()) names.push_back(row["container"]);
+  for (const auto& row : json_lines(p.out()))
+    if (row.value("id", "") == c.id()) names.push_back(row["container"]);
   REQUIRE(!names.empty());
   CHECK(names.front() == before);
   CHECK(names.back() == after);
@@ -289,9 +285,8 @@ TEST_CASE("docker: stat --container NAME counts what perf stat -G docker/ID coun
   REQUIRE(stat.wait() == 0);
   INFO("ctrace: " << stat.err());
 
-  std::map<std::string, uint64_t> ours, theirs;
-  const json summary = json::parse(stat.out());  // kept: the loop walks into it
-  for (const auto& s : summary["syscalls"]) ours[s["name"].get<std::string>()] = s["count"].get<uint64_t>();
+  auto ours = syscall_counts(json::parse(stat.out()));
+  std::map<std::string, uint64_t> theirs;
   std::ifstream csv(ctl / "perf.csv");
   const std::string prefix = "syscalls:sys_enter_";
   for (std::string line; std::getline(csv, line);) {

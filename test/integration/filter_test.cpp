@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <functional>
 #include <sstream>
 
@@ -33,16 +34,17 @@ struct Probe {
   bool sums = false;  // stat
 };
 
-// JSON lines of `type` whose pid (or tid) is `pid`.
-size_t events_of(const std::string& out, const std::string& type, pid_t pid, const std::string& key = "pid") {
-  size_t n = 0;
-  std::istringstream in(out);
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
-    json j = json::parse(line);
-    if (j.value("type", "") == type && j.contains(key) && j[key] == pid) ++n;
-  }
-  return n;
+// JSON lines whose `key` is `value` and whose `id` is `id` (the pid or tid).
+size_t lines_with(const std::string& out, const std::string& key, const std::string& value, const char* id,
+                  pid_t pid) {
+  auto lines = json_lines(out);
+  return static_cast<size_t>(std::count_if(lines.begin(), lines.end(), [&](const json& j) {
+    return j.value(key, "") == value && j.value(id, 0) == pid;
+  }));
+}
+
+size_t events_of(const std::string& out, const std::string& type, pid_t pid) {
+  return lines_with(out, "type", type, "pid", pid);
 }
 
 struct Target {
@@ -112,14 +114,7 @@ void check_matrix(const Probe& p) {
 
 // How many calls of `name` a record -o json dump holds for `tid`.
 size_t recorded(const std::string& out, const std::string& name, pid_t tid) {
-  size_t n = 0;
-  std::istringstream in(out);
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
-    json j = json::parse(line);
-    if (j.value("name", "") == name && j.value("tid", 0) == tid) ++n;
-  }
-  return n;
+  return lines_with(out, "name", name, "tid", tid);
 }
 
 std::vector<std::string> times(const std::string& action, const std::string& arg = "") {
@@ -136,10 +131,7 @@ TEST_CASE("filter matrix: stat", "[filter][stat]") {
                 {},
                 [] { return times("getppid"); },
                 [](const std::string& out, pid_t) -> size_t {
-                  const json doc = json::parse(out);  // kept: the loop walks into it
-                  for (const auto& s : doc["syscalls"])
-                    if (s["name"] == "getppid") return s["count"].get<size_t>();
-                  return 0;
+                  return syscall_counts(json::parse(out))["getppid"];
                 },
                 true});
 }

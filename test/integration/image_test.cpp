@@ -14,7 +14,7 @@
 #include <sstream>
 
 #include "containers.hpp"
-#include "support.hpp"
+#include "stream_support.hpp"
 
 using namespace ctrace::test;
 using nlohmann::json;
@@ -123,9 +123,8 @@ TEST_CASE("image: built from this tree's install on a debootstrap debian:12-slim
   INFO("ps in the image: " << r.out << r.err);
   REQUIRE(r.code == 0);
   size_t rows = 0;
-  std::istringstream in(r.out);
-  for (std::string line; std::getline(in, line);)
-    if (auto row = json::parse(line); row.value("id", "") == web.id()) {
+  for (const auto& row : json_lines(r.out))
+    if (row.value("id", "") == web.id()) {
       ++rows;
       CHECK(row["name"] == web.name());
       CHECK(row["runtime"] == "docker");
@@ -146,12 +145,8 @@ TEST_CASE("image: built from this tree's install on a debootstrap debian:12-slim
   p.signal(SIGINT);
   CHECK(p.wait() == 0);
   INFO("tracer: " << p.out() << p.err());
-  std::map<std::string, uint64_t> count, errors;
-  const json stat = json::parse(p.out());  // kept: the loop walks into it
-  for (const auto& s : stat["syscalls"]) {
-    count[s["name"].get<std::string>()] = s["count"].get<uint64_t>();
-    errors[s["name"].get<std::string>()] = s["errors"].get<uint64_t>();
-  }
+  const json stat = json::parse(p.out());
+  auto count = syscall_counts(stat), errors = syscall_counts(stat, "errors");
   CHECK(count["execve"] == 10);
   CHECK(errors["openat"] >= 10);  // each cat's /ctl/nope
   CHECK(count["clone"] + count["fork"] + count["vfork"] + count["clone3"] == 10);

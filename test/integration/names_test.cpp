@@ -9,21 +9,13 @@
 #include <sstream>
 
 #include "containers.hpp"
-#include "support.hpp"
+#include "stream_support.hpp"
 
 using namespace ctrace::test;
 using json = nlohmann::json;
 using Catch::Matchers::Contains;
 
 namespace {
-
-std::vector<json> lines_of(const std::string& out) {
-  std::vector<json> v;
-  std::istringstream in(out);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) v.push_back(json::parse(line));
-  return v;
-}
 
 // Opens of `path` by the workload in a trace (busybox cat opens it once per run).
 size_t opens_of(const std::vector<json>& events, const std::string& path) {
@@ -59,7 +51,7 @@ std::pair<std::vector<json>, std::vector<json>> trace_pair(A& a, B& b, std::vect
   REQUIRE(ta->wait() == 0);
   REQUIRE(tb->wait() == 0);
   UNSCOPED_INFO("a: " << ta->out() << "\nb: " << tb->out());
-  return {lines_of(ta->out()), lines_of(tb->out())};
+  return {json_lines(ta->out()), json_lines(tb->out())};
 }
 
 }  // namespace
@@ -72,7 +64,7 @@ TEST_CASE("ps lists a runc and a podman container with their names", "[names][ps
   INFO("stderr: " << r.err);
   REQUIRE(r.code == 0);
   json rc, pc;
-  for (const auto& c : lines_of(r.out)) {
+  for (const auto& c : json_lines(r.out)) {
     CHECK(c.at("type") == "container");
     if (c.value("name", "") == runc.id()) rc = c;
     if (c.value("name", "") == podman.name()) pc = c;

@@ -20,7 +20,7 @@
 #include <tuple>
 
 #include "ctrace/commands/serve_protocol.hpp"
-#include "support.hpp"
+#include "stream_support.hpp"
 
 using namespace ctrace::test;
 using ctrace::commands::daemon_request;
@@ -69,15 +69,6 @@ int raw_status(const std::string& sock, const std::string& bytes) {
   ::close(fd);
   if (resp.rfind("HTTP/1.1 ", 0) != 0) return 0;
   return std::atoi(resp.c_str() + 9);
-}
-
-std::vector<json> json_lines(const std::string& s) {
-  std::vector<json> out;
-  std::istringstream in(s);
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) out.push_back(json::parse(line));
-  return out;
 }
 
 size_t count_calls(const std::vector<json>& lines, int pid, const std::string& name) {

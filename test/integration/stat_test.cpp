@@ -8,7 +8,7 @@
 #include <random>
 #include <sstream>
 
-#include "support.hpp"
+#include "stream_support.hpp"
 
 using namespace ctrace::test;
 using Catch::Matchers::Contains;
@@ -38,14 +38,6 @@ std::vector<std::string> text_row(const std::string& table, const std::string& n
     if (!cells.empty() && cells[0] == name) return cells;
   }
   return {};
-}
-
-// Each line of `out` parsed as one JSON document.
-std::vector<json> json_lines(const std::string& out) {
-  std::vector<json> docs;
-  std::istringstream in(out);
-  for (std::string line; std::getline(in, line);) docs.push_back(json::parse(line));
-  return docs;
 }
 
 // A random container id, 64 hex characters; unique enough that a 12-character prefix is only ours.

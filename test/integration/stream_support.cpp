@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace ctrace::test {
@@ -51,6 +52,19 @@ StreamRun stream_during(const std::vector<std::string>& args, const std::functio
   }
   std::filesystem::remove(file);
   return run;
+}
+
+std::vector<nlohmann::json> json_lines(const std::string& out) {
+  std::vector<nlohmann::json> docs;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) docs.push_back(nlohmann::json::parse(line));
+  return docs;
+}
+
+std::map<std::string, uint64_t> syscall_counts(const nlohmann::json& stat, const std::string& field) {
+  std::map<std::string, uint64_t> out;
+  for (const auto& s : stat.at("syscalls")) out[s.at("name").get<std::string>()] = s.at(field).get<uint64_t>();
+  return out;
 }
 
 std::vector<nlohmann::json> of_pid(const std::vector<nlohmann::json>& events, pid_t pid) {

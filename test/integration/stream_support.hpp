@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -27,6 +28,11 @@ StreamRun stream_around(const std::vector<std::string>& args, const std::vector<
 // The same around any action: `during` runs once ctrace collects and returns when it is done.
 StreamRun stream_during(const std::vector<std::string>& args, const std::function<void()>& during,
                         const std::string& type);
+
+// Each line of `out` parsed as one JSON document (every line must parse).
+std::vector<nlohmann::json> json_lines(const std::string& out);
+// A `stat -o json` document's `field` ("count", "errors") per syscall name.
+std::map<std::string, uint64_t> syscall_counts(const nlohmann::json& stat, const std::string& field = "count");
 
 // Events of one pid.
 std::vector<nlohmann::json> of_pid(const std::vector<nlohmann::json>& events, pid_t pid);
